@@ -1,0 +1,311 @@
+/* ssmflow extract: captures to a flow dataset. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cmd/cli.h"
+#include "datasets/writer.h"
+#include "features/flowtable.h"
+#include "features/ingest.h"
+#include "ssmf_version.h"
+
+static const char usage[] =
+	"usage: ssmflow extract [options] -o OUT.h5 CAPTURE...\n"
+	"\n"
+	"Reads pcap/pcapng captures (also .gz/.zst compressed; '-' is stdin) in the order\n"
+	"given and writes every flow's summary and per-packet records to an HDF5 dataset.\n"
+	"\n"
+	"  -o, --output FILE        dataset to write (written under a temporary name,\n"
+	"                           renamed when complete)\n"
+	"  -f, --filter EXPR        BPF filter applied to every input (pcap-filter(7))\n"
+	"      --idle-timeout SEC   end a flow after SEC seconds without packets (120; 0 never)\n"
+	"      --active-timeout SEC end a flow SEC seconds after its first packet (1800; 0 never)\n"
+	"      --tcp-close yes|no   end TCP flows on RST or FIN in both directions (yes)\n"
+	"      --tcp-grace SEC      late packets this long after a TCP close join the flow (1)\n"
+	"      --max-packets N      records kept per flow; the summary counts all (1024)\n"
+	"      --memory-cap SIZE    flow table memory cap, e.g. 512M, 2G; least recently\n"
+	"                           active flows are evicted above it (1G)\n"
+	"      --zstd-level N       zstd compression level 1..19 (3)\n"
+	"  -q, --quiet              no progress and no summary\n"
+	"  -h, --help               this help\n"
+	"\n"
+	"Exit codes: 0 ok, 1 usage, 2 an input could not be read, 3 an input was damaged\n"
+	"(packets before the damage were kept), 4 output error, 5 internal error,\n"
+	"130/143 interrupted (no output file is left).\n";
+
+struct extract_ctx {
+	struct ssmf_writer *writer;
+	int quiet, progress_on;
+	double t0, last_progress;
+};
+
+static int sink_to_writer(void *user, const struct ssmf_flow_summary *s,
+			  const struct ssmf_record *records)
+{
+	struct extract_ctx *x = user;
+	return ssmf_writer_add_flow(x->writer, s, records);
+}
+
+static void on_warn(void *user, const char *msg)
+{
+	(void)user;
+	ssmf_warn("%s", msg);
+}
+
+static int on_progress(void *user, uint64_t packets)
+{
+	struct extract_ctx *x = user;
+	double now = ssmf_now();
+	if (x->progress_on && now - x->last_progress >= 0.5) {
+		x->last_progress = now;
+		fprintf(stderr, "\r%llu packets, %llu flows written, %.2f Mpkt/s   ",
+			(unsigned long long)packets,
+			(unsigned long long)ssmf_writer_flows(x->writer),
+			(double)packets / (now - x->t0) / 1e6);
+	}
+	return 0;
+}
+
+static int on_should_stop(void *user)
+{
+	(void)user;
+	return ssmf_stop_signal() != 0;
+}
+
+static int write_attrs(struct ssmf_writer *w, const struct ssmf_flow_params *p, const char *filter,
+		       int zstd_level, const struct ssmf_ingest_result *res,
+		       const struct ssmf_flow_counters *fc)
+{
+	int rc = 0;
+	rc |= ssmf_writer_attr_f64(w, "idle_timeout_s", (double)p->idle_timeout_ns * 1e-9);
+	rc |= ssmf_writer_attr_f64(w, "active_timeout_s", (double)p->active_timeout_ns * 1e-9);
+	rc |= ssmf_writer_attr_u64(w, "tcp_close", (uint64_t)p->tcp_close);
+	rc |= ssmf_writer_attr_f64(w, "tcp_close_grace_s", (double)p->tcp_close_grace_ns * 1e-9);
+	rc |= ssmf_writer_attr_u64(w, "max_packets", p->max_packets);
+	rc |= ssmf_writer_attr_u64(w, "memory_cap_bytes", p->memory_cap_bytes);
+	rc |= ssmf_writer_attr_str(w, "filter", filter ? filter : "");
+	rc |= ssmf_writer_attr_u64(w, "zstd_level", (uint64_t)zstd_level);
+	rc |= ssmf_writer_attr_str(w, "software", "ssmflow " SSMF_VERSION_STRING);
+	rc |= ssmf_writer_attr_u64(w, "packets_read", res->packets_read);
+	rc |= ssmf_writer_attr_u64(w, "packets_decoded", res->packets_decoded);
+	for (int i = 1; i < SSMF_SKIP_COUNT; i++) {
+		char name[96];
+		snprintf(name, sizeof name, "skipped_%s", ssmf_skip_reason_names[i]);
+		rc |= ssmf_writer_attr_u64(w, name, res->skipped[i]);
+	}
+	rc |= ssmf_writer_attr_u64(w, "flows", fc->flows);
+	for (int i = 0; i < SSMF_END_COUNT; i++) {
+		char name[64];
+		snprintf(name, sizeof name, "flows_ended_%s", ssmf_end_reason_names[i]);
+		rc |= ssmf_writer_attr_u64(w, name, fc->ended[i]);
+	}
+	rc |= ssmf_writer_attr_u64(w, "packets_out_of_order", fc->out_of_order);
+	rc |= ssmf_writer_attr_u64(w, "records_dropped_max_packets", fc->records_dropped);
+	rc |= ssmf_writer_attr_u64(w, "fragments_attributed", fc->fragments_attributed);
+	rc |= ssmf_writer_attr_u64(w, "fragments_unattributed", fc->fragments_unattributed);
+	rc |= ssmf_writer_attr_u64(w, "fragment_cache_evictions", fc->fragment_cache_evictions);
+	for (size_t i = 0; i < res->ninputs; i++)
+		rc |= ssmf_writer_add_input(w, &res->inputs[i]);
+	return rc ? -1 : 0;
+}
+
+static void print_summary(const char *out, const struct ssmf_ingest_result *res,
+			  const struct ssmf_flow_counters *fc, uint64_t records, double secs)
+{
+	struct stat st;
+	double mib = stat(out, &st) == 0 ? (double)st.st_size / (1024.0 * 1024.0) : 0;
+	fprintf(stderr, "%s: %zu input(s), %llu packets read, %llu records, %llu flows, %.2f MiB",
+		out, res->ninputs, (unsigned long long)res->packets_read,
+		(unsigned long long)records, (unsigned long long)fc->flows, mib);
+	fprintf(stderr, " in %.2f s (%.2f Mpkt/s)\n", secs,
+		secs > 0 ? (double)res->packets_read / secs / 1e6 : 0.0);
+	fprintf(stderr, "  flows ended:");
+	for (int i = 0; i < SSMF_END_COUNT; i++)
+		if (fc->ended[i])
+			fprintf(stderr, " %s %llu", ssmf_end_reason_names[i],
+				(unsigned long long)fc->ended[i]);
+	fprintf(stderr, "\n");
+	int any = 0;
+	for (int i = 1; i < SSMF_SKIP_COUNT; i++)
+		if (res->skipped[i]) {
+			fprintf(stderr, "%s %s %llu", any ? "," : "  packets skipped:",
+				ssmf_skip_reason_names[i], (unsigned long long)res->skipped[i]);
+			any = 1;
+		}
+	if (any)
+		fprintf(stderr, "\n");
+	if (fc->out_of_order)
+		fprintf(stderr, "  out-of-order timestamps: %llu packets\n",
+			(unsigned long long)fc->out_of_order);
+	if (fc->records_dropped)
+		fprintf(stderr, "  records beyond --max-packets (counted, not stored): %llu\n",
+			(unsigned long long)fc->records_dropped);
+}
+
+int cmd_extract(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"output", required_argument, NULL, 'o'},
+		{"filter", required_argument, NULL, 'f'},
+		{"idle-timeout", required_argument, NULL, 'I'},
+		{"active-timeout", required_argument, NULL, 'A'},
+		{"tcp-close", required_argument, NULL, 'C'},
+		{"tcp-grace", required_argument, NULL, 'G'},
+		{"max-packets", required_argument, NULL, 'P'},
+		{"memory-cap", required_argument, NULL, 'M'},
+		{"zstd-level", required_argument, NULL, 'Z'},
+		{"quiet", no_argument, NULL, 'q'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct ssmf_flow_params fp;
+	ssmf_flow_params_default(&fp);
+	struct ssmf_writer_opts wo;
+	ssmf_writer_opts_default(&wo);
+	const char *out = NULL, *filter = NULL;
+	int quiet = 0, c;
+	uint64_t v;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "o:f:qh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			out = optarg;
+			break;
+		case 'f':
+			filter = optarg;
+			break;
+		case 'I':
+			if (ssmf_parse_seconds_ns(optarg, &fp.idle_timeout_ns))
+				return ssmf_usage_error("extract", "bad --idle-timeout '%s'", optarg);
+			break;
+		case 'A':
+			if (ssmf_parse_seconds_ns(optarg, &fp.active_timeout_ns))
+				return ssmf_usage_error("extract", "bad --active-timeout '%s'",
+							optarg);
+			break;
+		case 'C':
+			if (ssmf_parse_bool(optarg, &fp.tcp_close))
+				return ssmf_usage_error("extract", "bad --tcp-close '%s' (yes|no)",
+							optarg);
+			break;
+		case 'G':
+			if (ssmf_parse_seconds_ns(optarg, &fp.tcp_close_grace_ns))
+				return ssmf_usage_error("extract", "bad --tcp-grace '%s'", optarg);
+			break;
+		case 'P':
+			if (ssmf_parse_u64(optarg, &v) || v == 0 || v > UINT32_MAX)
+				return ssmf_usage_error("extract", "bad --max-packets '%s'", optarg);
+			fp.max_packets = (uint32_t)v;
+			break;
+		case 'M':
+			if (ssmf_parse_size(optarg, &fp.memory_cap_bytes) ||
+			    fp.memory_cap_bytes < (1u << 20))
+				return ssmf_usage_error("extract",
+							"bad --memory-cap '%s' (at least 1M)", optarg);
+			break;
+		case 'Z':
+			if (ssmf_parse_u64(optarg, &v) || v < 1 || v > 19)
+				return ssmf_usage_error("extract", "bad --zstd-level '%s' (1..19)",
+							optarg);
+			wo.zstd_level = (int)v;
+			break;
+		case 'q':
+			quiet = 1;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return SSMF_EXIT_OK;
+		default:
+			return ssmf_usage_error("extract", "unknown option");
+		}
+	}
+	if (!out)
+		return ssmf_usage_error("extract", "no output: give -o OUT.h5");
+	if (strcmp(out, "-") == 0)
+		return ssmf_usage_error("extract", "an HDF5 dataset cannot go to stdout");
+	if (optind >= argc)
+		return ssmf_usage_error("extract", "no input capture given");
+	int nstdin = 0;
+	for (int i = optind; i < argc; i++)
+		nstdin += strcmp(argv[i], "-") == 0;
+	if (nstdin > 1)
+		return ssmf_usage_error("extract", "'-' (stdin) given more than once");
+
+	ssmf_signals_install();
+	char err[1024];
+	struct extract_ctx x = {.quiet = quiet, .progress_on = !quiet && isatty(STDERR_FILENO)};
+	x.t0 = x.last_progress = ssmf_now();
+	x.writer = ssmf_writer_create(out, &wo, err, sizeof err);
+	if (!x.writer) {
+		ssmf_error("%s", err);
+		return SSMF_EXIT_OUTPUT;
+	}
+	struct ssmf_flowtable *t = ssmf_flowtable_new(&fp, sink_to_writer, &x);
+	if (!t) {
+		ssmf_writer_abort(x.writer);
+		ssmf_error("out of memory");
+		return SSMF_EXIT_INTERNAL;
+	}
+	struct ssmf_ingest_hooks hooks = {
+		.user = &x, .warn = on_warn, .progress = on_progress, .should_stop = on_should_stop};
+	struct ssmf_ingest_result res;
+	int rc = ssmf_ingest((const char *const *)argv + optind, (size_t)(argc - optind), filter, t,
+			     &hooks, &res);
+	if (x.progress_on)
+		fprintf(stderr, "\r\033[K");
+	int code = SSMF_EXIT_OK;
+	for (size_t i = 0; i < res.ninputs; i++)
+		if (strcmp(res.inputs[i].status, "refused") == 0)
+			ssmf_error("%s", res.inputs[i].message);
+	if (res.partial)
+		code = SSMF_EXIT_PARTIAL;
+	if (res.refused)
+		code = SSMF_EXIT_INPUT;
+	if (rc == 0 && !res.stopped && !ssmf_stop_signal())
+		rc = ssmf_flowtable_flush(t);
+	int sig = ssmf_stop_signal();
+	if (rc != 0 || sig) {
+		int out_err = rc != 0 && ssmf_writer_error(x.writer)[0];
+		if (rc != 0)
+			ssmf_error("%s", out_err ? ssmf_writer_error(x.writer) : "out of memory");
+		ssmf_writer_abort(x.writer);
+		ssmf_flowtable_free(t);
+		ssmf_ingest_result_free(&res);
+		if (sig) {
+			ssmf_error("interrupted by signal %d; no output written", sig);
+			return 128 + sig;
+		}
+		return out_err ? SSMF_EXIT_OUTPUT : SSMF_EXIT_INTERNAL;
+	}
+	if (res.refused == (int)res.ninputs) {
+		ssmf_error("no input could be read; no output written");
+		ssmf_writer_abort(x.writer);
+		ssmf_flowtable_free(t);
+		ssmf_ingest_result_free(&res);
+		return SSMF_EXIT_INPUT;
+	}
+	const struct ssmf_flow_counters *fc = ssmf_flowtable_counters(t);
+	uint64_t records = ssmf_writer_packets(x.writer);
+	err[0] = 0;
+	if (write_attrs(x.writer, &fp, filter, wo.zstd_level, &res, fc) != 0) {
+		ssmf_error("%s", ssmf_writer_error(x.writer));
+		ssmf_writer_abort(x.writer);
+		code = SSMF_EXIT_OUTPUT;
+	} else if (ssmf_writer_commit(x.writer, err, sizeof err) != 0) {
+		ssmf_error("%s", err);
+		code = SSMF_EXIT_OUTPUT;
+	}
+	if (code == SSMF_EXIT_OUTPUT) {
+		ssmf_flowtable_free(t);
+		ssmf_ingest_result_free(&res);
+		return code;
+	}
+	if (!quiet)
+		print_summary(out, &res, fc, records, ssmf_now() - x.t0);
+	ssmf_flowtable_free(t);
+	ssmf_ingest_result_free(&res);
+	return code;
+}

@@ -1,0 +1,61 @@
+/* ssmflow - network flows to per-packet records, and a state-space model over them.
+ * One entry point per command, as git's builtin/ does. */
+#include <hdf5.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd/cli.h"
+#include "features/ssmf_record.h"
+#include "ssmf_version.h"
+
+struct command {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *summary;
+};
+
+static const struct command commands[] = {
+	{"extract", cmd_extract, "captures (pcap, pcapng, .gz, .zst) to a flow dataset (HDF5)"},
+	{"info", cmd_info, "describe a dataset: schema, parameters, provenance, counts"},
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: ssmflow <command> [options] [inputs...]\n"
+		     "       ssmflow --version | --help\n\ncommands:\n");
+	for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+		fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].summary);
+	fprintf(out, "\nRun 'ssmflow <command> --help' for a command's options; see ssmflow(1).\n");
+}
+
+int main(int argc, char **argv)
+{
+	/* HDF5 prints an error stack for every failed call; ours say what failed. */
+	H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+	if (argc < 2) {
+		usage(stderr);
+		return SSMF_EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+		printf("ssmflow %s (record version %u)\n", SSMF_VERSION_STRING, SSMF_RECORD_VERSION);
+		return SSMF_EXIT_OK;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		if (argc > 2 && strcmp(argv[1], "help") == 0) {
+			char help[] = "--help";
+			char *sub[] = {argv[2], help, NULL};
+			for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+				if (strcmp(argv[2], commands[i].name) == 0)
+					return commands[i].run(2, sub);
+		}
+		usage(stdout);
+		return SSMF_EXIT_OK;
+	}
+	for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+		if (strcmp(argv[1], commands[i].name) == 0)
+			return commands[i].run(argc - 1, argv + 1);
+	fprintf(stderr, "ssmflow: error: '%s' is not a command\n", argv[1]);
+	usage(stderr);
+	return SSMF_EXIT_USAGE;
+}

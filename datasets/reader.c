@@ -1,0 +1,267 @@
+#include "datasets/reader.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "datasets/h5zstd.h"
+
+struct ssmf_dataset {
+	hid_t file, packets, rec_type;
+	uint64_t nflows, npackets;
+	struct ssmf_flow_summary *flows;
+	struct ssmf_input_info *inputs;
+	size_t ninputs;
+	hid_t input_type, input_space;
+	char *path;
+};
+
+static uint64_t dataset_len(hid_t d)
+{
+	hid_t s = H5Dget_space(d);
+	hsize_t n = 0;
+	if (s >= 0 && H5Sget_simple_extent_ndims(s) == 1)
+		H5Sget_simple_extent_dims(s, &n, NULL);
+	if (s >= 0)
+		H5Sclose(s);
+	return n;
+}
+
+void ssmf_dataset_close(struct ssmf_dataset *ds)
+{
+	if (!ds)
+		return;
+	if (ds->inputs && ds->ninputs)
+		H5Dvlen_reclaim(ds->input_type, ds->input_space, H5P_DEFAULT, ds->inputs);
+	if (ds->input_space > 0)
+		H5Sclose(ds->input_space);
+	if (ds->input_type > 0)
+		H5Tclose(ds->input_type);
+	if (ds->rec_type > 0)
+		H5Tclose(ds->rec_type);
+	if (ds->packets > 0)
+		H5Dclose(ds->packets);
+	if (ds->file > 0)
+		H5Fclose(ds->file);
+	free(ds->inputs);
+	free(ds->flows);
+	free(ds->path);
+	free(ds);
+}
+
+#define FAIL(...)                                                                          \
+	do {                                                                               \
+		snprintf(err, errlen, __VA_ARGS__);                                        \
+		ssmf_dataset_close(ds);                                                    \
+		return NULL;                                                               \
+	} while (0)
+
+struct ssmf_dataset *ssmf_dataset_open(const char *path, char *err, size_t errlen)
+{
+	if (ssmf_h5zstd_register() != 0) {
+		snprintf(err, errlen, "cannot register the HDF5 zstd filter");
+		return NULL;
+	}
+	struct ssmf_dataset *ds = calloc(1, sizeof *ds);
+	if (!ds || !(ds->path = strdup(path)))
+		FAIL("%s: out of memory", path);
+	htri_t is_h5 = H5Fis_hdf5(path);
+	if (is_h5 <= 0)
+		FAIL("%s: not an HDF5 file (or unreadable)", path);
+	ds->file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+	if (ds->file < 0)
+		FAIL("%s: cannot open as HDF5", path);
+	char fmt[64];
+	uint64_t version, rec_version, rec_size;
+	if (ssmf_dataset_attr_str(ds, "format", fmt, sizeof fmt) != 0 ||
+	    strcmp(fmt, SSMF_DATASET_FORMAT) != 0)
+		FAIL("%s: not an ssmflow dataset (no format attribute '%s')", path,
+		     SSMF_DATASET_FORMAT);
+	if (ssmf_dataset_attr_u64(ds, "format_version", &version) != 0 ||
+	    version != SSMF_DATASET_VERSION)
+		FAIL("%s: dataset format version %llu is not supported (this build reads %u)", path,
+		     (unsigned long long)version, SSMF_DATASET_VERSION);
+	if (ssmf_dataset_attr_u64(ds, "record_version", &rec_version) != 0 ||
+	    rec_version != SSMF_RECORD_VERSION ||
+	    ssmf_dataset_attr_u64(ds, "record_size", &rec_size) != 0 ||
+	    rec_size != SSMF_RECORD_SIZE)
+		FAIL("%s: record version/size not supported (this build reads version %u, %u "
+		     "bytes)",
+		     path, SSMF_RECORD_VERSION, SSMF_RECORD_SIZE);
+
+	ds->packets = H5Dopen2(ds->file, SSMF_DS_PACKETS, H5P_DEFAULT);
+	hid_t flows = H5Dopen2(ds->file, SSMF_DS_FLOWS, H5P_DEFAULT);
+	if (ds->packets < 0 || flows < 0) {
+		if (flows >= 0)
+			H5Dclose(flows);
+		FAIL("%s: missing %s or %s", path, SSMF_DS_PACKETS, SSMF_DS_FLOWS);
+	}
+	ds->rec_type = ssmf_h5_record_type();
+	ds->npackets = dataset_len(ds->packets);
+	ds->nflows = dataset_len(flows);
+	ds->flows = malloc((ds->nflows ? ds->nflows : 1) * sizeof *ds->flows);
+	hid_t ftype = ssmf_h5_flow_type();
+	herr_t rc = ds->flows && ds->nflows
+			    ? H5Dread(flows, ftype, H5S_ALL, H5S_ALL, H5P_DEFAULT, ds->flows)
+			    : 0;
+	H5Tclose(ftype);
+	H5Dclose(flows);
+	if (!ds->flows)
+		FAIL("%s: out of memory for %llu flows", path, (unsigned long long)ds->nflows);
+	if (rc < 0)
+		FAIL("%s: cannot read %s (corrupt, or the zstd filter failed)", path,
+		     SSMF_DS_FLOWS);
+	for (uint64_t i = 0; i < ds->nflows; i++) {
+		const struct ssmf_flow_summary *f = &ds->flows[i];
+		if (f->packet_offset > ds->npackets ||
+		    f->packet_count > ds->npackets - f->packet_offset)
+			FAIL("%s: flow %llu points outside %s", path, (unsigned long long)i,
+			     SSMF_DS_PACKETS);
+	}
+
+	hid_t inputs = H5Dopen2(ds->file, SSMF_DS_INPUTS, H5P_DEFAULT);
+	if (inputs >= 0) {
+		ds->ninputs = dataset_len(inputs);
+		ds->input_type = ssmf_h5_input_type();
+		ds->input_space = H5Dget_space(inputs);
+		ds->inputs = calloc(ds->ninputs ? ds->ninputs : 1, sizeof *ds->inputs);
+		if (ds->ninputs &&
+		    H5Dread(inputs, ds->input_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, ds->inputs) < 0)
+			ds->ninputs = 0;
+		H5Dclose(inputs);
+	}
+	return ds;
+}
+
+uint64_t ssmf_dataset_nflows(const struct ssmf_dataset *ds)
+{
+	return ds->nflows;
+}
+
+uint64_t ssmf_dataset_npackets(const struct ssmf_dataset *ds)
+{
+	return ds->npackets;
+}
+
+const char *ssmf_dataset_path(const struct ssmf_dataset *ds)
+{
+	return ds->path;
+}
+
+const struct ssmf_flow_summary *ssmf_dataset_flows(const struct ssmf_dataset *ds)
+{
+	return ds->flows;
+}
+
+int ssmf_dataset_read_packets(struct ssmf_dataset *ds, uint64_t start, uint64_t n,
+			      struct ssmf_record *out, char *err, size_t errlen)
+{
+	if (start > ds->npackets || n > ds->npackets - start) {
+		snprintf(err, errlen, "%s: packet range out of bounds", ds->path);
+		return -1;
+	}
+	if (!n)
+		return 0;
+	hsize_t hstart = start, hcount = n;
+	hid_t fspace = H5Dget_space(ds->packets);
+	hid_t mspace = H5Screate_simple(1, &hcount, NULL);
+	H5Sselect_hyperslab(fspace, H5S_SELECT_SET, &hstart, NULL, &hcount, NULL);
+	herr_t rc = H5Dread(ds->packets, ds->rec_type, mspace, fspace, H5P_DEFAULT, out);
+	H5Sclose(mspace);
+	H5Sclose(fspace);
+	if (rc < 0) {
+		snprintf(err, errlen, "%s: cannot read %s (corrupt, or the zstd filter failed)",
+			 ds->path, SSMF_DS_PACKETS);
+		return -1;
+	}
+	return 0;
+}
+
+static hid_t open_attr(const struct ssmf_dataset *ds, const char *name)
+{
+	if (H5Aexists(ds->file, name) <= 0)
+		return -1;
+	return H5Aopen(ds->file, name, H5P_DEFAULT);
+}
+
+int ssmf_dataset_attr_u64(const struct ssmf_dataset *ds, const char *name, uint64_t *v)
+{
+	hid_t a = open_attr(ds, name);
+	if (a < 0)
+		return -1;
+	hid_t t = H5Aget_type(a);
+	int ok = H5Tget_class(t) == H5T_INTEGER && H5Aread(a, H5T_NATIVE_UINT64, v) >= 0;
+	H5Tclose(t);
+	H5Aclose(a);
+	return ok ? 0 : -1;
+}
+
+int ssmf_dataset_attr_f64(const struct ssmf_dataset *ds, const char *name, double *v)
+{
+	hid_t a = open_attr(ds, name);
+	if (a < 0)
+		return -1;
+	hid_t t = H5Aget_type(a);
+	int ok = H5Tget_class(t) == H5T_FLOAT && H5Aread(a, H5T_NATIVE_DOUBLE, v) >= 0;
+	H5Tclose(t);
+	H5Aclose(a);
+	return ok ? 0 : -1;
+}
+
+int ssmf_dataset_attr_str(const struct ssmf_dataset *ds, const char *name, char *buf, size_t len)
+{
+	hid_t a = open_attr(ds, name);
+	if (a < 0)
+		return -1;
+	hid_t t = H5Aget_type(a);
+	int ok = -1;
+	if (H5Tget_class(t) == H5T_STRING && H5Tis_variable_str(t) > 0) {
+		char *s = NULL;
+		hid_t mt = H5Tcopy(H5T_C_S1);
+		H5Tset_size(mt, H5T_VARIABLE);
+		H5Tset_cset(mt, H5Tget_cset(t));
+		if (H5Aread(a, mt, &s) >= 0 && s) {
+			snprintf(buf, len, "%s", s);
+			H5free_memory(s);
+			ok = 0;
+		}
+		H5Tclose(mt);
+	}
+	H5Tclose(t);
+	H5Aclose(a);
+	return ok;
+}
+
+struct attr_iter {
+	void (*fn)(const char *, void *);
+	void *user;
+};
+
+static herr_t attr_cb(hid_t loc, const char *name, const H5A_info_t *info, void *op)
+{
+	(void)loc;
+	(void)info;
+	struct attr_iter *it = op;
+	it->fn(name, it->user);
+	return 0;
+}
+
+void ssmf_dataset_each_attr(const struct ssmf_dataset *ds, void (*fn)(const char *, void *),
+			    void *user)
+{
+	struct attr_iter it = {fn, user};
+	hsize_t idx = 0;
+	if (H5Aiterate2(ds->file, H5_INDEX_CRT_ORDER, H5_ITER_INC, &idx, attr_cb, &it) < 0) {
+		idx = 0;
+		H5Aiterate2(ds->file, H5_INDEX_NAME, H5_ITER_INC, &idx, attr_cb, &it);
+	}
+}
+
+size_t ssmf_dataset_ninputs(const struct ssmf_dataset *ds)
+{
+	return ds->ninputs;
+}
+
+const struct ssmf_input_info *ssmf_dataset_input(const struct ssmf_dataset *ds, size_t i)
+{
+	return i < ds->ninputs ? &ds->inputs[i] : NULL;
+}

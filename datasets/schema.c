@@ -1,0 +1,108 @@
+#include "datasets/schema.h"
+
+#include <stddef.h>
+
+#include "features/flow_summary.h"
+#include "features/ssmf_record.h"
+
+#define MEMBER(t, st, field, type) H5Tinsert(t, #field, offsetof(st, field), type)
+
+static hid_t array_of(hid_t base, hsize_t n)
+{
+	return H5Tarray_create2(base, 1, &n);
+}
+
+hid_t ssmf_h5_record_type(void)
+{
+	typedef struct ssmf_record R;
+	hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(R));
+	hid_t reserved = array_of(H5T_STD_U8LE, 3);
+	MEMBER(t, R, ts_ns, H5T_STD_U64LE);
+	MEMBER(t, R, flow_id, H5T_STD_U32LE);
+	MEMBER(t, R, gap_us, H5T_STD_U32LE);
+	MEMBER(t, R, ip_len, H5T_STD_U16LE);
+	MEMBER(t, R, payload_len, H5T_STD_U16LE);
+	MEMBER(t, R, tcp_window, H5T_STD_U16LE);
+	MEMBER(t, R, pkt_index, H5T_STD_U16LE);
+	MEMBER(t, R, tcp_flags, H5T_STD_U8LE);
+	MEMBER(t, R, ttl, H5T_STD_U8LE);
+	MEMBER(t, R, ip_proto, H5T_STD_U8LE);
+	MEMBER(t, R, direction, H5T_STD_U8LE);
+	MEMBER(t, R, flags, H5T_STD_U8LE);
+	MEMBER(t, R, reserved, reserved);
+	H5Tclose(reserved);
+	return t;
+}
+
+hid_t ssmf_h5_flow_type(void)
+{
+	typedef struct ssmf_flow_summary S;
+	hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(S));
+	hid_t flags8 = array_of(H5T_STD_U32LE, 8);
+	hid_t addr = array_of(H5T_STD_U8LE, 16);
+	MEMBER(t, S, flow_id, H5T_STD_U32LE);
+	MEMBER(t, S, ip_version, H5T_STD_U8LE);
+	MEMBER(t, S, protocol, H5T_STD_U8LE);
+	MEMBER(t, S, src_addr, addr);
+	MEMBER(t, S, dst_addr, addr);
+	MEMBER(t, S, src_port, H5T_STD_U16LE);
+	MEMBER(t, S, dst_port, H5T_STD_U16LE);
+	MEMBER(t, S, vlan, H5T_STD_U16LE);
+	MEMBER(t, S, tunnel_id, H5T_STD_U32LE);
+	MEMBER(t, S, first_ts_ns, H5T_STD_U64LE);
+	MEMBER(t, S, last_ts_ns, H5T_STD_U64LE);
+	MEMBER(t, S, duration_ns, H5T_STD_U64LE);
+	MEMBER(t, S, end_reason, H5T_STD_U8LE);
+	MEMBER(t, S, label, H5T_STD_I32LE);
+	MEMBER(t, S, packet_offset, H5T_STD_U64LE);
+	MEMBER(t, S, packet_count, H5T_STD_U32LE);
+	MEMBER(t, S, fwd_packets, H5T_STD_U64LE);
+	MEMBER(t, S, bwd_packets, H5T_STD_U64LE);
+	MEMBER(t, S, fwd_bytes, H5T_STD_U64LE);
+	MEMBER(t, S, bwd_bytes, H5T_STD_U64LE);
+	MEMBER(t, S, fwd_ip_bytes, H5T_STD_U64LE);
+	MEMBER(t, S, bwd_ip_bytes, H5T_STD_U64LE);
+	MEMBER(t, S, fwd_payload_bytes, H5T_STD_U64LE);
+	MEMBER(t, S, bwd_payload_bytes, H5T_STD_U64LE);
+	MEMBER(t, S, fwd_flag_counts, flags8);
+	MEMBER(t, S, bwd_flag_counts, flags8);
+	MEMBER(t, S, fwd_size_min, H5T_STD_U32LE);
+	MEMBER(t, S, fwd_size_mean, H5T_IEEE_F64LE);
+	MEMBER(t, S, fwd_size_std, H5T_IEEE_F64LE);
+	MEMBER(t, S, fwd_size_max, H5T_STD_U32LE);
+	MEMBER(t, S, bwd_size_min, H5T_STD_U32LE);
+	MEMBER(t, S, bwd_size_mean, H5T_IEEE_F64LE);
+	MEMBER(t, S, bwd_size_std, H5T_IEEE_F64LE);
+	MEMBER(t, S, bwd_size_max, H5T_STD_U32LE);
+	MEMBER(t, S, fwd_iat_min_ns, H5T_STD_U64LE);
+	MEMBER(t, S, fwd_iat_mean_ns, H5T_IEEE_F64LE);
+	MEMBER(t, S, fwd_iat_std_ns, H5T_IEEE_F64LE);
+	MEMBER(t, S, fwd_iat_max_ns, H5T_STD_U64LE);
+	MEMBER(t, S, bwd_iat_min_ns, H5T_STD_U64LE);
+	MEMBER(t, S, bwd_iat_mean_ns, H5T_IEEE_F64LE);
+	MEMBER(t, S, bwd_iat_std_ns, H5T_IEEE_F64LE);
+	MEMBER(t, S, bwd_iat_max_ns, H5T_STD_U64LE);
+	H5Tclose(flags8);
+	H5Tclose(addr);
+	return t;
+}
+
+hid_t ssmf_h5_input_type(void)
+{
+	typedef struct ssmf_input_info I;
+	hid_t str = H5Tcopy(H5T_C_S1);
+	H5Tset_size(str, H5T_VARIABLE);
+	H5Tset_cset(str, H5T_CSET_UTF8);
+	hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(I));
+	MEMBER(t, I, path, str);
+	MEMBER(t, I, format, str);
+	MEMBER(t, I, sha256, str);
+	MEMBER(t, I, status, str);
+	MEMBER(t, I, message, str);
+	MEMBER(t, I, size_bytes, H5T_NATIVE_ULLONG);
+	MEMBER(t, I, packets, H5T_NATIVE_ULLONG);
+	MEMBER(t, I, linktype, H5T_NATIVE_INT);
+	MEMBER(t, I, linktype_name, str);
+	H5Tclose(str);
+	return t;
+}

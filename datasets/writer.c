@@ -1,0 +1,367 @@
+#include "datasets/writer.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "datasets/h5zstd.h"
+
+struct appender {
+	hid_t dset, type;
+	size_t elem_size;
+	uint32_t chunk;
+	uint8_t *buf;
+	uint32_t nbuf;
+	uint64_t written;
+};
+
+struct ssmf_writer {
+	hid_t file;
+	struct appender packets, flows;
+	struct ssmf_input_info *inputs;
+	size_t ninputs;
+	char *final_path, *temp_path;
+	char error[512];
+};
+
+void ssmf_writer_opts_default(struct ssmf_writer_opts *o)
+{
+	o->zstd_level = 3;
+	o->packets_chunk = 65536; /* 2 MiB of records */
+	o->flows_chunk = 4096;
+}
+
+static int appender_init(struct ssmf_writer *w, struct appender *a, const char *name, hid_t type,
+			 uint32_t chunk, int level)
+{
+	a->type = type;
+	a->elem_size = H5Tget_size(type);
+	a->chunk = chunk;
+	a->buf = malloc(a->elem_size * chunk);
+	hsize_t dims = 0, maxdims = H5S_UNLIMITED, cdims = chunk;
+	hid_t space = H5Screate_simple(1, &dims, &maxdims);
+	hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+	unsigned int cd = (unsigned int)level;
+	H5Pset_chunk(dcpl, 1, &cdims);
+	H5Pset_filter(dcpl, SSMF_H5Z_ZSTD_ID, H5Z_FLAG_MANDATORY, 1, &cd);
+	a->dset = H5Dcreate2(w->file, name, type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+	H5Pclose(dcpl);
+	H5Sclose(space);
+	if (a->dset < 0 || !a->buf) {
+		snprintf(w->error, sizeof w->error, "%s: cannot create %s", w->final_path, name);
+		return -1;
+	}
+	return 0;
+}
+
+static int appender_flush(struct ssmf_writer *w, struct appender *a)
+{
+	if (!a->nbuf)
+		return 0;
+	hsize_t start = a->written, count = a->nbuf, size = a->written + a->nbuf;
+	if (H5Dset_extent(a->dset, &size) < 0)
+		goto fail;
+	hid_t fspace = H5Dget_space(a->dset);
+	hid_t mspace = H5Screate_simple(1, &count, NULL);
+	H5Sselect_hyperslab(fspace, H5S_SELECT_SET, &start, NULL, &count, NULL);
+	herr_t rc = H5Dwrite(a->dset, a->type, mspace, fspace, H5P_DEFAULT, a->buf);
+	H5Sclose(mspace);
+	H5Sclose(fspace);
+	if (rc < 0)
+		goto fail;
+	a->written += a->nbuf;
+	a->nbuf = 0;
+	return 0;
+fail:
+	snprintf(w->error, sizeof w->error, "%s: write failed (disk full?)", w->temp_path);
+	return -1;
+}
+
+static int appender_add(struct ssmf_writer *w, struct appender *a, const void *elems, size_t n)
+{
+	const uint8_t *p = elems;
+	while (n) {
+		size_t take = a->chunk - a->nbuf;
+		if (take > n)
+			take = n;
+		memcpy(a->buf + a->nbuf * a->elem_size, p, take * a->elem_size);
+		a->nbuf += (uint32_t)take;
+		p += take * a->elem_size;
+		n -= take;
+		if (a->nbuf == a->chunk && appender_flush(w, a) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static void appender_close(struct appender *a)
+{
+	if (a->dset > 0)
+		H5Dclose(a->dset);
+	if (a->type > 0)
+		H5Tclose(a->type);
+	free(a->buf);
+	a->dset = a->type = 0;
+	a->buf = NULL;
+}
+
+struct ssmf_writer *ssmf_writer_create(const char *path, const struct ssmf_writer_opts *o,
+				       char *err, size_t errlen)
+{
+	if (ssmf_h5zstd_register() != 0) {
+		snprintf(err, errlen, "cannot register the HDF5 zstd filter");
+		return NULL;
+	}
+	struct ssmf_writer *w = calloc(1, sizeof *w);
+	if (!w) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		return NULL;
+	}
+	w->final_path = strdup(path);
+	size_t tlen = strlen(path) + 32;
+	w->temp_path = malloc(tlen);
+	if (!w->final_path || !w->temp_path) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		ssmf_writer_abort(w);
+		return NULL;
+	}
+	snprintf(w->temp_path, tlen, "%s.tmp-%ld", path, (long)getpid());
+	/* Check the directory first: HDF5's own message for this is a stack dump. */
+	char *dir_copy = strdup(path);
+	const char *dir = dir_copy ? dirname(dir_copy) : ".";
+	if (access(dir, W_OK) != 0) {
+		snprintf(err, errlen, "%s: cannot write in directory %s: %s", path, dir,
+			 strerror(errno));
+		free(dir_copy);
+		free(w->final_path);
+		free(w->temp_path);
+		free(w);
+		return NULL;
+	}
+	free(dir_copy);
+	hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+	H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_LATEST);
+	hid_t fcpl = H5Pcreate(H5P_FILE_CREATE); /* attributes listed in the order written */
+	H5Pset_attr_creation_order(fcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED);
+	w->file = H5Fcreate(w->temp_path, H5F_ACC_TRUNC, fcpl, fapl);
+	H5Pclose(fcpl);
+	H5Pclose(fapl);
+	if (w->file < 0) {
+		snprintf(err, errlen, "%s: cannot create %s", path, w->temp_path);
+		free(w->final_path);
+		free(w->temp_path);
+		free(w);
+		return NULL;
+	}
+	if (appender_init(w, &w->packets, SSMF_DS_PACKETS, ssmf_h5_record_type(), o->packets_chunk,
+			  o->zstd_level) != 0 ||
+	    appender_init(w, &w->flows, SSMF_DS_FLOWS, ssmf_h5_flow_type(), o->flows_chunk,
+			  o->zstd_level) != 0) {
+		snprintf(err, errlen, "%s", w->error);
+		ssmf_writer_abort(w);
+		return NULL;
+	}
+	ssmf_writer_attr_str(w, "format", SSMF_DATASET_FORMAT);
+	ssmf_writer_attr_u64(w, "format_version", SSMF_DATASET_VERSION);
+	ssmf_writer_attr_u64(w, "record_version", SSMF_RECORD_VERSION);
+	ssmf_writer_attr_u64(w, "record_size", SSMF_RECORD_SIZE);
+	return w;
+}
+
+int ssmf_writer_add_flow(struct ssmf_writer *w, const struct ssmf_flow_summary *s,
+			 const struct ssmf_record *records)
+{
+	struct ssmf_flow_summary row = *s;
+	row.packet_offset = w->packets.written + w->packets.nbuf;
+	if (appender_add(w, &w->packets, records, s->packet_count) != 0)
+		return -1;
+	return appender_add(w, &w->flows, &row, 1);
+}
+
+static char *dup_or_empty(const char *s)
+{
+	return strdup(s ? s : "");
+}
+
+int ssmf_writer_add_input(struct ssmf_writer *w, const struct ssmf_input_info *in)
+{
+	struct ssmf_input_info *n = realloc(w->inputs, (w->ninputs + 1) * sizeof *n);
+	if (!n)
+		return -1;
+	w->inputs = n;
+	struct ssmf_input_info *c = &w->inputs[w->ninputs++];
+	*c = *in;
+	c->path = dup_or_empty(in->path);
+	c->format = dup_or_empty(in->format);
+	c->sha256 = dup_or_empty(in->sha256);
+	c->status = dup_or_empty(in->status);
+	c->message = dup_or_empty(in->message);
+	c->linktype_name = dup_or_empty(in->linktype_name);
+	return 0;
+}
+
+static int write_attr(struct ssmf_writer *w, const char *name, hid_t ftype, hid_t mtype,
+		      const void *v)
+{
+	hid_t space = H5Screate(H5S_SCALAR);
+	if (H5Aexists(w->file, name) > 0)
+		H5Adelete(w->file, name);
+	hid_t a = H5Acreate2(w->file, name, ftype, space, H5P_DEFAULT, H5P_DEFAULT);
+	herr_t rc = a < 0 ? -1 : H5Awrite(a, mtype, v);
+	if (a >= 0)
+		H5Aclose(a);
+	H5Sclose(space);
+	if (rc < 0) {
+		snprintf(w->error, sizeof w->error, "%s: cannot write attribute %s", w->temp_path,
+			 name);
+		return -1;
+	}
+	return 0;
+}
+
+int ssmf_writer_attr_u64(struct ssmf_writer *w, const char *name, uint64_t v)
+{
+	return write_attr(w, name, H5T_STD_U64LE, H5T_NATIVE_UINT64, &v);
+}
+
+int ssmf_writer_attr_f64(struct ssmf_writer *w, const char *name, double v)
+{
+	return write_attr(w, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &v);
+}
+
+int ssmf_writer_attr_str(struct ssmf_writer *w, const char *name, const char *v)
+{
+	hid_t t = H5Tcopy(H5T_C_S1);
+	H5Tset_size(t, H5T_VARIABLE);
+	H5Tset_cset(t, H5T_CSET_UTF8);
+	int rc = write_attr(w, name, t, t, &v);
+	H5Tclose(t);
+	return rc;
+}
+
+static int write_small_dataset(struct ssmf_writer *w, const char *name, hid_t type, size_t n,
+			       const void *data)
+{
+	hsize_t dims = n;
+	hid_t space = H5Screate_simple(1, &dims, NULL);
+	hid_t d = H5Dcreate2(w->file, name, type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+	herr_t rc = d < 0 ? -1 : (n ? H5Dwrite(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) : 0);
+	if (d >= 0)
+		H5Dclose(d);
+	H5Sclose(space);
+	if (rc < 0) {
+		snprintf(w->error, sizeof w->error, "%s: cannot write %s", w->temp_path, name);
+		return -1;
+	}
+	return 0;
+}
+
+int ssmf_writer_label_names(struct ssmf_writer *w, const char *const *names, size_t n)
+{
+	hid_t t = H5Tcopy(H5T_C_S1);
+	H5Tset_size(t, H5T_VARIABLE);
+	H5Tset_cset(t, H5T_CSET_UTF8);
+	int rc = write_small_dataset(w, SSMF_DS_LABEL_NAMES, t, n, names);
+	H5Tclose(t);
+	return rc;
+}
+
+const char *ssmf_writer_error(const struct ssmf_writer *w)
+{
+	return w->error;
+}
+
+uint64_t ssmf_writer_flows(const struct ssmf_writer *w)
+{
+	return w->flows.written + w->flows.nbuf;
+}
+
+uint64_t ssmf_writer_packets(const struct ssmf_writer *w)
+{
+	return w->packets.written + w->packets.nbuf;
+}
+
+const char *ssmf_writer_temp_path(const struct ssmf_writer *w)
+{
+	return w->temp_path;
+}
+
+static void free_inputs(struct ssmf_writer *w)
+{
+	for (size_t i = 0; i < w->ninputs; i++) {
+		struct ssmf_input_info *c = &w->inputs[i];
+		free(c->path);
+		free(c->format);
+		free(c->sha256);
+		free(c->status);
+		free(c->message);
+		free(c->linktype_name);
+	}
+	free(w->inputs);
+}
+
+static void writer_free(struct ssmf_writer *w)
+{
+	free_inputs(w);
+	free(w->final_path);
+	free(w->temp_path);
+	free(w);
+}
+
+int ssmf_writer_commit(struct ssmf_writer *w, char *err, size_t errlen)
+{
+	int rc = appender_flush(w, &w->packets);
+	if (rc == 0)
+		rc = appender_flush(w, &w->flows);
+	if (rc == 0) {
+		hid_t t = ssmf_h5_input_type();
+		rc = write_small_dataset(w, SSMF_DS_INPUTS, t, w->ninputs, w->inputs);
+		H5Tclose(t);
+	}
+	appender_close(&w->packets);
+	appender_close(&w->flows);
+	if (H5Fclose(w->file) < 0 && rc == 0) {
+		snprintf(w->error, sizeof w->error, "%s: cannot close (disk full?)", w->temp_path);
+		rc = -1;
+	}
+	w->file = 0;
+	if (rc == 0) {
+		/* Durable before it is visible under the final name. */
+		int fd = open(w->temp_path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || fsync(fd) != 0) {
+			snprintf(w->error, sizeof w->error, "%s: cannot sync: %s", w->temp_path,
+				 strerror(errno));
+			rc = -1;
+		}
+		if (fd >= 0)
+			close(fd);
+	}
+	if (rc == 0 && rename(w->temp_path, w->final_path) != 0) {
+		snprintf(w->error, sizeof w->error, "%s: cannot rename from %s: %s", w->final_path,
+			 w->temp_path, strerror(errno));
+		rc = -1;
+	}
+	if (rc != 0) {
+		snprintf(err, errlen, "%s", w->error);
+		unlink(w->temp_path);
+	}
+	writer_free(w);
+	return rc;
+}
+
+void ssmf_writer_abort(struct ssmf_writer *w)
+{
+	if (!w)
+		return;
+	appender_close(&w->packets);
+	appender_close(&w->flows);
+	if (w->file > 0)
+		H5Fclose(w->file);
+	if (w->temp_path)
+		unlink(w->temp_path);
+	writer_free(w);
+}
