@@ -1,5 +1,6 @@
 /* ssmflow extract: captures to a flow dataset. */
 #include <getopt.h>
+#include <pcap/pcap.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -228,6 +229,19 @@ int cmd_extract(int argc, char **argv)
 		return ssmf_usage_error("extract", "an HDF5 dataset cannot go to stdout");
 	if (optind >= argc)
 		return ssmf_usage_error("extract", "no input capture given");
+	if (filter) { /* a filter that does not compile is a usage error, not a bad input */
+		pcap_t *dead = pcap_open_dead(DLT_EN10MB, 262144);
+		struct bpf_program prog;
+		int bad = pcap_compile(dead, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) != 0;
+		if (bad) {
+			ssmf_usage_error("extract", "bad --filter '%s': %s", filter,
+					 pcap_geterr(dead));
+			pcap_close(dead);
+			return SSMF_EXIT_USAGE;
+		}
+		pcap_freecode(&prog);
+		pcap_close(dead);
+	}
 	int nstdin = 0;
 	for (int i = optind; i < argc; i++)
 		nstdin += strcmp(argv[i], "-") == 0;

@@ -44,6 +44,7 @@ struct ssmf_decoded {
 	uint16_t sport, dport;
 	uint16_t tcp_window;
 	uint32_t tunnel_id; /* VXLAN VNI, GTP-U TEID, GRE key; 0 if none */
+	uint32_t tunnel_key; /* the part of tunnel_id that is the same both ways (VNI), keys flows */
 	uint32_t ip_len;    /* IP total length in bytes (from the header) */
 	uint32_t payload_len; /* L4 payload bytes (by the IP length, not caplen) */
 	uint8_t src[16], dst[16]; /* IPv4 in the first 4 bytes, rest zero */
@@ -58,6 +59,9 @@ struct ssmf_decoded {
  * Returns SSMF_SKIP_NONE and fills *d, or the reason it was skipped. */
 enum ssmf_skip_reason ssmf_decode_packet(int linktype, const uint8_t *data, uint32_t caplen,
 					 struct ssmf_decoded *d);
+
+/* Whether the decoder knows link type `linktype` (a DLT_ value). */
+int ssmf_decode_linktype_supported(int linktype);
 
 /* The layers, each consuming from a cursor and calling the next. `depth`
  * counts encapsulations so a hostile stack cannot recurse without bound. */

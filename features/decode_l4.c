@@ -17,8 +17,10 @@ static void decode_inner(enum ssmf_skip_reason (*fn)(struct cursor *, int, struc
 	struct ssmf_decoded inner = {.vlan = d->vlan};
 	if (fn(&inner_c, depth + 1, &inner) != SSMF_SKIP_NONE)
 		return;
-	if (!inner.tunnel_id)
+	if (!inner.tunnel_id) {
 		inner.tunnel_id = d->tunnel_id;
+		inner.tunnel_key = d->tunnel_key;
+	}
 	inner.rec_flags |= SSMF_REC_TUNNEL;
 	*d = inner;
 }

@@ -97,6 +97,14 @@ static enum ssmf_skip_reason decode_null(struct cursor *c, int big_endian, struc
 	}
 }
 
+int ssmf_decode_linktype_supported(int linktype)
+{
+	uint8_t none = 0;
+	struct ssmf_decoded d;
+	/* An empty packet of a known link type is truncated, of an unknown one is not. */
+	return ssmf_decode_packet(linktype, &none, 0, &d) != SSMF_SKIP_LINKTYPE;
+}
+
 enum ssmf_skip_reason ssmf_decode_packet(int linktype, const uint8_t *data, uint32_t caplen,
 					 struct ssmf_decoded *d)
 {
@@ -128,17 +136,34 @@ enum ssmf_skip_reason ssmf_decode_packet(int linktype, const uint8_t *data, uint
 		return ssmf_decode_ipv4(&c, 0, d);
 	case LINKTYPE_IPV6:
 		return ssmf_decode_ipv6(&c, 0, d);
+	case DLT_C_HDLC: /* Cisco HDLC: address, control, then an ethertype */
+		if (!cur_peek_be16(&c, 2, &type))
+			return SSMF_SKIP_TRUNC_L2;
+		cur_skip(&c, 4);
+		return ssmf_decode_ethertype(type, &c, 0, d);
 	case DLT_PPP_SERIAL:
 	case DLT_PPP: { /* address/control bytes optional, then the PPP protocol */
 		uint8_t b0;
 		if (!cur_peek_u8(&c, 0, &b0))
 			return SSMF_SKIP_TRUNC_L2;
+		if (b0 == 0x0f || b0 == 0x8f) /* Cisco HDLC framing in a PPP capture */
+			return ssmf_decode_packet(DLT_C_HDLC, c.p, (uint32_t)c.left, d);
 		if (b0 == 0xff)
 			cur_skip(&c, 2);
 		if (!cur_peek_be16(&c, 0, &type))
 			return SSMF_SKIP_TRUNC_L2;
 		cur_skip(&c, 2);
 		return ssmf_decode_ppp_proto(type, &c, 0, d);
+	}
+	case DLT_PPI: { /* per-packet information header, then the inner link type */
+		uint16_t hlen;
+		uint32_t inner;
+		if (!cur_peek_le16(&c, 2, &hlen) || !cur_peek_le32(&c, 4, &inner) ||
+		    !cur_skip(&c, hlen))
+			return SSMF_SKIP_TRUNC_L2;
+		if (inner == DLT_PPI)
+			return SSMF_SKIP_BAD_ENCAP;
+		return ssmf_decode_packet((int)inner, c.p, (uint32_t)c.left, d);
 	}
 	default:
 		return SSMF_SKIP_LINKTYPE;

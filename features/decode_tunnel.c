@@ -1,6 +1,7 @@
 /* Tunnels: GRE (RFC 2784/2890), VXLAN (RFC 7348) and GTP-U (3GPP TS 29.281).
- * Each strips its header and decodes the inner packet; the tunnel id (GRE key,
- * VNI, TEID) becomes part of the flow key. */
+ * Each strips its header and decodes the inner packet. The tunnel id (GRE key,
+ * VNI, TEID) is recorded; only the VNI is part of the flow key, since a GTP-U
+ * TEID and a PPTP call id differ between the two directions of one flow. */
 #include "features/decode.h"
 
 #define ETHERTYPE_TEB 0x6558 /* transparent Ethernet bridging */
@@ -54,6 +55,7 @@ enum ssmf_skip_reason ssmf_decode_vxlan(struct cursor *c, int depth, struct ssmf
 	if (!(flags & 0x08)) /* the I flag: a valid VNI */
 		return SSMF_SKIP_BAD_ENCAP;
 	d->tunnel_id = vni >> 8;
+	d->tunnel_key = vni >> 8; /* one VNI both ways: it names the tenant network */
 	cur_skip(c, 8);
 	return ssmf_decode_ethernet(c, depth, d);
 }

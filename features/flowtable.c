@@ -146,7 +146,7 @@ static int make_key(const struct ssmf_decoded *d, struct flow_key *k)
 	k->vlan = d->vlan;
 	k->proto = d->proto;
 	k->ip_version = d->ip_version;
-	k->tunnel_id = d->tunnel_id;
+	k->tunnel_id = d->tunnel_key;
 	return src_is_lo;
 }
 

@@ -60,6 +60,16 @@ int ssmf_ingest(const char *const *paths, size_t npaths, const char *bpf_filter,
 			res->refused++;
 			continue;
 		}
+		int lt = ssmf_capture_linktype(c);
+		if (!ssmf_decode_linktype_supported(lt)) {
+			snprintf(err, sizeof err, "%s: link type %d (%s) is not supported", paths[i],
+				 lt, pcap_datalink_val_to_name(lt) ? pcap_datalink_val_to_name(lt)
+								   : "unknown");
+			fill_info(info, paths[i], c, "refused", err);
+			res->refused++;
+			ssmf_capture_close(c);
+			continue;
+		}
 		struct ssmf_packet pkt;
 		enum ssmf_capture_status st;
 		uint64_t n = 0, first_ts = 0, last_ts = 0;

@@ -1,0 +1,12 @@
+#!/bin/sh
+# Installs what ssmflow needs to build and test on Debian 12 / Ubuntu 22.04+.
+set -eu
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+$SUDO apt-get install -y -q --no-install-recommends \
+	build-essential cmake pkg-config ca-certificates \
+	libpcap-dev libhdf5-dev hdf5-tools libzstd-dev zstd zlib1g-dev libssl-dev libcjson-dev \
+	tshark python3 python3-h5py python3-numpy python3-torch \
+	clang libclang-rt-14-dev

@@ -1,0 +1,11 @@
+#!/bin/sh
+# The whole test suite: the normal build, then every test again under ASan+UBSan.
+set -eu
+cd "$(dirname "$0")/.."
+jobs=$(nproc)
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+cmake --build build -j"$jobs"
+ctest --test-dir build --output-on-failure -j"$jobs"
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DSSMF_SANITIZE=ON -DSSMF_CUDA=OFF
+cmake --build build-asan -j"$jobs"
+ctest --test-dir build-asan --output-on-failure -j"$jobs" -LE slow
