@@ -1,0 +1,338 @@
+/* checkpoint.c - versioned, checksummed checkpoint files, written atomically.
+ *
+ * Layout (little-endian):
+ *   0   header, 64 bytes: magic "SSMFCKPT", u32 format version, u32 header size (64),
+ *       u32 section count, u32 section entry size (32), u64 file size, u32 CRC32 of the
+ *       header (this field zero) and the section table, zero padding
+ *   64  section table: per section char name[8], u64 offset, u64 size, u32 CRC32, u32 flags
+ *   ... section payloads, each at a 64-byte aligned offset
+ * Sections now: "CONFIG" (struct ckpt_config below) and "PARAMS" (the parameter buffer in
+ * the table order of ssmf_param_table). Readers skip sections they do not know, so optimizer
+ * state ("OPTIM") and training metadata ("TRAIN") can be added without a new version.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "ssm/internal.h"
+
+#define CKPT_MAGIC        "SSMFCKPT"
+#define CKPT_VERSION      1u
+#define CKPT_HEADER       64u
+#define CKPT_ENTRY        32u
+#define CKPT_MAX_SECTIONS 64u
+#define CKPT_MAX_BYTES    ((uint64_t)1 << 34)
+
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "checkpoints are written little-endian");
+
+struct ckpt_config {
+	uint32_t config_version;
+	int32_t d_model, n_layer, d_state, expand, headdim;
+	uint32_t record_version;
+	uint32_t n_features;
+	uint32_t real_size; /* bytes per parameter: 4 (float) or 8 (test builds) */
+	uint32_t n_tensors;
+	uint64_t n_params;
+};
+
+static uint32_t crc(const void *p, uint64_t n)
+{
+	uLong c = crc32(0L, Z_NULL, 0);
+	const unsigned char *b = p;
+	while (n) {
+		uInt k = n > (1u << 30) ? (1u << 30) : (uInt)n;
+		c = crc32(c, b, k);
+		b += k;
+		n -= k;
+	}
+	return (uint32_t)c;
+}
+
+static void put32(unsigned char *p, uint32_t v)
+{
+	memcpy(p, &v, 4);
+}
+
+static void put64(unsigned char *p, uint64_t v)
+{
+	memcpy(p, &v, 8);
+}
+
+static uint32_t get32(const unsigned char *p)
+{
+	uint32_t v;
+	memcpy(&v, p, 4);
+	return v;
+}
+
+static uint64_t get64(const unsigned char *p)
+{
+	uint64_t v;
+	memcpy(&v, p, 8);
+	return v;
+}
+
+static int write_all(int fd, const void *p, size_t n)
+{
+	const char *c = p;
+	while (n) {
+		ssize_t w = write(fd, c, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		c += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int ssmf_checkpoint_save(const char *path, const struct ssmf_model *m, char *err, size_t errlen)
+{
+	struct ckpt_config cc = {
+	    .config_version = SSMF_CONFIG_VERSION,
+	    .d_model = m->cfg.d_model,
+	    .n_layer = m->cfg.n_layer,
+	    .d_state = m->cfg.d_state,
+	    .expand = m->cfg.expand,
+	    .headdim = m->cfg.headdim,
+	    .record_version = SSMF_RECORD_VERSION,
+	    .n_features = SSMF_N_FEATURES,
+	    .real_size = sizeof(ssmf_real),
+	    .n_tensors = (uint32_t)m->n_tensors,
+	    .n_params = m->n_params,
+	};
+	const uint32_t nsec = 2;
+	uint64_t off_cfg = 128, size_cfg = sizeof cc;
+	uint64_t off_par = (off_cfg + size_cfg + 63) & ~(uint64_t)63;
+	uint64_t size_par = (uint64_t)m->n_params * sizeof(ssmf_real);
+	uint64_t total = off_par + size_par;
+	unsigned char head[128] = {0};
+	memcpy(head, CKPT_MAGIC, 8);
+	put32(head + 8, CKPT_VERSION);
+	put32(head + 12, CKPT_HEADER);
+	put32(head + 16, nsec);
+	put32(head + 20, CKPT_ENTRY);
+	put64(head + 24, total);
+	unsigned char *e = head + CKPT_HEADER;
+	memcpy(e, "CONFIG", 6);
+	put64(e + 8, off_cfg);
+	put64(e + 16, size_cfg);
+	put32(e + 24, crc(&cc, size_cfg));
+	e += CKPT_ENTRY;
+	memcpy(e, "PARAMS", 6);
+	put64(e + 8, off_par);
+	put64(e + 16, size_par);
+	put32(e + 24, crc(m->params, size_par));
+	put32(head + 32, crc(head, CKPT_HEADER + nsec * CKPT_ENTRY));
+
+	size_t plen = strlen(path);
+	char *tmp = malloc(plen + 32);
+	if (!tmp) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		return -1;
+	}
+	snprintf(tmp, plen + 32, "%s.tmp.%ld", path, (long)getpid());
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: cannot create: %s", tmp, strerror(errno));
+		free(tmp);
+		return -1;
+	}
+	unsigned char pad[64] = {0};
+	int rc = write_all(fd, head, sizeof head);
+	rc = rc ? rc : write_all(fd, &cc, sizeof cc);
+	rc = rc ? rc : write_all(fd, pad, (size_t)(off_par - off_cfg - size_cfg));
+	rc = rc ? rc : write_all(fd, m->params, (size_t)size_par);
+	if (rc == 0 && fsync(fd) != 0)
+		rc = -1;
+	int saved = errno;
+	if (close(fd) != 0 && rc == 0) {
+		rc = -1;
+		saved = errno;
+	}
+	if (rc == 0 && rename(tmp, path) != 0) {
+		rc = -1;
+		saved = errno;
+	}
+	if (rc != 0) {
+		snprintf(err, errlen, "%s: cannot write checkpoint: %s", path, strerror(saved));
+		unlink(tmp);
+		free(tmp);
+		return -1;
+	}
+	free(tmp);
+	/* make the rename itself durable */
+	char *dir = strdup(path);
+	if (dir) {
+		char *slash = strrchr(dir, '/');
+		const char *dname = ".";
+		if (slash) {
+			*slash = 0;
+			dname = slash == dir ? "/" : dir;
+		}
+		int dfd = open(dname, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd >= 0) {
+			fsync(dfd);
+			close(dfd);
+		}
+		free(dir);
+	}
+	return 0;
+}
+
+static int read_file(const char *path, unsigned char **out, uint64_t *len, char *err, size_t errlen)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+		return -1;
+	}
+	struct stat st;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file", path);
+		close(fd);
+		return -1;
+	}
+	if ((uint64_t)st.st_size > CKPT_MAX_BYTES) {
+		snprintf(err, errlen, "%s: %lld bytes is too large for a checkpoint", path,
+		         (long long)st.st_size);
+		close(fd);
+		return -1;
+	}
+	uint64_t n = (uint64_t)st.st_size;
+	unsigned char *buf = malloc(n ? n : 1);
+	if (!buf) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		close(fd);
+		return -1;
+	}
+	uint64_t got = 0;
+	while (got < n) {
+		ssize_t r = read(fd, buf + got, (size_t)(n - got));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			snprintf(err, errlen, "%s: read error: %s", path,
+			         r < 0 ? strerror(errno) : "unexpected end of file");
+			free(buf);
+			close(fd);
+			return -1;
+		}
+		got += (uint64_t)r;
+	}
+	close(fd);
+	*out = buf;
+	*len = n;
+	return 0;
+}
+
+struct ssmf_model *ssmf_checkpoint_load(const char *path, char *err, size_t errlen)
+{
+	unsigned char *buf = NULL;
+	uint64_t n = 0;
+	struct ssmf_model *m = NULL;
+	if (read_file(path, &buf, &n, err, errlen) < 0)
+		return NULL;
+#define FAIL(...)                                                                                  \
+	do {                                                                                       \
+		int k_ = snprintf(err, errlen, "%s: ", path);                                      \
+		if (k_ >= 0 && (size_t)k_ < errlen)                                                \
+			snprintf(err + k_, errlen - (size_t)k_, __VA_ARGS__);                      \
+		goto fail;                                                                         \
+	} while (0)
+	if (n < CKPT_HEADER)
+		FAIL("truncated: %llu bytes, a checkpoint header needs %u", (unsigned long long)n,
+		     CKPT_HEADER);
+	if (memcmp(buf, CKPT_MAGIC, 8) != 0)
+		FAIL("not an ssmflow checkpoint (bad magic)");
+	uint32_t ver = get32(buf + 8), hsz = get32(buf + 12), nsec = get32(buf + 16),
+	         esz = get32(buf + 20);
+	if (ver != CKPT_VERSION)
+		FAIL("checkpoint format version %u, this build reads version %u", ver,
+		     CKPT_VERSION);
+	if (hsz != CKPT_HEADER || esz != CKPT_ENTRY || nsec == 0 || nsec > CKPT_MAX_SECTIONS)
+		FAIL("corrupt header (header size %u, entry size %u, %u sections)", hsz, esz, nsec);
+	uint64_t fsz = get64(buf + 24);
+	if (fsz != n)
+		FAIL("%s: header says %llu bytes, the file has %llu",
+		     fsz > n ? "truncated" : "trailing data", (unsigned long long)fsz,
+		     (unsigned long long)n);
+	uint64_t table_end = (uint64_t)CKPT_HEADER + (uint64_t)nsec * CKPT_ENTRY;
+	if (table_end > n)
+		FAIL("truncated: the section table ends at byte %llu",
+		     (unsigned long long)table_end);
+	uint32_t hcrc = get32(buf + 32);
+	put32(buf + 32, 0);
+	if (crc(buf, table_end) != hcrc)
+		FAIL("header checksum mismatch (the file is corrupt)");
+	const unsigned char *cfg_p = NULL, *par_p = NULL;
+	uint64_t cfg_n = 0, par_n = 0;
+	for (uint32_t s = 0; s < nsec; s++) {
+		const unsigned char *e = buf + CKPT_HEADER + (size_t)s * CKPT_ENTRY;
+		char name[9] = {0};
+		memcpy(name, e, 8);
+		uint64_t off = get64(e + 8), size = get64(e + 16);
+		if (off > n || size > n - off)
+			FAIL("section %s (bytes %llu..+%llu) lies outside the file", name,
+			     (unsigned long long)off, (unsigned long long)size);
+		if (off < table_end)
+			FAIL("section %s overlaps the header", name);
+		if (crc(buf + off, size) != get32(e + 24))
+			FAIL("section %s checksum mismatch (the file is corrupt)", name);
+		if (!strcmp(name, "CONFIG")) {
+			cfg_p = buf + off;
+			cfg_n = size;
+		} else if (!strcmp(name, "PARAMS")) {
+			par_p = buf + off;
+			par_n = size;
+		}
+	}
+	if (!cfg_p || !par_p)
+		FAIL("missing %s section", cfg_p ? "PARAMS" : "CONFIG");
+	if (cfg_n != sizeof(struct ckpt_config))
+		FAIL("CONFIG section has %llu bytes, expected %zu", (unsigned long long)cfg_n,
+		     sizeof(struct ckpt_config));
+	struct ckpt_config cc;
+	memcpy(&cc, cfg_p, sizeof cc);
+	if (cc.config_version != SSMF_CONFIG_VERSION)
+		FAIL("config version %u, this build reads %u", cc.config_version,
+		     SSMF_CONFIG_VERSION);
+	if (cc.record_version != SSMF_RECORD_VERSION)
+		FAIL("trained on record version %u, this build has record version %u",
+		     cc.record_version, SSMF_RECORD_VERSION);
+	if (cc.n_features != SSMF_N_FEATURES)
+		FAIL("model has %u input features, this build %u", cc.n_features, SSMF_N_FEATURES);
+	if (cc.real_size != sizeof(ssmf_real))
+		FAIL("parameters are %u-byte floats, this build uses %zu-byte", cc.real_size,
+		     sizeof(ssmf_real));
+	struct ssmf_config cfg = {cc.d_model, cc.n_layer, cc.d_state, cc.expand, cc.headdim};
+	char why[200];
+	if (ssmf_config_validate(&cfg, why, sizeof why) < 0)
+		FAIL("invalid config: %s", why);
+	m = ssmf_model_alloc(&cfg, why, sizeof why);
+	if (!m)
+		FAIL("%s", why);
+	if (cc.n_params != m->n_params || (uint64_t)m->n_tensors != cc.n_tensors ||
+	    par_n != (uint64_t)m->n_params * sizeof(ssmf_real))
+		FAIL("PARAMS holds %llu bytes, the config needs %zu parameters",
+		     (unsigned long long)par_n, m->n_params);
+	memcpy(m->params, par_p, (size_t)par_n);
+	for (size_t i = 0; i < m->n_params; i++)
+		if (!isfinite(m->params[i]))
+			FAIL("parameter %zu is not finite", i);
+	free(buf);
+	return m;
+fail:
+#undef FAIL
+	ssmf_model_free(m);
+	free(buf);
+	return NULL;
+}

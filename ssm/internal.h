@@ -1,0 +1,234 @@
+/* internal.h - model, activation and op declarations shared inside ssm/.
+ *
+ * Every op is a pair op_forward / op_backward over flat arrays, shapes beside
+ * each pointer. Backward ops add (+=) into their input gradients unless the
+ * comment says "writes". Parameter gradients of small tensors are reduced per
+ * flow into a scratch (B, n) and summed over b in order, so results do not
+ * depend on the thread count.
+ */
+#ifndef SSMF_INTERNAL_H
+#define SSMF_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <tgmath.h>
+#undef I /* complex.h's imaginary unit; we name dimensions I */
+
+#include "ssm/ssm.h"
+
+#define R(x) ((ssmf_real)(x))
+
+/* Clamp of -A from below: keeps every head decaying. */
+#define SSMF_A_MIN    1e-4
+#define SSMF_NORM_EPS 1e-5
+
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(SSMF_NO_CLONES)
+#define SSMF_HOT __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define SSMF_HOT
+#endif
+
+/* Named pointers into the parameter (or gradient) buffer. */
+struct ssmf_layer_params {
+	ssmf_real *norm_w;   /* (D) */
+	ssmf_real *in_proj;  /* (DP, D) */
+	ssmf_real *dt_bias;  /* (H) */
+	ssmf_real *a_bias;   /* (H) */
+	ssmf_real *gap_w;    /* (H) */
+	ssmf_real *bnorm_w;  /* (N) */
+	ssmf_real *bnorm_b;  /* (N) */
+	ssmf_real *cnorm_w;  /* (N) */
+	ssmf_real *cnorm_b;  /* (N) */
+	ssmf_real *Dskip;    /* (H) */
+	ssmf_real *out_proj; /* (D, DI) */
+};
+
+#define SSMF_MAX_LAYERS 64
+
+struct ssmf_params {
+	ssmf_real *embed_w; /* (D, F) */
+	ssmf_real *embed_b; /* (D) */
+	struct ssmf_layer_params layer[SSMF_MAX_LAYERS];
+	ssmf_real *normf_w; /* (D) */
+	ssmf_real *head_w;  /* (SSMF_N_LOGITS, D) */
+	ssmf_real *head_b;  /* (SSMF_N_LOGITS) */
+	ssmf_real *cls_w;   /* (1, D) */
+	ssmf_real *cls_b;   /* (1) */
+};
+
+struct ssmf_model {
+	struct ssmf_config cfg;
+	struct ssmf_dims d;
+	size_t n_params;
+	ssmf_real *params;
+	ssmf_real *grads;
+	struct ssmf_params p;
+	struct ssmf_params g;
+	int n_tensors;
+	struct ssmf_param_info *info;
+};
+
+/* Builds the tensor table and, when base is not NULL, the named pointers into base. */
+int ssmf_param_table(const struct ssmf_dims *d, struct ssmf_param_info *info, size_t *n_params);
+void ssmf_param_pointers(const struct ssmf_dims *d, ssmf_real *base, struct ssmf_params *p);
+struct ssmf_model *ssmf_model_alloc(const struct ssmf_config *cfg, char *err, size_t errlen);
+void ssmf_model_init(struct ssmf_model *m, uint64_t seed);
+
+/* Transposed copies of the weight matrices, refreshed at every forward. */
+struct ssmf_wt {
+	ssmf_real *embed;                     /* (F, D) */
+	ssmf_real *in_proj[SSMF_MAX_LAYERS];  /* (D, DP) */
+	ssmf_real *out_proj[SSMF_MAX_LAYERS]; /* (DI, D) */
+	ssmf_real *head;                      /* (D, NL) */
+};
+size_t ssmf_wt_size(const struct ssmf_dims *d);
+void ssmf_wt_build(struct ssmf_wt *wt, ssmf_real *buf, const struct ssmf_model *m);
+
+struct ssmf_layer_acts {
+	ssmf_real *res;    /* (B,T,D) residual stream entering the layer */
+	ssmf_real *rstd;   /* (B,T) */
+	ssmf_real *xn;     /* (B,T,D) */
+	ssmf_real *proj;   /* (B,T,DP) in_proj output */
+	ssmf_real *dt;     /* (B,T,H) DT */
+	ssmf_real *A;      /* (B,T,H) A < 0 */
+	ssmf_real *alpha;  /* (B,T,H) exp(A DT) */
+	ssmf_real *lam;    /* (B,T,H) */
+	ssmf_real *bn;     /* (B,T,N) normalised B + bias */
+	ssmf_real *cn;     /* (B,T,N) */
+	ssmf_real *rstd_b; /* (B,T) */
+	ssmf_real *rstd_c; /* (B,T) */
+	ssmf_real *phi;    /* (B,T,H,NA) cumulative phase */
+	ssmf_real *k;      /* (B,T,H,N) rotated B */
+	ssmf_real *q;      /* (B,T,H,N) rotated C */
+	ssmf_real *y;      /* (B,T,DI) scan output (before the gate) */
+	ssmf_real *yg;     /* (B,T,DI) gated */
+};
+
+struct ssmf_acts {
+	int max_B, max_T;
+	int B, T;
+	int n_threads;
+	ssmf_real *buf;
+	size_t buf_len;
+	struct ssmf_wt wt;
+	ssmf_real *wt_buf;
+	/* inputs of the last forward */
+	struct ssmf_record *rec; /* (B,T) copy */
+	int *len;                /* (B) */
+	int8_t *label;           /* (B) */
+	double sup_weight;
+	long n_pred;
+	long n_lab;
+	ssmf_real *feat; /* (B,T,F) */
+	ssmf_real *gdt;  /* (B,T) gap term of DT */
+	struct ssmf_layer_acts layer[SSMF_MAX_LAYERS];
+	ssmf_real *res_f;      /* (B,T,D) residual after the last layer */
+	ssmf_real *rstd_f;     /* (B,T) */
+	ssmf_real *hidden;     /* (B,T,D) final normalised hidden */
+	ssmf_real *logits;     /* (B,T,NL) */
+	ssmf_real *nll;        /* (B,T,NC) */
+	ssmf_real *score;      /* (B) */
+	ssmf_real *score_comp; /* (B,NC) */
+	ssmf_real *pooled;     /* (B,D) */
+	ssmf_real *cls;        /* (B) */
+	/* gradients of activations, reused across layers */
+	ssmf_real *d_res;    /* (B,T,D) */
+	ssmf_real *d_xn;     /* (B,T,D) */
+	ssmf_real *d_proj;   /* (B,T,DP) */
+	ssmf_real *d_dt;     /* (B,T,H) */
+	ssmf_real *d_alpha;  /* (B,T,H) */
+	ssmf_real *d_lam;    /* (B,T,H) */
+	ssmf_real *d_k;      /* (B,T,H,N) */
+	ssmf_real *d_q;      /* (B,T,H,N) */
+	ssmf_real *d_bn_h;   /* (B,T,H,N) per-head share of d bn */
+	ssmf_real *d_cn_h;   /* (B,T,H,N) */
+	ssmf_real *d_th_h;   /* (B,T,H,NA) per-head share of d theta */
+	ssmf_real *d_y;      /* (B,T,DI) */
+	ssmf_real *d_yg;     /* (B,T,DI) */
+	ssmf_real *d_hidden; /* (B,T,D) */
+	ssmf_real *d_logits; /* (B,T,NL) */
+	ssmf_real *part;     /* (B, max small-param partial) */
+	ssmf_real *scan_ws;  /* (n_threads, T+1, N, P) scan state history */
+	size_t part_stride;
+	size_t scan_ws_stride;
+};
+
+/* ---- ops (one file each) ---- */
+
+/* input.c: feat (B,T,F), gdt (B,T) from rec (B,T); rows t >= len[b] are zero. */
+void input_forward(ssmf_real *feat, ssmf_real *gdt, const struct ssmf_record *rec, const int *len,
+                   int B, int T);
+
+/* linear.c: out (R,O) = inp (R,I) . w^T [+ bias (O)], given wt = w^T (I,O) */
+void linear_forward(ssmf_real *out, const ssmf_real *inp, const ssmf_real *wt,
+                    const ssmf_real *bias, int R, int I, int O);
+/* wt (I,O) = w (O,I) transposed */
+void linear_transpose(ssmf_real *wt, const ssmf_real *w, int O, int I);
+/* dinp (R,I) += dout (R,O) . w ; dinp may be NULL */
+void linear_backward_input(ssmf_real *dinp, const ssmf_real *dout, const ssmf_real *w, int R, int I,
+                           int O);
+/* dw (O,I) += dout^T . inp ; dbias (O) += sum_r dout (dbias may be NULL) */
+void linear_backward_weight(ssmf_real *dw, ssmf_real *dbias, const ssmf_real *dout,
+                            const ssmf_real *inp, int R, int I, int O);
+
+/* rmsnorm.c: out (R,C) = x * rstd * w, rstd (R) written */
+void rmsnorm_forward(ssmf_real *out, ssmf_real *rstd, const ssmf_real *x, const ssmf_real *w, int R,
+                     int C);
+/* dx (R,C) +=, dw (C) += (via part (G, C) per group of R/G rows, summed in order) */
+void rmsnorm_backward(ssmf_real *dx, ssmf_real *dw, ssmf_real *part, const ssmf_real *dout,
+                      const ssmf_real *x, const ssmf_real *rstd, const ssmf_real *w, int R, int C,
+                      int G);
+
+/* mixer_prep.c: per (b,t) from proj: DT, A, alpha, lam (B,T,H); bn, cn (B,T,N) */
+void prep_row(ssmf_real *DT, ssmf_real *A, ssmf_real *alpha, ssmf_real *lam, ssmf_real *bn,
+              ssmf_real *cn, ssmf_real *rstd_b, ssmf_real *rstd_c, const ssmf_real *proj,
+              ssmf_real gdt, const struct ssmf_layer_params *p, const struct ssmf_dims *d);
+void prep_forward(struct ssmf_layer_acts *la, const ssmf_real *gdt,
+                  const struct ssmf_layer_params *p, const struct ssmf_dims *d, const int *len,
+                  int B, int T);
+/* From d_dt, d_alpha, d_lam (B,T,H), d_bn_h, d_cn_h (B,T,H,N), d_th_h (B,T,H,NA):
+ * writes the dt/a/lam/B/C/theta columns of d_proj; adds parameter grads. */
+void prep_backward(struct ssmf_acts *a, const struct ssmf_layer_acts *la,
+                   const struct ssmf_layer_params *p, struct ssmf_layer_params *g,
+                   const struct ssmf_dims *d);
+
+/* mixer_rotary.c: phi (B,T,H,NA) = cumsum_t(DT theta); k, q (B,T,H,N) = R(phi) bn, cn */
+void rotary_row(ssmf_real *phi, ssmf_real *k, ssmf_real *q, const ssmf_real *bn,
+                const ssmf_real *cn, const ssmf_real *theta, ssmf_real dtv, int NA);
+void rotary_forward_bh(struct ssmf_layer_acts *la, const struct ssmf_dims *d, int b, int h, int len,
+                       int T);
+/* writes d_bn_h, d_cn_h, d_th_h for (b,h); adds into d_dt */
+void rotary_backward_bh(struct ssmf_acts *a, const struct ssmf_layer_acts *la,
+                        const struct ssmf_dims *d, int b, int h, int len, int T);
+
+/* mixer_scan.c: the exponential-trapezoidal recurrence for flow b, head h, channels [p0,p1).
+ * S (N, P) is state scratch (only columns p0..p1-1 used); hist, when not NULL, receives the
+ * state after every step: (len, N, P). */
+void scan_forward_bhp(ssmf_real *y, ssmf_real *S, ssmf_real *hist, const struct ssmf_layer_acts *la,
+                      const ssmf_real *Dskip, const struct ssmf_dims *d, int b, int h, int p0,
+                      int p1, int len, int T);
+/* Backward for (b,h), channels [p0,p1): uses hist from a forward recompute; adds into d_proj
+ * (x columns), d_k, d_q, d_dt, d_alpha, d_lam, dD (one value per (b,h)). */
+void scan_backward_bhp(struct ssmf_acts *a, const struct ssmf_layer_acts *la, const ssmf_real *hist,
+                       const ssmf_real *Dskip, ssmf_real *dD, const struct ssmf_dims *d, int b,
+                       int h, int p0, int p1, int len, int T);
+
+/* mixer_gate.c: yg = y * silu(z) over (B,T,DI); z in proj */
+void gate_forward(ssmf_real *yg, const ssmf_real *y, const ssmf_real *proj,
+                  const struct ssmf_dims *d, int BT);
+void gate_backward(ssmf_real *dy, ssmf_real *dproj, const ssmf_real *dyg, const ssmf_real *y,
+                   const ssmf_real *proj, const struct ssmf_dims *d, int BT);
+
+/* heads.c */
+void heads_loss_forward(struct ssmf_acts *a);
+void heads_loss_backward(struct ssmf_acts *a); /* writes d_logits */
+void cls_forward(struct ssmf_acts *a, const struct ssmf_params *p, int D);
+double cls_loss(const struct ssmf_acts *a);
+/* adds into d_hidden and cls grads */
+void cls_backward(struct ssmf_acts *a, const struct ssmf_params *p, struct ssmf_params *g, int D);
+
+/* threads.c */
+int ssmf_threads(void);
+int ssmf_thread_id(void);
+
+#endif

@@ -1,0 +1,156 @@
+/* mixer_prep.c - per-packet discretisation and B/C normalisation of the mixer.
+ *
+ * DT    = softplus(dt + dt_bias) + softplus(gap_w) * log1p(gap_us * 1e-3)
+ * A     = -max(softplus(a + a_bias), A_MIN)
+ * alpha = exp(A DT), lambda = sigmoid(lam)
+ * Bn    = rmsnorm(B) * B_norm.weight + B_bias   (likewise Cn)
+ */
+#include <string.h>
+
+#include "ssm/internal.h"
+#include "ssm/mathfn.h"
+
+static void norm_bias_row(ssmf_real *out, ssmf_real *rstd, const ssmf_real *x, const ssmf_real *w,
+                          const ssmf_real *bias, int N)
+{
+	ssmf_real ss = 0;
+	for (int n = 0; n < N; n++)
+		ss += x[n] * x[n];
+	ssmf_real s = R(1) / sqrt(ss / R(N) + R(SSMF_NORM_EPS));
+	*rstd = s;
+	for (int n = 0; n < N; n++)
+		out[n] = x[n] * s * w[n] + bias[n];
+}
+
+/* One packet: also used by step mode, so the numbers are the same. */
+void prep_row(ssmf_real *DT, ssmf_real *A, ssmf_real *alpha, ssmf_real *lam, ssmf_real *bn,
+              ssmf_real *cn, ssmf_real *rstd_b, ssmf_real *rstd_c, const ssmf_real *proj,
+              ssmf_real gdt, const struct ssmf_layer_params *p, const struct ssmf_dims *d)
+{
+	for (int h = 0; h < d->H; h++) {
+		ssmf_real dtv = ssmf_softplus(proj[d->O_DT + h] + p->dt_bias[h]) +
+		                ssmf_softplus(p->gap_w[h]) * gdt;
+		ssmf_real spa = ssmf_softplus(proj[d->O_A + h] + p->a_bias[h]);
+		ssmf_real a = spa > R(SSMF_A_MIN) ? -spa : -R(SSMF_A_MIN);
+		DT[h] = dtv;
+		A[h] = a;
+		alpha[h] = exp(a * dtv);
+		lam[h] = ssmf_sigmoid(proj[d->O_LAM + h]);
+	}
+	norm_bias_row(bn, rstd_b, proj + d->O_B, p->bnorm_w, p->bnorm_b, d->N);
+	norm_bias_row(cn, rstd_c, proj + d->O_C, p->cnorm_w, p->cnorm_b, d->N);
+}
+
+void prep_forward(struct ssmf_layer_acts *la, const ssmf_real *gdt,
+                  const struct ssmf_layer_params *p, const struct ssmf_dims *d, const int *len,
+                  int B, int T)
+{
+	(void)len;
+	int H = d->H, N = d->N;
+#pragma omp parallel for schedule(static) num_threads(ssmf_threads())
+	for (int bt = 0; bt < B * T; bt++) {
+		size_t i = (size_t)bt;
+		prep_row(la->dt + i * H, la->A + i * H, la->alpha + i * H, la->lam + i * H,
+		         la->bn + i * N, la->cn + i * N, la->rstd_b + i, la->rstd_c + i,
+		         la->proj + i * d->DP, gdt[i], p, d);
+	}
+}
+
+/* d of out = rmsnorm(x) w + bias given dout; dx written, dw/db added. */
+static void norm_bias_back(ssmf_real *dx, ssmf_real *dw, ssmf_real *db, const ssmf_real *dout,
+                           const ssmf_real *x, ssmf_real s, const ssmf_real *w, int N)
+{
+	ssmf_real dot = 0;
+	for (int n = 0; n < N; n++)
+		dot += dout[n] * w[n] * x[n] * s;
+	dot /= R(N);
+	for (int n = 0; n < N; n++) {
+		ssmf_real xh = x[n] * s;
+		dx[n] = s * (dout[n] * w[n] - xh * dot);
+		dw[n] += dout[n] * xh;
+		db[n] += dout[n];
+	}
+}
+
+void prep_backward(struct ssmf_acts *a, const struct ssmf_layer_acts *la,
+                   const struct ssmf_layer_params *p, struct ssmf_layer_params *g,
+                   const struct ssmf_dims *d)
+{
+	int B = a->B, T = a->T, H = d->H, N = d->N, NA = d->NA;
+	size_t np = (size_t)3 * H + 4 * N;
+#pragma omp parallel for schedule(static) num_threads(ssmf_threads())
+	for (int b = 0; b < B; b++) {
+		ssmf_real *part = a->part + (size_t)b * a->part_stride;
+		memset(part, 0, np * sizeof(ssmf_real));
+		ssmf_real *pdt = part, *pa = part + H, *pg = part + 2 * H;
+		ssmf_real *pbw = part + 3 * H, *pbb = pbw + N, *pcw = pbb + N, *pcb = pcw + N;
+		ssmf_real dbn[256], dcn[256];
+		for (int t = 0; t < a->len[b]; t++) {
+			size_t bt = (size_t)b * T + t;
+			const ssmf_real *proj = la->proj + bt * d->DP;
+			ssmf_real *dproj = a->d_proj + bt * d->DP;
+			for (int h = 0; h < H; h++) {
+				size_t i = bt * H + h;
+				ssmf_real dtv = la->dt[i], av = la->A[i], al = la->alpha[i];
+				ssmf_real dDT = a->d_dt[i] + a->d_alpha[i] * al * av;
+				ssmf_real dA = a->d_alpha[i] * al * dtv;
+				ssmf_real x1 = proj[d->O_DT + h] + p->dt_bias[h];
+				ssmf_real dx1 = dDT * ssmf_sigmoid(x1);
+				dproj[d->O_DT + h] += dx1;
+				pdt[h] += dx1;
+				pg[h] += dDT * a->gdt[bt] * ssmf_sigmoid(p->gap_w[h]);
+				ssmf_real x2 = proj[d->O_A + h] + p->a_bias[h];
+				ssmf_real dx2 = 0;
+				if (ssmf_softplus(x2) > R(SSMF_A_MIN))
+					dx2 = -dA * ssmf_sigmoid(x2);
+				dproj[d->O_A + h] += dx2;
+				pa[h] += dx2;
+				ssmf_real l = la->lam[i];
+				dproj[d->O_LAM + h] += a->d_lam[i] * l * (R(1) - l);
+			}
+			/* B, C and theta are shared by the heads: sum the heads' shares in order */
+			for (int n = 0; n < N; n++) {
+				dbn[n] = 0;
+				dcn[n] = 0;
+			}
+			for (int h = 0; h < H; h++) {
+				const ssmf_real *sb = a->d_bn_h + (bt * H + h) * N;
+				const ssmf_real *sc = a->d_cn_h + (bt * H + h) * N;
+				for (int n = 0; n < N; n++) {
+					dbn[n] += sb[n];
+					dcn[n] += sc[n];
+				}
+			}
+			for (int j = 0; j < NA; j++) {
+				ssmf_real s = 0;
+				for (int h = 0; h < H; h++)
+					s += a->d_th_h[(bt * H + h) * NA + j];
+				dproj[d->O_TH + j] += s;
+			}
+			ssmf_real dx[256];
+			norm_bias_back(dx, pbw, pbb, dbn, proj + d->O_B, la->rstd_b[bt], p->bnorm_w,
+			               N);
+			for (int n = 0; n < N; n++)
+				dproj[d->O_B + n] += dx[n];
+			norm_bias_back(dx, pcw, pcb, dcn, proj + d->O_C, la->rstd_c[bt], p->cnorm_w,
+			               N);
+			for (int n = 0; n < N; n++)
+				dproj[d->O_C + n] += dx[n];
+		}
+	}
+	for (int b = 0; b < B; b++) {
+		const ssmf_real *part = a->part + (size_t)b * a->part_stride;
+		for (int h = 0; h < H; h++) {
+			g->dt_bias[h] += part[h];
+			g->a_bias[h] += part[H + h];
+			g->gap_w[h] += part[2 * H + h];
+		}
+		const ssmf_real *q = part + 3 * H;
+		for (int n = 0; n < N; n++) {
+			g->bnorm_w[n] += q[n];
+			g->bnorm_b[n] += q[N + n];
+			g->cnorm_w[n] += q[2 * N + n];
+			g->cnorm_b[n] += q[3 * N + n];
+		}
+	}
+}

@@ -1,0 +1,113 @@
+/* mixer_scan.c - the recurrence over a flow, forward and backward, per (flow, head). */
+#include <string.h>
+
+#include "ssm/internal.h"
+#include "ssm/scan_body.h"
+
+static const ssmf_real g_zero[1024];
+
+SSMF_HOT
+void scan_forward_bhp(ssmf_real *y, ssmf_real *S, ssmf_real *hist, const struct ssmf_layer_acts *la,
+                      const ssmf_real *Dskip, const struct ssmf_dims *d, int b, int h, int p0,
+                      int p1, int len, int T)
+{
+	int H = d->H, N = d->N, P = d->P, np = p1 - p0;
+	for (int n = 0; n < N; n++)
+		memset(S + (size_t)n * P + p0, 0, (size_t)np * sizeof(ssmf_real));
+	const ssmf_real *kprev = g_zero, *vprev = g_zero;
+	for (int t = 0; t < len; t++) {
+		size_t bt = (size_t)b * T + t, i = bt * H + h;
+		ssmf_real al = la->alpha[i], dtv = la->dt[i], l = la->lam[i];
+		const ssmf_real *k = la->k + i * N;
+		const ssmf_real *v = la->proj + bt * d->DP + d->O_X + (size_t)h * P + p0;
+		ssmf_scan_step(S + p0, P, y + bt * d->DI + (size_t)h * P + p0, kprev, vprev, k, v,
+		               la->q + i * N, al, (R(1) - l) * dtv * al, l * dtv, Dskip[h], N, np);
+		if (hist)
+			for (int n = 0; n < N; n++)
+				memcpy(hist + ((size_t)t * N + n) * P + p0, S + (size_t)n * P + p0,
+				       (size_t)np * sizeof(ssmf_real));
+		kprev = k;
+		vprev = v;
+	}
+	for (int t = len; t < T; t++)
+		memset(y + ((size_t)b * T + t) * d->DI + (size_t)h * P + p0, 0,
+		       (size_t)np * sizeof(ssmf_real));
+}
+
+SSMF_HOT
+void scan_backward_bhp(struct ssmf_acts *a, const struct ssmf_layer_acts *la, const ssmf_real *hist,
+                       const ssmf_real *Dskip, ssmf_real *dD, const struct ssmf_dims *d, int b,
+                       int h, int p0, int p1, int len, int T)
+{
+	int H = d->H, N = d->N, P = d->P, np = p1 - p0;
+	ssmf_real dS[256 * 64];
+	ssmf_real *dSp = dS; /* (N, np) */
+	if ((size_t)N * np > sizeof dS / sizeof dS[0])
+		return; /* config validation keeps N * P within this bound */
+	memset(dSp, 0, (size_t)N * np * sizeof(ssmf_real));
+	ssmf_real dDacc = 0;
+	for (int t = len - 1; t >= 0; t--) {
+		size_t bt = (size_t)b * T + t, i = bt * H + h;
+		ssmf_real al = la->alpha[i], dtv = la->dt[i], l = la->lam[i];
+		ssmf_real be = (R(1) - l) * dtv * al, ga = l * dtv;
+		const ssmf_real *k = la->k + i * N, *q = la->q + i * N;
+		const ssmf_real *v = la->proj + bt * d->DP + d->O_X + (size_t)h * P + p0;
+		ssmf_real *dv = a->d_proj + bt * d->DP + d->O_X + (size_t)h * P + p0;
+		const ssmf_real *kprev = g_zero, *vprev = g_zero;
+		ssmf_real *dkprev = NULL, *dvprev = NULL;
+		if (t > 0) {
+			kprev = k - (size_t)H * N;
+			vprev = v - d->DP;
+			dkprev = a->d_k + (i - H) * N;
+			dvprev = dv - d->DP;
+		}
+		const ssmf_real *dy = a->d_y + bt * d->DI + (size_t)h * P + p0;
+		const ssmf_real *St = hist + (size_t)t * N * P + p0;
+		const ssmf_real *Sp = t > 0 ? hist + (size_t)(t - 1) * N * P + p0 : NULL;
+		ssmf_real *dk = a->d_k + i * N, *dq = a->d_q + i * N;
+		for (int p = 0; p < np; p++) {
+			dv[p] += Dskip[h] * dy[p];
+			dDacc += dy[p] * v[p];
+		}
+		ssmf_real dal = 0, dbe = 0, dga = 0;
+		for (int n = 0; n < N; n++) {
+			const ssmf_real *st = St + (size_t)n * P;
+			ssmf_real *ds = dSp + (size_t)n * np;
+			ssmf_real qn = q[n], dqn = 0;
+			for (int p = 0; p < np; p++) {
+				dqn += st[p] * dy[p];
+				ds[p] += qn * dy[p];
+			}
+			dq[n] += dqn;
+			ssmf_real rv = 0, rvp = 0, ra = 0;
+			for (int p = 0; p < np; p++) {
+				rv += ds[p] * v[p];
+				rvp += ds[p] * vprev[p];
+			}
+			if (Sp) {
+				const ssmf_real *sp = Sp + (size_t)n * P;
+				for (int p = 0; p < np; p++)
+					ra += sp[p] * ds[p];
+			}
+			dal += ra;
+			dga += k[n] * rv;
+			dbe += kprev[n] * rvp;
+			dk[n] += ga * rv;
+			ssmf_real gk = ga * k[n];
+			for (int p = 0; p < np; p++)
+				dv[p] += gk * ds[p];
+			if (dkprev) {
+				dkprev[n] += be * rvp;
+				ssmf_real bk = be * kprev[n];
+				for (int p = 0; p < np; p++)
+					dvprev[p] += bk * ds[p];
+			}
+			for (int p = 0; p < np; p++)
+				ds[p] *= al;
+		}
+		a->d_alpha[i] += dal + dbe * (R(1) - l) * dtv;
+		a->d_dt[i] += dbe * (R(1) - l) * al + dga * l;
+		a->d_lam[i] += -dbe * dtv * al + dga * dtv;
+	}
+	*dD += dDacc;
+}

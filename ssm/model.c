@@ -1,0 +1,344 @@
+/* model.c - model lifetime, activations, and the sequence-mode forward/backward. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ssm/internal.h"
+
+struct ssmf_model *ssmf_model_new(const struct ssmf_config *cfg, uint64_t seed, char *err,
+                                  size_t errlen)
+{
+	struct ssmf_model *m = ssmf_model_alloc(cfg, err, errlen);
+	if (m)
+		ssmf_model_init(m, seed);
+	return m;
+}
+
+void ssmf_model_free(struct ssmf_model *m)
+{
+	if (!m)
+		return;
+	free(m->info);
+	free(m->params);
+	free(m->grads);
+	free(m);
+}
+
+const struct ssmf_config *ssmf_model_config(const struct ssmf_model *m)
+{
+	return &m->cfg;
+}
+
+size_t ssmf_model_num_params(const struct ssmf_model *m)
+{
+	return m->n_params;
+}
+
+ssmf_real *ssmf_model_params(struct ssmf_model *m)
+{
+	return m->params;
+}
+
+ssmf_real *ssmf_model_grads(struct ssmf_model *m)
+{
+	return m->grads;
+}
+
+int ssmf_model_num_tensors(const struct ssmf_model *m)
+{
+	return m->n_tensors;
+}
+
+const struct ssmf_param_info *ssmf_model_tensor(const struct ssmf_model *m, int i)
+{
+	return i >= 0 && i < m->n_tensors ? &m->info[i] : NULL;
+}
+
+int ssmf_model_find_tensor(const struct ssmf_model *m, const char *name)
+{
+	for (int i = 0; i < m->n_tensors; i++)
+		if (!strcmp(m->info[i].name, name))
+			return i;
+	return -1;
+}
+
+void ssmf_zero_grad(struct ssmf_model *m)
+{
+	memset(m->grads, 0, m->n_params * sizeof(ssmf_real));
+}
+
+size_t ssmf_wt_size(const struct ssmf_dims *d)
+{
+	return (size_t)d->F * d->D + (size_t)d->L * ((size_t)d->D * d->DP + (size_t)d->DI * d->D) +
+	       (size_t)d->D * SSMF_N_LOGITS;
+}
+
+void ssmf_wt_build(struct ssmf_wt *wt, ssmf_real *buf, const struct ssmf_model *m)
+{
+	const struct ssmf_dims *d = &m->d;
+	ssmf_real *x = buf;
+	wt->embed = x;
+	linear_transpose(x, m->p.embed_w, d->D, d->F);
+	x += (size_t)d->F * d->D;
+	for (int l = 0; l < d->L; l++) {
+		wt->in_proj[l] = x;
+		linear_transpose(x, m->p.layer[l].in_proj, d->DP, d->D);
+		x += (size_t)d->D * d->DP;
+		wt->out_proj[l] = x;
+		linear_transpose(x, m->p.layer[l].out_proj, d->D, d->DI);
+		x += (size_t)d->DI * d->D;
+	}
+	wt->head = x;
+	linear_transpose(x, m->p.head_w, SSMF_N_LOGITS, d->D);
+}
+
+/* Lays out (or, with base NULL, measures) the activation buffer. */
+static size_t acts_layout(struct ssmf_acts *a, const struct ssmf_dims *d, ssmf_real *base)
+{
+	size_t BT = (size_t)a->max_B * a->max_T, B = (size_t)a->max_B, off = 0;
+	size_t H = d->H, N = d->N, NA = d->NA;
+#define TAKE(dst, n)                                                                               \
+	do {                                                                                       \
+		if (base)                                                                          \
+			(dst) = base + off;                                                        \
+		off += (((size_t)(n)) + 15) & ~(size_t)15; /* 64-byte aligned for floats */        \
+	} while (0)
+	TAKE(a->feat, BT * d->F);
+	TAKE(a->gdt, BT);
+	for (int l = 0; l < d->L; l++) {
+		struct ssmf_layer_acts *la = &a->layer[l];
+		TAKE(la->res, BT * d->D);
+		TAKE(la->rstd, BT);
+		TAKE(la->xn, BT * d->D);
+		TAKE(la->proj, BT * d->DP);
+		TAKE(la->dt, BT * H);
+		TAKE(la->A, BT * H);
+		TAKE(la->alpha, BT * H);
+		TAKE(la->lam, BT * H);
+		TAKE(la->bn, BT * N);
+		TAKE(la->cn, BT * N);
+		TAKE(la->rstd_b, BT);
+		TAKE(la->rstd_c, BT);
+		TAKE(la->phi, BT * H * NA);
+		TAKE(la->k, BT * H * N);
+		TAKE(la->q, BT * H * N);
+		TAKE(la->y, BT * d->DI);
+		TAKE(la->yg, BT * d->DI);
+	}
+	TAKE(a->res_f, BT * d->D);
+	TAKE(a->rstd_f, BT);
+	TAKE(a->hidden, BT * d->D);
+	TAKE(a->logits, BT * SSMF_N_LOGITS);
+	TAKE(a->nll, BT * SSMF_N_COMP);
+	TAKE(a->score, B);
+	TAKE(a->score_comp, B * SSMF_N_COMP);
+	TAKE(a->pooled, B * d->D);
+	TAKE(a->cls, B);
+	TAKE(a->d_res, BT * d->D);
+	TAKE(a->d_xn, BT * d->D);
+	TAKE(a->d_proj, BT * d->DP);
+	TAKE(a->d_dt, BT * H);
+	TAKE(a->d_alpha, BT * H);
+	TAKE(a->d_lam, BT * H);
+	TAKE(a->d_k, BT * H * N);
+	TAKE(a->d_q, BT * H * N);
+	TAKE(a->d_bn_h, BT * H * N);
+	TAKE(a->d_cn_h, BT * H * N);
+	TAKE(a->d_th_h, BT * H * NA);
+	TAKE(a->d_y, BT * d->DI);
+	TAKE(a->d_yg, BT * d->DI);
+	TAKE(a->d_hidden, BT * d->D);
+	TAKE(a->d_logits, BT * SSMF_N_LOGITS);
+	a->part_stride =
+	    ((size_t)(3 * H + 4 * N > (size_t)d->D ? 3 * H + 4 * N : (size_t)d->D) + 15) &
+	    ~(size_t)15;
+	TAKE(a->part, B * a->part_stride);
+	a->scan_ws_stride = (((size_t)a->max_T + 1) * N * d->P + 15) & ~(size_t)15;
+	TAKE(a->scan_ws, (size_t)a->n_threads * a->scan_ws_stride);
+	TAKE(a->wt_buf, ssmf_wt_size(d));
+#undef TAKE
+	return off;
+}
+
+struct ssmf_acts *ssmf_acts_new(const struct ssmf_model *m, int max_B, int max_T, char *err,
+                                size_t errlen)
+{
+	if (max_B < 1 || max_T < 1 || (long)max_B * max_T > (1L << 28)) {
+		snprintf(err, errlen, "batch shape %d x %d out of range", max_B, max_T);
+		return NULL;
+	}
+	struct ssmf_acts *a = calloc(1, sizeof *a);
+	if (!a) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	a->max_B = max_B;
+	a->max_T = max_T;
+	a->n_threads = ssmf_threads();
+	a->buf_len = acts_layout(a, &m->d, NULL);
+	a->buf = aligned_alloc(64, a->buf_len * sizeof(ssmf_real));
+	a->rec = calloc((size_t)max_B * max_T, sizeof *a->rec);
+	a->len = calloc((size_t)max_B, sizeof *a->len);
+	a->label = calloc((size_t)max_B, sizeof *a->label);
+	if (!a->buf || !a->rec || !a->len || !a->label) {
+		snprintf(err, errlen, "out of memory for activations (%zu MiB)",
+		         a->buf_len * sizeof(ssmf_real) >> 20);
+		ssmf_acts_free(a);
+		return NULL;
+	}
+	memset(a->buf, 0, a->buf_len * sizeof(ssmf_real));
+	acts_layout(a, &m->d, a->buf);
+	return a;
+}
+
+void ssmf_acts_free(struct ssmf_acts *a)
+{
+	if (!a)
+		return;
+	free(a->buf);
+	free(a->rec);
+	free(a->len);
+	free(a->label);
+	free(a);
+}
+
+int ssmf_forward(struct ssmf_model *m, struct ssmf_acts *a, const struct ssmf_batch *batch,
+                 struct ssmf_outputs *out, char *err, size_t errlen)
+{
+	const struct ssmf_dims *d = &m->d;
+	int B = batch->B, T = batch->T;
+	if (B < 1 || T < 1 || B > a->max_B || T > a->max_T) {
+		snprintf(err, errlen, "batch %d x %d exceeds the activations' %d x %d", B, T,
+		         a->max_B, a->max_T);
+		return -1;
+	}
+	if (a->n_threads < ssmf_threads()) {
+		snprintf(err, errlen, "activations were sized for %d threads, now %d", a->n_threads,
+		         ssmf_threads());
+		return -1;
+	}
+	a->B = B;
+	a->T = T;
+	a->n_lab = 0;
+	for (int b = 0; b < B; b++) {
+		if (batch->len[b] < 0 || batch->len[b] > T) {
+			snprintf(err, errlen, "flow %d has length %d outside 0..%d", b,
+			         batch->len[b], T);
+			return -1;
+		}
+		a->len[b] = batch->len[b];
+		a->label[b] = batch->label ? batch->label[b] : -1;
+		if (a->label[b] == 0 || a->label[b] == 1)
+			a->n_lab++;
+	}
+	a->sup_weight = batch->sup_weight;
+	memcpy(a->rec, batch->rec, (size_t)B * T * sizeof *a->rec);
+
+	int BT = B * T, D = d->D, H = d->H;
+	ssmf_wt_build(&a->wt, a->wt_buf, m);
+	input_forward(a->feat, a->gdt, a->rec, a->len, B, T);
+	linear_forward(a->layer[0].res, a->feat, a->wt.embed, m->p.embed_b, BT, d->F, D);
+	for (int l = 0; l < d->L; l++) {
+		struct ssmf_layer_acts *la = &a->layer[l];
+		const struct ssmf_layer_params *lp = &m->p.layer[l];
+		rmsnorm_forward(la->xn, la->rstd, la->res, lp->norm_w, BT, D);
+		linear_forward(la->proj, la->xn, a->wt.in_proj[l], NULL, BT, D, d->DP);
+		prep_forward(la, a->gdt, lp, d, a->len, B, T);
+#pragma omp parallel for schedule(dynamic, 1) num_threads(ssmf_threads())
+		for (int bh = 0; bh < B * H; bh++) {
+			int b = bh / H, h = bh % H;
+			ssmf_real *S = a->scan_ws + (size_t)ssmf_thread_id() * a->scan_ws_stride;
+			rotary_forward_bh(la, d, b, h, a->len[b], T);
+			scan_forward_bhp(la->y, S, NULL, la, lp->Dskip, d, b, h, 0, d->P, a->len[b],
+			                 T);
+		}
+		gate_forward(la->yg, la->y, la->proj, d, BT);
+		ssmf_real *next = l + 1 < d->L ? a->layer[l + 1].res : a->res_f;
+		linear_forward(next, la->yg, a->wt.out_proj[l], NULL, BT, d->DI, D);
+		for (size_t i = 0; i < (size_t)BT * D; i++)
+			next[i] += la->res[i];
+	}
+	rmsnorm_forward(a->hidden, a->rstd_f, a->res_f, m->p.normf_w, BT, D);
+	linear_forward(a->logits, a->hidden, a->wt.head, m->p.head_b, BT, D, SSMF_N_LOGITS);
+	heads_loss_forward(a);
+	cls_forward(a, &m->p, D);
+
+	double sum = 0;
+	for (int b = 0; b < B; b++) {
+		int np = a->len[b] > 1 ? a->len[b] - 1 : 0;
+		sum += (double)a->score[b] * np;
+	}
+	out->n_pred = a->n_pred;
+	out->loss_next = a->n_pred ? sum / (double)a->n_pred : 0.0;
+	out->loss_sup = cls_loss(a);
+	out->loss = out->loss_next + a->sup_weight * out->loss_sup;
+	out->nll = a->nll;
+	out->score = a->score;
+	out->score_comp = a->score_comp;
+	out->logits = a->logits;
+	out->cls_logit = a->cls;
+	return 0;
+}
+
+int ssmf_backward(struct ssmf_model *m, struct ssmf_acts *a, char *err, size_t errlen)
+{
+	const struct ssmf_dims *d = &m->d;
+	int B = a->B, T = a->T, BT = B * T, D = d->D, H = d->H, N = d->N;
+	if (B < 1) {
+		snprintf(err, errlen, "backward without a forward");
+		return -1;
+	}
+	size_t bth = (size_t)BT * H;
+	heads_loss_backward(a);
+	memset(a->d_hidden, 0, (size_t)BT * D * sizeof(ssmf_real));
+	linear_backward_input(a->d_hidden, a->d_logits, m->p.head_w, BT, D, SSMF_N_LOGITS);
+	linear_backward_weight(m->g.head_w, m->g.head_b, a->d_logits, a->hidden, BT, D,
+	                       SSMF_N_LOGITS);
+	cls_backward(a, &m->p, &m->g, D);
+	memset(a->d_res, 0, (size_t)BT * D * sizeof(ssmf_real));
+	rmsnorm_backward(a->d_res, m->g.normf_w, a->part, a->d_hidden, a->res_f, a->rstd_f,
+	                 m->p.normf_w, BT, D, B);
+	for (int l = d->L - 1; l >= 0; l--) {
+		struct ssmf_layer_acts *la = &a->layer[l];
+		const struct ssmf_layer_params *lp = &m->p.layer[l];
+		struct ssmf_layer_params *lg = &m->g.layer[l];
+		memset(a->d_yg, 0, (size_t)BT * d->DI * sizeof(ssmf_real));
+		linear_backward_input(a->d_yg, a->d_res, lp->out_proj, BT, d->DI, D);
+		linear_backward_weight(lg->out_proj, NULL, a->d_res, la->yg, BT, d->DI, D);
+		memset(a->d_proj, 0, (size_t)BT * d->DP * sizeof(ssmf_real));
+		gate_backward(a->d_y, a->d_proj, a->d_yg, la->y, la->proj, d, BT);
+		memset(a->d_dt, 0, bth * sizeof(ssmf_real));
+		memset(a->d_alpha, 0, bth * sizeof(ssmf_real));
+		memset(a->d_lam, 0, bth * sizeof(ssmf_real));
+		memset(a->d_k, 0, bth * N * sizeof(ssmf_real));
+		memset(a->d_q, 0, bth * N * sizeof(ssmf_real));
+		memset(a->d_bn_h, 0, bth * N * sizeof(ssmf_real));
+		memset(a->d_cn_h, 0, bth * N * sizeof(ssmf_real));
+		memset(a->d_th_h, 0, bth * d->NA * sizeof(ssmf_real));
+#pragma omp parallel for schedule(dynamic, 1) num_threads(ssmf_threads())
+		for (int bh = 0; bh < B * H; bh++) {
+			int b = bh / H, h = bh % H;
+			ssmf_real *ws = a->scan_ws + (size_t)ssmf_thread_id() * a->scan_ws_stride;
+			ssmf_real *S = ws, *hist = ws + (size_t)N * d->P;
+			ssmf_real *dD = a->part + (size_t)b * a->part_stride + h;
+			*dD = 0;
+			/* recompute the states (cheaper than storing B*T*H*N*P of them) */
+			scan_forward_bhp(a->d_yg, S, hist, la, lp->Dskip, d, b, h, 0, d->P,
+			                 a->len[b], T);
+			scan_backward_bhp(a, la, hist, lp->Dskip, dD, d, b, h, 0, d->P, a->len[b],
+			                  T);
+			rotary_backward_bh(a, la, d, b, h, a->len[b], T);
+		}
+		for (int b = 0; b < B; b++)
+			for (int h = 0; h < H; h++)
+				lg->Dskip[h] += a->part[(size_t)b * a->part_stride + h];
+		prep_backward(a, la, lp, lg, d);
+		memset(a->d_xn, 0, (size_t)BT * D * sizeof(ssmf_real));
+		linear_backward_input(a->d_xn, a->d_proj, lp->in_proj, BT, D, d->DP);
+		linear_backward_weight(lg->in_proj, NULL, a->d_proj, la->xn, BT, D, d->DP);
+		rmsnorm_backward(a->d_res, lg->norm_w, a->part, a->d_xn, la->res, la->rstd,
+		                 lp->norm_w, BT, D, B);
+	}
+	linear_backward_weight(m->g.embed_w, m->g.embed_b, a->d_res, a->feat, BT, d->F, D);
+	return 0;
+}

@@ -1,0 +1,52 @@
+/* rmsnorm.c - RMSNorm with a learned scale, over rows. */
+#include <string.h>
+
+#include "ssm/internal.h"
+
+void rmsnorm_forward(ssmf_real *out, ssmf_real *rstd, const ssmf_real *x, const ssmf_real *w, int R,
+                     int C)
+{
+#pragma omp parallel for schedule(static) num_threads(ssmf_threads()) if (R > 64)
+	for (int r = 0; r < R; r++) {
+		const ssmf_real *xr = x + (size_t)r * C;
+		ssmf_real *o = out + (size_t)r * C;
+		ssmf_real ss = 0;
+		for (int c = 0; c < C; c++)
+			ss += xr[c] * xr[c];
+		ssmf_real s = R(1) / sqrt(ss / R(C) + R(SSMF_NORM_EPS));
+		rstd[r] = s;
+		for (int c = 0; c < C; c++)
+			o[c] = xr[c] * s * w[c];
+	}
+}
+
+void rmsnorm_backward(ssmf_real *dx, ssmf_real *dw, ssmf_real *part, const ssmf_real *dout,
+                      const ssmf_real *x, const ssmf_real *rstd, const ssmf_real *w, int R, int C,
+                      int G)
+{
+	int per = R / G;
+#pragma omp parallel for schedule(static) num_threads(ssmf_threads())
+	for (int g = 0; g < G; g++) {
+		ssmf_real *pw = part + (size_t)g * C;
+		memset(pw, 0, (size_t)C * sizeof(ssmf_real));
+		for (int r = g * per; r < (g + 1) * per; r++) {
+			const ssmf_real *xr = x + (size_t)r * C;
+			const ssmf_real *dr = dout + (size_t)r * C;
+			ssmf_real *dxr = dx + (size_t)r * C;
+			ssmf_real s = rstd[r];
+			/* xhat = x s; dxhat = dout w; dx = s (dxhat - xhat mean(dxhat xhat)) */
+			ssmf_real dot = 0;
+			for (int c = 0; c < C; c++)
+				dot += dr[c] * w[c] * xr[c] * s;
+			dot /= R(C);
+			for (int c = 0; c < C; c++) {
+				ssmf_real xh = xr[c] * s;
+				dxr[c] += s * (dr[c] * w[c] - xh * dot);
+				pw[c] += dr[c] * xh;
+			}
+		}
+	}
+	for (int g = 0; g < G; g++)
+		for (int c = 0; c < C; c++)
+			dw[c] += part[(size_t)g * C + c];
+}

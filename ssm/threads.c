@@ -1,0 +1,36 @@
+/* threads.c - the thread count used by every parallel loop of the model. */
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "ssm/internal.h"
+
+static int g_threads;
+
+void ssmf_set_threads(int n)
+{
+	g_threads = n > 0 ? n : 0;
+}
+
+int ssmf_get_threads(void)
+{
+	return ssmf_threads();
+}
+
+int ssmf_threads(void)
+{
+#ifdef _OPENMP
+	return g_threads > 0 ? g_threads : omp_get_max_threads();
+#else
+	return 1;
+#endif
+}
+
+int ssmf_thread_id(void)
+{
+#ifdef _OPENMP
+	return omp_get_thread_num();
+#else
+	return 0;
+#endif
+}
