@@ -29,7 +29,7 @@ static const char usage[] =
 	"      --max-packets N      records kept per flow; the summary counts all (1024)\n"
 	"      --memory-cap SIZE    flow table memory cap, e.g. 512M, 2G; least recently\n"
 	"                           active flows are evicted above it (1G)\n"
-	"      --zstd-level N       zstd compression level 1..19 (3)\n"
+	"      --zstd-level N       zstd compression level 1..19 (1)\n"
 	"  -q, --quiet              no progress and no summary\n"
 	"  -h, --help               this help\n"
 	"\n"

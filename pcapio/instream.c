@@ -1,29 +1,34 @@
 #include "pcapio/instream.h"
 
+#include "pcapio/hasher.h"
+
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <unistd.h>
 #include <zlib.h>
 #include <zstd.h>
 
-#define RAW_BUF_SIZE (1u << 17)
+#define RAW_BUF_SIZE (1u << 20)
+#define RAW_BUFS 4 /* read into one while the hasher works through the others */
 
 struct ssmf_instream {
 	int fd;
 	int own_fd;
 	FILE *file; /* fopencookie stream over this struct */
 	enum ssmf_compression comp;
-	uint8_t *raw;     /* raw input buffer */
+	uint8_t *bufs[RAW_BUFS];
+	uint64_t ticket[RAW_BUFS]; /* the hasher's ticket for each buffer's last bytes */
+	int cur;
+	uint8_t *raw;     /* the current raw input buffer, bufs[cur] */
 	size_t raw_len;   /* valid bytes in raw */
 	size_t raw_pos;   /* consumed bytes in raw */
 	int raw_eof;
+	int direct; /* a plain regular file: libpcap reads it itself, the hasher beside it */
 	uint64_t raw_total;
-	EVP_MD_CTX *sha;
-	unsigned char digest[32];
-	int digest_done;
+	struct ssmf_hasher *hasher;
 	z_stream gz;
 	int gz_ready;
 	int gz_end; /* saw the end of a gzip member */
@@ -33,29 +38,32 @@ struct ssmf_instream {
 	char error[160];
 };
 
-/* Refills the raw buffer when it is used up; returns bytes available. */
+/* Moves to the next raw buffer once the current one is used up and reads into
+ * it; returns bytes available. */
 static size_t raw_fill(struct ssmf_instream *in)
 {
 	if (in->raw_pos < in->raw_len)
 		return in->raw_len - in->raw_pos;
 	in->raw_pos = in->raw_len = 0;
-	while (!in->raw_eof) {
-		ssize_t n = read(in->fd, in->raw, RAW_BUF_SIZE);
-		/* EINTR is an error too: the signals we catch ask us to stop. */
-		if (n < 0) {
-			snprintf(in->error, sizeof in->error, "read error: %s", strerror(errno));
-			in->raw_eof = 1;
-			break;
-		}
-		if (n == 0) {
-			in->raw_eof = 1;
-			break;
-		}
-		in->raw_len = (size_t)n;
-		in->raw_total += (uint64_t)n;
-		EVP_DigestUpdate(in->sha, in->raw, (size_t)n);
-		break;
+	if (in->raw_eof)
+		return 0;
+	in->cur = (in->cur + 1) % RAW_BUFS;
+	in->raw = in->bufs[in->cur];
+	ssmf_hasher_wait(in->hasher, in->ticket[in->cur]);
+	ssize_t n = read(in->fd, in->raw, RAW_BUF_SIZE);
+	/* EINTR is an error too: the signals we catch ask us to stop. */
+	if (n < 0) {
+		snprintf(in->error, sizeof in->error, "read error: %s", strerror(errno));
+		in->raw_eof = 1;
+		return 0;
 	}
+	if (n == 0) {
+		in->raw_eof = 1;
+		return 0;
+	}
+	in->raw_len = (size_t)n;
+	in->raw_total += (uint64_t)n;
+	in->ticket[in->cur] = ssmf_hasher_update(in->hasher, in->raw, (size_t)n);
 	return in->raw_len;
 }
 
@@ -165,9 +173,12 @@ struct ssmf_instream *ssmf_instream_open(const char *path, char *err, size_t err
 		return NULL;
 	}
 	in->fd = -1;
-	in->raw = malloc(RAW_BUF_SIZE);
-	in->sha = EVP_MD_CTX_new();
-	if (!in->raw || !in->sha || !EVP_DigestInit_ex(in->sha, EVP_sha256(), NULL)) {
+	for (int i = 0; i < RAW_BUFS; i++)
+		if (!(in->bufs[i] = malloc(RAW_BUF_SIZE)))
+			break;
+	in->raw = in->bufs[0];
+	in->hasher = ssmf_hasher_new();
+	if (!in->bufs[RAW_BUFS - 1] || !in->hasher) {
 		snprintf(err, errlen, "%s: out of memory", path);
 		goto fail;
 	}
@@ -192,7 +203,7 @@ struct ssmf_instream *ssmf_instream_open(const char *path, char *err, size_t err
 		}
 		if (n == 0)
 			in->raw_eof = 1;
-		EVP_DigestUpdate(in->sha, in->raw + in->raw_len, (size_t)n);
+		in->ticket[0] = ssmf_hasher_update(in->hasher, in->raw + in->raw_len, (size_t)n);
 		in->raw_len += (size_t)n;
 		in->raw_total += (uint64_t)n;
 	}
@@ -213,13 +224,40 @@ struct ssmf_instream *ssmf_instream_open(const char *path, char *err, size_t err
 			goto fail;
 		}
 	}
+	/* A plain regular file needs no layer between it and libpcap: one copy
+	 * less per byte, and the hasher reads the file on its own thread. */
+	struct stat st;
+	if (in->comp == SSMF_COMP_NONE && fstat(in->fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    lseek(in->fd, 0, SEEK_SET) == 0) {
+		int fd2 = dup(in->fd);
+		in->file = fd2 >= 0 ? fdopen(fd2, "r") : NULL;
+		if (!in->file) {
+			if (fd2 >= 0)
+				close(fd2);
+			snprintf(err, errlen, "%s: cannot open stream: %s", path, strerror(errno));
+			goto fail;
+		}
+		for (size_t i = 0; i < in->raw_len && i < sizeof in->head; i++)
+			in->head[in->head_len++] = in->raw[i];
+		ssmf_hasher_free(in->hasher);
+		in->hasher = ssmf_hasher_new();
+		if (!in->hasher) {
+			snprintf(err, errlen, "%s: out of memory", path);
+			goto fail;
+		}
+		ssmf_hasher_file(in->hasher, in->fd);
+		in->direct = 1;
+		in->raw_eof = 1;
+		setvbuf(in->file, NULL, _IOFBF, 1u << 18);
+		return in;
+	}
 	cookie_io_functions_t io = {.read = cookie_read, .close = cookie_close};
 	in->file = fopencookie(in, "r", io);
 	if (!in->file) {
 		snprintf(err, errlen, "%s: cannot open stream: %s", path, strerror(errno));
 		goto fail;
 	}
-	setvbuf(in->file, NULL, _IOFBF, 1u << 16);
+	setvbuf(in->file, NULL, _IOFBF, 1u << 18);
 	return in;
 fail:
 	ssmf_instream_close(in);
@@ -251,20 +289,22 @@ void ssmf_instream_drain(struct ssmf_instream *in)
 	}
 }
 
-uint64_t ssmf_instream_raw_bytes(const struct ssmf_instream *in)
+uint64_t ssmf_instream_raw_bytes(struct ssmf_instream *in)
 {
+	if (in->direct) {
+		uint8_t digest[32];
+		ssmf_hasher_final(in->hasher, digest); /* the size is known once hashed */
+		return ssmf_hasher_bytes(in->hasher);
+	}
 	return in->raw_total;
 }
 
 void ssmf_instream_sha256_hex(struct ssmf_instream *in, char out[65])
 {
-	if (!in->digest_done) {
-		unsigned int len = 0;
-		EVP_DigestFinal_ex(in->sha, in->digest, &len);
-		in->digest_done = 1;
-	}
+	uint8_t digest[32];
+	ssmf_hasher_final(in->hasher, digest);
 	for (int i = 0; i < 32; i++)
-		snprintf(out + 2 * i, 3, "%02x", in->digest[i]);
+		snprintf(out + 2 * i, 3, "%02x", digest[i]);
 }
 
 void ssmf_instream_close(struct ssmf_instream *in)
@@ -278,7 +318,8 @@ void ssmf_instream_close(struct ssmf_instream *in)
 	if (in->gz_ready)
 		inflateEnd(&in->gz);
 	ZSTD_freeDStream(in->zs);
-	EVP_MD_CTX_free(in->sha);
-	free(in->raw);
+	ssmf_hasher_free(in->hasher); /* joins: no range it reads is freed under it */
+	for (int i = 0; i < RAW_BUFS; i++)
+		free(in->bufs[i]);
 	free(in);
 }

@@ -27,7 +27,7 @@ const char *ssmf_instream_error(const struct ssmf_instream *in);
 /* Reads the rest of the raw input so the hash and size cover the whole file. */
 void ssmf_instream_drain(struct ssmf_instream *in);
 /* Raw (on-disk) bytes read so far and their SHA-256 as 64 hex digits. */
-uint64_t ssmf_instream_raw_bytes(const struct ssmf_instream *in);
+uint64_t ssmf_instream_raw_bytes(struct ssmf_instream *in);
 void ssmf_instream_sha256_hex(struct ssmf_instream *in, char out[65]);
 void ssmf_instream_close(struct ssmf_instream *in);
 

@@ -1,0 +1,49 @@
+#!/bin/sh
+# bench/extract: ssmflow extract beside the bare libpcap loop and tshark, same input, same run.
+# usage: bench/extract/run.sh [BUILD_DIR] [REPEAT]   (needs ../shared/data, tshark)
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+build=${1:-$here/../../build}
+repeat=${2:-14}
+data=${SSMF_DATA:-$here/../../../shared/data}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+python3 "$here/make_input.py" "$data" "$tmp/in.pcap" "$repeat" >&2
+python3 "$here/make_input.py" "$data" "$tmp/in4.pcap" "$((repeat * 4))" >&2
+python3 - "$build" "$tmp" <<'PY'
+import os, resource, subprocess, sys, time
+build, tmp = sys.argv[1], sys.argv[2]
+
+def measure(cmd):
+    # A fresh wrapper per command, so ru_maxrss is this command's own peak.
+    code = ("import resource,subprocess,sys,time\n"
+            "t=time.perf_counter();subprocess.run(sys.argv[1:],check=True,"
+            "stdout=subprocess.DEVNULL);dt=time.perf_counter()-t\n"
+            "print(dt, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+    out = subprocess.run([sys.executable, "-c", code, *cmd], capture_output=True, text=True,
+                         check=True).stdout.split()
+    return float(out[0]), int(out[1]) / 1024.0
+
+def npk(path):
+    return int(subprocess.run([f"{build}/bench/extract/bench_pcap_loop", path],
+                              capture_output=True, text=True).stdout.split()[0])
+
+inp, inp4 = f"{tmp}/in.pcap", f"{tmp}/in4.pcap"
+n, n4 = npk(inp), npk(inp4)
+size = os.path.getsize(inp) / 2**20
+rows = []
+loop = min(measure([f"{build}/bench/extract/bench_pcap_loop", inp]) for _ in range(3))
+ours = min(measure([f"{build}/ssmflow", "extract", "-q", "-o", f"{tmp}/o.h5", inp]) for _ in range(3))
+ours4 = measure([f"{build}/ssmflow", "extract", "-q", "-o", f"{tmp}/o4.h5", inp4])
+tsh = measure(["tshark", "-r", inp, "-q", "-z", "conv,tcp", "-z", "conv,udp"])
+out_mb = os.path.getsize(f"{tmp}/o.h5") / 2**20
+print(f"input: {n} packets, {size:.0f} MiB (bench/extract/make_input.py); output {out_mb:.1f} MiB")
+print(f"{'program':44s} {'Mpkt/s':>8s} {'seconds':>8s} {'peak RSS MiB':>12s} {'ours/it':>8s}")
+def row(name, r, count, ratio):
+    print(f"{name:44s} {count / r[0] / 1e6:8.2f} {r[0]:8.2f} {r[1]:12.1f} {ratio:>8s}")
+row("ssmflow extract (HDF5 + shuffle + zstd 1)", ours, n, "1.00")
+row("bare libpcap loop (pcap_next_ex only)", loop, n, f"{loop[0] / ours[0]:.2f}")
+row("tshark -q -z conv,tcp -z conv,udp", tsh, n, f"{tsh[0] / ours[0]:.2f}")
+print(f"peak RSS, 4x the input ({n4} packets): ssmflow {ours4[1]:.1f} MiB "
+      f"(1x: {ours[1]:.1f} MiB; ratio {ours4[1] / ours[1]:.2f})")
+PY
