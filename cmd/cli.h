@@ -22,6 +22,8 @@ extern const char *ssmf_progname;
 
 int cmd_extract(int argc, char **argv);
 int cmd_info(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+int cmd_score(int argc, char **argv);
 
 /* "ssmflow: error: ..." / "ssmflow: warning: ..." on stderr, one line. */
 void ssmf_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

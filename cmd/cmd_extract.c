@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cmd/cli.h"
+#include "datasets/labels.h"
 #include "datasets/writer.h"
 #include "features/flowtable.h"
 #include "features/ingest.h"
@@ -30,6 +31,11 @@ static const char usage[] =
 	"      --memory-cap SIZE    flow table memory cap, e.g. 512M, 2G; least recently\n"
 	"                           active flows are evicted above it (1G)\n"
 	"      --zstd-level N       zstd compression level 1..19 (1)\n"
+	"      --labels FILE        join ground truth into /flows: native CSV, CICFlowMeter\n"
+	"                           CSV or Zeek conn.log (see ssmflow-score(1))\n"
+	"      --label-rule N=EXPR  label flows matching a BPF expression N (repeatable)\n"
+	"      --label-input N=GLOB label flows starting in inputs matching GLOB (repeatable)\n"
+	"      --label-slack SEC, --label-utc-offset H, --label-mdy   as for score\n"
 	"  -q, --quiet              no progress and no summary\n"
 	"  -h, --help               this help\n"
 	"\n"
@@ -39,6 +45,11 @@ static const char usage[] =
 
 struct extract_ctx {
 	struct ssmf_writer *writer;
+	struct ssmf_labels *labels; /* NULL: no labels */
+	const char *const *inputs;
+	uint32_t *input_first_flow; /* flow id of the first flow started in each input */
+	size_t ninputs_started;
+	struct ssmf_flowtable *table;
 	int quiet, progress_on;
 	double t0, last_progress;
 };
@@ -47,7 +58,23 @@ static int sink_to_writer(void *user, const struct ssmf_flow_summary *s,
 			  const struct ssmf_record *records)
 {
 	struct extract_ctx *x = user;
-	return ssmf_writer_add_flow(x->writer, s, records);
+	if (!x->labels)
+		return ssmf_writer_add_flow(x->writer, s, records);
+	/* the input the flow started in: flow ids are handed out in order */
+	size_t k = x->ninputs_started;
+	while (k > 1 && s->flow_id < x->input_first_flow[k - 1])
+		k--;
+	struct ssmf_flow_summary row = *s;
+	row.label = ssmf_labels_lookup(x->labels, s, k ? x->inputs[k - 1] : NULL);
+	return ssmf_writer_add_flow(x->writer, &row, records);
+}
+
+static void on_input(void *user, size_t index, const char *path)
+{
+	struct extract_ctx *x = user;
+	(void)path;
+	x->input_first_flow[index] = (uint32_t)ssmf_flowtable_counters(x->table)->flows;
+	x->ninputs_started = index + 1;
 }
 
 static void on_warn(void *user, const char *msg)
@@ -78,7 +105,7 @@ static int on_should_stop(void *user)
 
 static int write_attrs(struct ssmf_writer *w, const struct ssmf_flow_params *p, const char *filter,
 		       int zstd_level, const struct ssmf_ingest_result *res,
-		       const struct ssmf_flow_counters *fc)
+		       const struct ssmf_flow_counters *fc, const struct ssmf_labels *labels)
 {
 	int rc = 0;
 	rc |= ssmf_writer_attr_f64(w, "idle_timeout_s", (double)p->idle_timeout_ns * 1e-9);
@@ -110,6 +137,8 @@ static int write_attrs(struct ssmf_writer *w, const struct ssmf_flow_params *p, 
 	rc |= ssmf_writer_attr_u64(w, "fragment_cache_evictions", fc->fragment_cache_evictions);
 	for (size_t i = 0; i < res->ninputs; i++)
 		rc |= ssmf_writer_add_input(w, &res->inputs[i]);
+	if (labels && ssmf_labels_count(labels))
+		rc |= ssmf_writer_label_names(w, ssmf_labels_names(labels), ssmf_labels_count(labels));
 	return rc ? -1 : 0;
 }
 
@@ -148,6 +177,11 @@ static void print_summary(const char *out, const struct ssmf_ingest_result *res,
 
 int cmd_extract(int argc, char **argv)
 {
+#define RC(v)                                                                              \
+	do {                                                                               \
+		code = (v);                                                                \
+		goto out;                                                                  \
+	} while (0)
 	static const struct option opts[] = {
 		{"output", required_argument, NULL, 'o'},
 		{"filter", required_argument, NULL, 'f'},
@@ -158,16 +192,27 @@ int cmd_extract(int argc, char **argv)
 		{"max-packets", required_argument, NULL, 'P'},
 		{"memory-cap", required_argument, NULL, 'M'},
 		{"zstd-level", required_argument, NULL, 'Z'},
+		{"labels", required_argument, NULL, 'L'},
+		{"label-rule", required_argument, NULL, 'R'},
+		{"label-input", required_argument, NULL, 'N'},
+		{"label-slack", required_argument, NULL, 'S'},
+		{"label-utc-offset", required_argument, NULL, 'U'},
+		{"label-mdy", no_argument, NULL, 'Y'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
+	struct ssmf_label_opts lo;
+	ssmf_label_opts_default(&lo);
+	const char *label_files[64], *label_rules[64], *label_globs[64];
+	size_t nlf = 0, nlr = 0, nlg = 0;
+	char *end;
 	struct ssmf_flow_params fp;
 	ssmf_flow_params_default(&fp);
 	struct ssmf_writer_opts wo;
 	ssmf_writer_opts_default(&wo);
 	const char *out = NULL, *filter = NULL;
-	int quiet = 0, c;
+	int quiet = 0, c, code = SSMF_EXIT_OK;
 	uint64_t v;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "o:f:qh", opts, NULL)) != -1) {
@@ -213,6 +258,32 @@ int cmd_extract(int argc, char **argv)
 							optarg);
 			wo.zstd_level = (int)v;
 			break;
+		case 'L':
+		case 'R':
+		case 'N':
+			if ((c == 'L' ? nlf : c == 'R' ? nlr : nlg) == 64)
+				return ssmf_usage_error("extract", "too many label sources (64)");
+			if (c == 'L')
+				label_files[nlf++] = optarg;
+			else if (c == 'R')
+				label_rules[nlr++] = optarg;
+			else
+				label_globs[nlg++] = optarg;
+			break;
+		case 'S':
+			lo.slack_s = strtod(optarg, &end);
+			if (*end || !(lo.slack_s >= 0))
+				return ssmf_usage_error("extract", "bad --label-slack '%s'", optarg);
+			break;
+		case 'U':
+			lo.utc_offset_h = strtod(optarg, &end);
+			if (*end || !(lo.utc_offset_h >= -14 && lo.utc_offset_h <= 14))
+				return ssmf_usage_error("extract", "bad --label-utc-offset '%s'",
+							optarg);
+			break;
+		case 'Y':
+			lo.mdy = 1;
+			break;
 		case 'q':
 			quiet = 1;
 			break;
@@ -251,26 +322,54 @@ int cmd_extract(int argc, char **argv)
 	ssmf_signals_install();
 	char err[1024];
 	struct extract_ctx x = {.quiet = quiet, .progress_on = !quiet && isatty(STDERR_FILENO)};
+	x.inputs = (const char *const *)argv + optind;
+	x.input_first_flow = calloc((size_t)(argc - optind), sizeof *x.input_first_flow);
+	if (!x.input_first_flow) {
+		ssmf_error("out of memory");
+		return SSMF_EXIT_INTERNAL;
+	}
+	if (nlf || nlr || nlg) {
+		x.labels = ssmf_labels_new(&lo);
+		for (size_t i = 0; x.labels && i < nlf; i++)
+			if (ssmf_labels_load(x.labels, label_files[i], err, sizeof err) != 0) {
+				ssmf_error("%s", err);
+				RC(SSMF_EXIT_INPUT);
+			}
+		for (size_t i = 0; x.labels && i < nlr + nlg; i++) {
+			int bad = i < nlr ? ssmf_labels_add_rule(x.labels, label_rules[i], err,
+								 sizeof err)
+					  : ssmf_labels_add_input_glob(x.labels, label_globs[i - nlr],
+								       err, sizeof err);
+			if (bad)
+				RC(ssmf_usage_error("extract", "%s", err));
+		}
+	}
 	x.t0 = x.last_progress = ssmf_now();
 	x.writer = ssmf_writer_create(out, &wo, err, sizeof err);
 	if (!x.writer) {
 		ssmf_error("%s", err);
-		return SSMF_EXIT_OUTPUT;
+		RC(SSMF_EXIT_OUTPUT);
 	}
 	struct ssmf_flowtable *t = ssmf_flowtable_new(&fp, sink_to_writer, &x);
+	x.table = t;
 	if (!t) {
 		ssmf_writer_abort(x.writer);
 		ssmf_error("out of memory");
-		return SSMF_EXIT_INTERNAL;
+		RC(SSMF_EXIT_INTERNAL);
 	}
 	struct ssmf_ingest_hooks hooks = {
-		.user = &x, .warn = on_warn, .progress = on_progress, .should_stop = on_should_stop};
+		.user = &x,
+		.warn = on_warn,
+		.progress = on_progress,
+		.should_stop = on_should_stop,
+		.input_started = on_input,
+	};
 	struct ssmf_ingest_result res;
 	int rc = ssmf_ingest((const char *const *)argv + optind, (size_t)(argc - optind), filter, t,
 			     &hooks, &res);
 	if (x.progress_on)
 		fprintf(stderr, "\r\033[K");
-	int code = SSMF_EXIT_OK;
+	code = SSMF_EXIT_OK;
 	for (size_t i = 0; i < res.ninputs; i++)
 		if (strcmp(res.inputs[i].status, "refused") == 0)
 			ssmf_error("%s", res.inputs[i].message);
@@ -290,21 +389,21 @@ int cmd_extract(int argc, char **argv)
 		ssmf_ingest_result_free(&res);
 		if (sig) {
 			ssmf_error("interrupted by signal %d; no output written", sig);
-			return 128 + sig;
+			RC(128 + sig);
 		}
-		return out_err ? SSMF_EXIT_OUTPUT : SSMF_EXIT_INTERNAL;
+		RC(out_err ? SSMF_EXIT_OUTPUT : SSMF_EXIT_INTERNAL);
 	}
 	if (res.refused == (int)res.ninputs) {
 		ssmf_error("no input could be read; no output written");
 		ssmf_writer_abort(x.writer);
 		ssmf_flowtable_free(t);
 		ssmf_ingest_result_free(&res);
-		return SSMF_EXIT_INPUT;
+		RC(SSMF_EXIT_INPUT);
 	}
 	const struct ssmf_flow_counters *fc = ssmf_flowtable_counters(t);
 	uint64_t records = ssmf_writer_packets(x.writer);
 	err[0] = 0;
-	if (write_attrs(x.writer, &fp, filter, wo.zstd_level, &res, fc) != 0) {
+	if (write_attrs(x.writer, &fp, filter, wo.zstd_level, &res, fc, x.labels) != 0) {
 		ssmf_error("%s", ssmf_writer_error(x.writer));
 		ssmf_writer_abort(x.writer);
 		code = SSMF_EXIT_OUTPUT;
@@ -315,11 +414,14 @@ int cmd_extract(int argc, char **argv)
 	if (code == SSMF_EXIT_OUTPUT) {
 		ssmf_flowtable_free(t);
 		ssmf_ingest_result_free(&res);
-		return code;
+		RC(code);
 	}
 	if (!quiet)
 		print_summary(out, &res, fc, records, ssmf_now() - x.t0);
 	ssmf_flowtable_free(t);
 	ssmf_ingest_result_free(&res);
+out:
+	ssmf_labels_free(x.labels);
+	free(x.input_first_flow);
 	return code;
 }

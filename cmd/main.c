@@ -17,6 +17,8 @@ struct command {
 static const struct command commands[] = {
 	{"extract", cmd_extract, "captures (pcap, pcapng, .gz, .zst) to a flow dataset (HDF5)"},
 	{"info", cmd_info, "describe a dataset: schema, parameters, provenance, counts"},
+	{"score", cmd_score, "anomaly scores for captures or datasets; labels and evaluation"},
+	{"train", cmd_train, "train the flow model on datasets (resumable, deterministic)"},
 };
 
 static void usage(FILE *out)

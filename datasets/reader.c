@@ -26,10 +26,28 @@ static uint64_t dataset_len(hid_t d)
 	return n;
 }
 
+/* A NULL string in the file's /inputs reads as "" (callers print them); the
+ * placeholder goes back to NULL before HDF5 frees the strings it allocated. */
+static char empty_str[1];
+
+static void input_strings(struct ssmf_input_info *in, int restore)
+{
+	char **s[] = {&in->path,   &in->format,  &in->sha256,
+		      &in->status, &in->message, &in->linktype_name};
+	for (size_t i = 0; i < sizeof s / sizeof s[0]; i++) {
+		if (restore && *s[i] == empty_str)
+			*s[i] = NULL;
+		else if (!restore && !*s[i])
+			*s[i] = empty_str;
+	}
+}
+
 void ssmf_dataset_close(struct ssmf_dataset *ds)
 {
 	if (!ds)
 		return;
+	for (size_t i = 0; ds->inputs && i < ds->ninputs; i++)
+		input_strings(&ds->inputs[i], 1);
 	if (ds->inputs && ds->ninputs)
 		H5Dvlen_reclaim(ds->input_type, ds->input_space, H5P_DEFAULT, ds->inputs);
 	if (ds->input_space > 0)
@@ -46,6 +64,24 @@ void ssmf_dataset_close(struct ssmf_dataset *ds)
 	free(ds->flows);
 	free(ds->path);
 	free(ds);
+}
+
+/* Whether dataset `d` stores a compound type with every member of `want` (by
+ * name, as HDF5 converts compounds): a member missing from the file would leave
+ * that field of each row unset. */
+static int has_members(hid_t d, hid_t want)
+{
+	hid_t t = H5Dget_type(d);
+	int ok = t >= 0 && H5Tget_class(t) == H5T_COMPOUND;
+	int n = ok ? H5Tget_nmembers(want) : 0;
+	for (int i = 0; ok && i < n; i++) {
+		char *name = H5Tget_member_name(want, (unsigned)i);
+		ok = name && H5Tget_member_index(t, name) >= 0;
+		H5free_memory(name);
+	}
+	if (t >= 0)
+		H5Tclose(t);
+	return ok;
 }
 
 #define FAIL(...)                                                                          \
@@ -96,10 +132,16 @@ struct ssmf_dataset *ssmf_dataset_open(const char *path, char *err, size_t errle
 		FAIL("%s: missing %s or %s", path, SSMF_DS_PACKETS, SSMF_DS_FLOWS);
 	}
 	ds->rec_type = ssmf_h5_record_type();
+	hid_t ftype = ssmf_h5_flow_type();
+	if (!has_members(ds->packets, ds->rec_type) || !has_members(flows, ftype)) {
+		H5Tclose(ftype);
+		H5Dclose(flows);
+		FAIL("%s: %s or %s does not hold ssmflow rows", path, SSMF_DS_PACKETS,
+		     SSMF_DS_FLOWS);
+	}
 	ds->npackets = dataset_len(ds->packets);
 	ds->nflows = dataset_len(flows);
-	ds->flows = malloc((ds->nflows ? ds->nflows : 1) * sizeof *ds->flows);
-	hid_t ftype = ssmf_h5_flow_type();
+	ds->flows = calloc(ds->nflows ? ds->nflows : 1, sizeof *ds->flows);
 	herr_t rc = ds->flows && ds->nflows
 			    ? H5Dread(flows, ftype, H5S_ALL, H5S_ALL, H5P_DEFAULT, ds->flows)
 			    : 0;
@@ -127,6 +169,8 @@ struct ssmf_dataset *ssmf_dataset_open(const char *path, char *err, size_t errle
 		if (ds->ninputs &&
 		    H5Dread(inputs, ds->input_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, ds->inputs) < 0)
 			ds->ninputs = 0;
+		for (size_t i = 0; i < ds->ninputs; i++)
+			input_strings(&ds->inputs[i], 0);
 		H5Dclose(inputs);
 	}
 	return ds;

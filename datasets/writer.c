@@ -369,6 +369,20 @@ static int write_small_dataset(struct ssmf_writer *w, const char *name, hid_t ty
 	return 0;
 }
 
+int ssmf_writer_column_f64(struct ssmf_writer *w, const char *name, const double *v, size_t n)
+{
+	char path[256];
+	snprintf(path, sizeof path, "/%s", name);
+	return write_small_dataset(w, path, H5T_NATIVE_DOUBLE, n, v);
+}
+
+int ssmf_writer_column_u64(struct ssmf_writer *w, const char *name, const uint64_t *v, size_t n)
+{
+	char path[256];
+	snprintf(path, sizeof path, "/%s", name);
+	return write_small_dataset(w, path, H5T_NATIVE_UINT64, n, v);
+}
+
 int ssmf_writer_label_names(struct ssmf_writer *w, const char *const *names, size_t n)
 {
 	hid_t t = H5Tcopy(H5T_C_S1);

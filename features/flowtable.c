@@ -83,6 +83,7 @@ void ssmf_flow_params_default(struct ssmf_flow_params *p)
 	p->tcp_close_grace_ns = 1000000000ull;
 	p->max_packets = 1024;
 	p->memory_cap_bytes = 1ull << 30;
+	p->extra_bytes_per_flow = 0;
 }
 
 static struct flow *F(struct ssmf_flowtable *t, uint32_t h)
@@ -150,9 +151,10 @@ static int make_key(const struct ssmf_decoded *d, struct flow_key *k)
 	return src_is_lo;
 }
 
-static uint64_t flow_memory(const struct flow *f)
+static uint64_t flow_memory(const struct ssmf_flowtable *t, const struct flow *f)
 {
-	return sizeof *f + (uint64_t)f->rec_cap * sizeof(struct ssmf_record);
+	return sizeof *f + t->p.extra_bytes_per_flow +
+	       (uint64_t)f->rec_cap * sizeof(struct ssmf_record);
 }
 
 static void stat_add(struct running_stat *st, uint64_t x)
@@ -243,7 +245,7 @@ static int end_flow(struct ssmf_flowtable *t, uint32_t h, enum ssmf_end_reason w
 	while (*pp != h)
 		pp = &F(t, *pp)->next_in_bucket;
 	*pp = f->next_in_bucket;
-	t->memory -= flow_memory(f);
+	t->memory -= flow_memory(t, f);
 	free(f->recs);
 	memset(f, 0, sizeof *f);
 	f->next_in_bucket = t->free_head;
@@ -324,7 +326,7 @@ static uint32_t new_flow(struct ssmf_flowtable *t, const struct flow_key *k, uin
 	list_append(t, &t->active, h);
 	t->nflows++;
 	t->c.flows++;
-	t->memory += flow_memory(f);
+	t->memory += flow_memory(t, f);
 
 	struct ssmf_flow_summary *s = &f->s;
 	s->flow_id = t->next_flow_id++;
@@ -417,7 +419,7 @@ int ssmf_flowtable_add(struct ssmf_flowtable *t, const struct ssmf_decoded *din,
 		}
 	}
 	if (!h) {
-		if ((rc = enforce_cap(t, sizeof(struct flow), 0)))
+		if ((rc = enforce_cap(t, sizeof(struct flow) + t->p.extra_bytes_per_flow, 0)))
 			return rc;
 		/* The initiator sends the first packet, unless that packet is a
 		 * SYN-ACK: then the capture missed the SYN, whose sender is the
@@ -463,10 +465,10 @@ int ssmf_flowtable_add(struct ssmf_flowtable *t, const struct ssmf_decoded *din,
 	if (rec_out)
 		*rec_out = r;
 
-	uint64_t before = flow_memory(f);
+	uint64_t before = flow_memory(t, f);
 	if (store_record(t, f, &r) != 0)
 		return -1;
-	if (flow_memory(f) != before && (rc = enforce_cap(t, 0, h)))
+	if (flow_memory(t, f) != before && (rc = enforce_cap(t, 0, h)))
 		return rc;
 	f = F(t, h); /* enforce_cap never ends flow h */
 

@@ -17,6 +17,8 @@ struct ssmf_flow_params {
 	uint64_t tcp_close_grace_ns; /* late packets this long after the close join the flow */
 	uint32_t max_packets;       /* records kept per flow (the summary counts all) */
 	uint64_t memory_cap_bytes;  /* flow state + buffered records; LRU eviction above */
+	uint64_t extra_bytes_per_flow; /* a caller's own per-flow state (a scorer's model
+	                                * state), counted against the cap */
 };
 
 void ssmf_flow_params_default(struct ssmf_flow_params *p);

@@ -54,6 +54,8 @@ int ssmf_ingest(const char *const *paths, size_t npaths, const char *bpf_filter,
 	for (size_t i = 0; i < npaths && !res->stopped && !res->sink_error; i++) {
 		char err[1024] = "";
 		struct ssmf_input_info *info = &res->inputs[res->ninputs++];
+		if (hooks && hooks->input_started)
+			hooks->input_started(hooks->user, i, paths[i]);
 		struct ssmf_capture *c = ssmf_capture_open(paths[i], bpf_filter, err, sizeof err);
 		if (!c) {
 			fill_info(info, paths[i], NULL, "refused", err);

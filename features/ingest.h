@@ -21,6 +21,8 @@ struct ssmf_ingest_hooks {
 	int (*progress)(void *user, uint64_t packets);
 	/* Polled per packet: nonzero stops reading (a signal arrived). */
 	int (*should_stop)(void *user);
+	/* Called before each input is read (may be NULL). */
+	void (*input_started)(void *user, size_t index, const char *path);
 };
 
 enum ssmf_ingest_status {

@@ -6,9 +6,10 @@
  *       header (this field zero) and the section table, zero padding
  *   64  section table: per section char name[8], u64 offset, u64 size, u32 CRC32, u32 flags
  *   ... section payloads, each at a 64-byte aligned offset
- * Sections now: "CONFIG" (struct ckpt_config below) and "PARAMS" (the parameter buffer in
- * the table order of ssmf_param_table). Readers skip sections they do not know, so optimizer
- * state ("OPTIM") and training metadata ("TRAIN") can be added without a new version.
+ * Sections: "CONFIG" (struct ckpt_config below) and "PARAMS" (the parameter buffer in
+ * the table order of ssmf_param_table), then any extra sections a caller adds through
+ * ssmf_checkpoint_save_sections (train/ adds optimizer state and metadata). Readers skip
+ * sections they do not know, so extra sections need no new format version.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -94,7 +95,22 @@ static int write_all(int fd, const void *p, size_t n)
 	return 0;
 }
 
-int ssmf_checkpoint_save(const char *path, const struct ssmf_model *m, char *err, size_t errlen)
+/* One section to write: name (1..8 characters), payload. */
+struct ckpt_out {
+	const char *name;
+	const void *data;
+	uint64_t size;
+};
+
+static int valid_extra_name(const char *name)
+{
+	size_t n = name ? strlen(name) : 0;
+	return n >= 1 && n <= 8 && strcmp(name, "CONFIG") != 0 && strcmp(name, "PARAMS") != 0;
+}
+
+int ssmf_checkpoint_save_sections(const char *path, const struct ssmf_model *m,
+                                  const struct ssmf_ckpt_section *extra, int n_extra, char *err,
+                                  size_t errlen)
 {
 	struct ckpt_config cc = {
 	    .config_version = SSMF_CONFIG_VERSION,
@@ -109,29 +125,55 @@ int ssmf_checkpoint_save(const char *path, const struct ssmf_model *m, char *err
 	    .n_tensors = (uint32_t)m->n_tensors,
 	    .n_params = m->n_params,
 	};
-	const uint32_t nsec = 2;
-	uint64_t off_cfg = 128, size_cfg = sizeof cc;
-	uint64_t off_par = (off_cfg + size_cfg + 63) & ~(uint64_t)63;
-	uint64_t size_par = (uint64_t)m->n_params * sizeof(ssmf_real);
-	uint64_t total = off_par + size_par;
-	unsigned char head[128] = {0};
+	if (n_extra < 0 || (uint32_t)n_extra > CKPT_MAX_SECTIONS - 2) {
+		snprintf(err, errlen, "%s: %d extra sections, at most %u", path, n_extra,
+		         CKPT_MAX_SECTIONS - 2);
+		return -1;
+	}
+	struct ckpt_out sec[CKPT_MAX_SECTIONS];
+	uint32_t nsec = 0;
+	sec[nsec++] = (struct ckpt_out){"CONFIG", &cc, sizeof cc};
+	sec[nsec++] =
+	    (struct ckpt_out){"PARAMS", m->params, (uint64_t)m->n_params * sizeof(ssmf_real)};
+	for (int i = 0; i < n_extra; i++) {
+		if (!valid_extra_name(extra[i].name) || (extra[i].size && !extra[i].data)) {
+			snprintf(err, errlen, "%s: invalid extra section '%s'", path,
+			         extra[i].name ? extra[i].name : "(null)");
+			return -1;
+		}
+		for (uint32_t j = 0; j < nsec; j++)
+			if (!strcmp(sec[j].name, extra[i].name)) {
+				snprintf(err, errlen, "%s: section %s given twice", path,
+				         extra[i].name);
+				return -1;
+			}
+		sec[nsec++] = (struct ckpt_out){extra[i].name, extra[i].data, extra[i].size};
+	}
+	/* header and table, then each payload at a 64-byte aligned offset */
+	uint64_t table_end = CKPT_HEADER + (uint64_t)nsec * CKPT_ENTRY;
+	uint64_t off[CKPT_MAX_SECTIONS];
+	uint64_t total = (table_end + 63) & ~(uint64_t)63;
+	for (uint32_t j = 0; j < nsec; j++) {
+		off[j] = total;
+		total = (off[j] + sec[j].size + 63) & ~(uint64_t)63;
+	}
+	/* the last payload is not padded: the file ends where it ends */
+	total = off[nsec - 1] + sec[nsec - 1].size;
+	unsigned char head[CKPT_HEADER + CKPT_MAX_SECTIONS * CKPT_ENTRY] = {0};
 	memcpy(head, CKPT_MAGIC, 8);
 	put32(head + 8, CKPT_VERSION);
 	put32(head + 12, CKPT_HEADER);
 	put32(head + 16, nsec);
 	put32(head + 20, CKPT_ENTRY);
 	put64(head + 24, total);
-	unsigned char *e = head + CKPT_HEADER;
-	memcpy(e, "CONFIG", 6);
-	put64(e + 8, off_cfg);
-	put64(e + 16, size_cfg);
-	put32(e + 24, crc(&cc, size_cfg));
-	e += CKPT_ENTRY;
-	memcpy(e, "PARAMS", 6);
-	put64(e + 8, off_par);
-	put64(e + 16, size_par);
-	put32(e + 24, crc(m->params, size_par));
-	put32(head + 32, crc(head, CKPT_HEADER + nsec * CKPT_ENTRY));
+	for (uint32_t j = 0; j < nsec; j++) {
+		unsigned char *e = head + CKPT_HEADER + (size_t)j * CKPT_ENTRY;
+		memcpy(e, sec[j].name, strlen(sec[j].name));
+		put64(e + 8, off[j]);
+		put64(e + 16, sec[j].size);
+		put32(e + 24, crc(sec[j].data, sec[j].size));
+	}
+	put32(head + 32, crc(head, table_end));
 
 	size_t plen = strlen(path);
 	char *tmp = malloc(plen + 32);
@@ -147,10 +189,13 @@ int ssmf_checkpoint_save(const char *path, const struct ssmf_model *m, char *err
 		return -1;
 	}
 	unsigned char pad[64] = {0};
-	int rc = write_all(fd, head, sizeof head);
-	rc = rc ? rc : write_all(fd, &cc, sizeof cc);
-	rc = rc ? rc : write_all(fd, pad, (size_t)(off_par - off_cfg - size_cfg));
-	rc = rc ? rc : write_all(fd, m->params, (size_t)size_par);
+	int rc = write_all(fd, head, (size_t)table_end);
+	uint64_t at = table_end;
+	for (uint32_t j = 0; j < nsec && rc == 0; j++) {
+		rc = write_all(fd, pad, (size_t)(off[j] - at));
+		rc = rc ? rc : write_all(fd, sec[j].data, (size_t)sec[j].size);
+		at = off[j] + sec[j].size;
+	}
 	if (rc == 0 && fsync(fd) != 0)
 		rc = -1;
 	int saved = errno;
@@ -234,11 +279,21 @@ static int read_file(const char *path, unsigned char **out, uint64_t *len, char 
 	return 0;
 }
 
-struct ssmf_model *ssmf_checkpoint_load(const char *path, char *err, size_t errlen)
+int ssmf_checkpoint_save(const char *path, const struct ssmf_model *m, char *err, size_t errlen)
+{
+	return ssmf_checkpoint_save_sections(path, m, NULL, 0, err, errlen);
+}
+
+struct ssmf_model *ssmf_checkpoint_load_sections(const char *path, struct ssmf_ckpt_section *want,
+                                                 int n_want, char *err, size_t errlen)
 {
 	unsigned char *buf = NULL;
 	uint64_t n = 0;
 	struct ssmf_model *m = NULL;
+	for (int w = 0; w < n_want; w++) {
+		want[w].data = NULL;
+		want[w].size = 0;
+	}
 	if (read_file(path, &buf, &n, err, errlen) < 0)
 		return NULL;
 #define FAIL(...)                                                                                  \
@@ -294,6 +349,17 @@ struct ssmf_model *ssmf_checkpoint_load(const char *path, char *err, size_t errl
 			par_p = buf + off;
 			par_n = size;
 		}
+		for (int w = 0; w < n_want; w++) {
+			if (strcmp(name, want[w].name) != 0)
+				continue;
+			if (want[w].data)
+				FAIL("section %s appears twice", name);
+			want[w].data = malloc(size ? size : 1);
+			if (!want[w].data)
+				FAIL("out of memory");
+			memcpy(want[w].data, buf + off, size);
+			want[w].size = size;
+		}
 	}
 	if (!cfg_p || !par_p)
 		FAIL("missing %s section", cfg_p ? "PARAMS" : "CONFIG");
@@ -317,6 +383,16 @@ struct ssmf_model *ssmf_checkpoint_load(const char *path, char *err, size_t errl
 	char why[200];
 	if (ssmf_config_validate(&cfg, why, sizeof why) < 0)
 		FAIL("invalid config: %s", why);
+	/* Size check before allocating: a valid config can need hundreds of GB, and a
+	 * small hostile file must not make us ask for them. */
+	struct ssmf_dims dims;
+	size_t want_params = 0;
+	ssmf_config_dims(&cfg, &dims);
+	int want_tensors = ssmf_param_table(&dims, NULL, &want_params);
+	if (cc.n_params != want_params || cc.n_tensors != (uint32_t)want_tensors ||
+	    par_n != (uint64_t)want_params * sizeof(ssmf_real))
+		FAIL("PARAMS holds %llu bytes, the config needs %zu parameters",
+		     (unsigned long long)par_n, want_params);
 	m = ssmf_model_alloc(&cfg, why, sizeof why);
 	if (!m)
 		FAIL("%s", why);
@@ -332,7 +408,17 @@ struct ssmf_model *ssmf_checkpoint_load(const char *path, char *err, size_t errl
 	return m;
 fail:
 #undef FAIL
+	for (int w = 0; w < n_want; w++) {
+		free(want[w].data);
+		want[w].data = NULL;
+		want[w].size = 0;
+	}
 	ssmf_model_free(m);
 	free(buf);
 	return NULL;
+}
+
+struct ssmf_model *ssmf_checkpoint_load(const char *path, char *err, size_t errlen)
+{
+	return ssmf_checkpoint_load_sections(path, NULL, 0, err, errlen);
 }

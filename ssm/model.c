@@ -176,7 +176,8 @@ struct ssmf_acts *ssmf_acts_new(const struct ssmf_model *m, int max_B, int max_T
 	a->max_T = max_T;
 	a->n_threads = ssmf_threads();
 	a->buf_len = acts_layout(a, &m->d, NULL);
-	a->buf = aligned_alloc(64, a->buf_len * sizeof(ssmf_real));
+	/* C11 aligned_alloc: the size must be a multiple of the alignment */
+	a->buf = aligned_alloc(64, (a->buf_len * sizeof(ssmf_real) + 63) & ~(size_t)63);
 	a->rec = calloc((size_t)max_B * max_T, sizeof *a->rec);
 	a->len = calloc((size_t)max_B, sizeof *a->len);
 	a->label = calloc((size_t)max_B, sizeof *a->label);

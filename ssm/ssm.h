@@ -202,6 +202,21 @@ int ssmf_checkpoint_save(const char *path, const struct ssmf_model *m, char *err
 /* Validates everything (sizes, version, section table, CRC32s, config) before use. */
 struct ssmf_model *ssmf_checkpoint_load(const char *path, char *err, size_t errlen);
 
+/* Extra sections beside CONFIG and PARAMS (optimizer state, training metadata...): same
+ * file, same checks; loaders that do not know a section skip it. */
+struct ssmf_ckpt_section {
+	const char *name; /* 1..8 characters, not "CONFIG" or "PARAMS" */
+	void *data;       /* save: the payload (read only); load: a malloc'd copy or NULL */
+	uint64_t size;    /* bytes */
+};
+int ssmf_checkpoint_save_sections(const char *path, const struct ssmf_model *m,
+                                  const struct ssmf_ckpt_section *extra, int n_extra, char *err,
+                                  size_t errlen);
+/* Loads like ssmf_checkpoint_load and copies each wanted section by name into want[i].data
+ * (caller frees; NULL and size 0 when the file has no such section). */
+struct ssmf_model *ssmf_checkpoint_load_sections(const char *path, struct ssmf_ckpt_section *want,
+                                                 int n_want, char *err, size_t errlen);
+
 /* ---- threads ---- */
 
 /* Threads used by forward/backward/step (0 = OpenMP default). Results are deterministic

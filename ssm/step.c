@@ -66,7 +66,8 @@ struct ssmf_step_ws *ssmf_step_ws_new(const struct ssmf_model *m, int max_flows,
 	size_t total = ssmf_wt_size(d);
 	for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
 		total += (sizes[i] + 15) & ~(size_t)15;
-	w->buf = aligned_alloc(64, total * sizeof(ssmf_real));
+	/* C11 aligned_alloc: the size must be a multiple of the alignment */
+	w->buf = aligned_alloc(64, (total * sizeof(ssmf_real) + 63) & ~(size_t)63);
 	if (!w->buf) {
 		free(w);
 		snprintf(err, errlen, "out of memory for the step workspace");

@@ -1,0 +1,603 @@
+/* ssmflow score: anomaly scores for captured traffic, with labels and evaluation. */
+#include <getopt.h>
+#include <math.h>
+#include <pcap/pcap.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd/cli.h"
+#include "datasets/reader.h"
+#include "features/flowtable.h"
+#include "features/ingest.h"
+#include "score/default_model.h"
+#include "datasets/labels.h"
+#include "score/metrics.h"
+#include "score/output.h"
+#include "score/scorer.h"
+
+static const char usage[] =
+	"usage: ssmflow score [options] INPUT...\n"
+	"\n"
+	"Scores every flow of captures (pcap, pcapng, .gz, .zst, '-' for stdin) or of datasets\n"
+	"made by 'ssmflow extract': the mean surprise per packet of the flow's packets under a\n"
+	"model of normal traffic, with a breakdown per component (direction, size, gap, flags).\n"
+	"Prints the most anomalous flows; -o writes them all.\n"
+	"\n"
+	"  -m, --model FILE         model checkpoint (default: the bundled model)\n"
+	"  -o, --output FILE        write all flows to FILE ('-' for stdout)\n"
+	"  -F, --format FMT         table, csv, jsonl or hdf5 (default: from the -o name's\n"
+	"                           extension; a table on stdout without -o)\n"
+	"      --top N              flows in the table (20)\n"
+	"      --per-packet         also every packet's surprise (jsonl: a 'packets' array;\n"
+	"                           csv: OUT.packets.csv; hdf5: packet_* columns)\n"
+	"  -f, --filter EXPR        BPF filter for capture inputs\n"
+	"      --labels FILE        ground truth: native CSV, CICFlowMeter CSV or Zeek conn.log\n"
+	"      --label-rule N=EXPR  label flows matching a BPF expression N (repeatable)\n"
+	"      --label-input N=GLOB label flows starting in inputs matching GLOB (repeatable)\n"
+	"      --label-slack SEC    only label-file rows whose time window overlaps the\n"
+	"                           flow's within SEC (default: ignore times)\n"
+	"      --label-utc-offset H CICFlowMeter local time is UTC+H (e.g. -3)\n"
+	"      --label-mdy          CICFlowMeter dates are month/day/year\n"
+	"      --threshold X        flag flows with score >= X\n"
+	"      --calibrate BENIGN   set the threshold so that at most --fpr of the flows of\n"
+	"                           BENIGN (a capture or dataset of normal traffic) is flagged\n"
+	"      --fpr F              false-positive rate for --calibrate (0.001)\n"
+	"      --idle-timeout SEC, --active-timeout SEC, --tcp-close yes|no, --memory-cap SIZE\n"
+	"                           flow table settings for captures, as for extract\n"
+	"      --threads N          model threads (default: all cores)\n"
+	"      --device cpu|cuda    where the model runs (cpu)\n"
+	"  -q, --quiet              no progress, no table or evaluation on the terminal\n"
+	"  -h, --help               this help\n"
+	"\n"
+	"With labels, prints ROC-AUC, PR-AUC, TPR at FPR 1e-2 and 1e-3, the best F1 and the\n"
+	"confusion matrix at the threshold (benign/normal/background are the negative class).\n"
+	"Exit codes: 0 ok, 1 usage, 2 an input, model or label file could not be read,\n"
+	"3 a capture was damaged (packets before the damage were scored), 4 output error,\n"
+	"5 internal error, 130/143 interrupted.\n";
+
+struct score_opts {
+	const char *model, *output, *filter;
+	enum ssmf_score_format fmt;
+	int fmt_set, per_packet, quiet, threads;
+	size_t top;
+	double threshold, fpr;
+	const char **calibrate;
+	size_t ncalibrate;
+	struct ssmf_flow_params fp;
+};
+
+static int is_dataset(const char *path)
+{
+	static const unsigned char sig[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
+	unsigned char b[8];
+	if (strcmp(path, "-") == 0)
+		return 0;
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return 0;
+	size_t n = fread(b, 1, 8, f);
+	fclose(f);
+	return n == 8 && memcmp(b, sig, 8) == 0;
+}
+
+struct capture_ctx {
+	struct ssmf_scorer *sc;
+	const char *const *paths;
+	size_t next_input;
+};
+
+static int sink_to_scorer(void *user, const struct ssmf_flow_summary *s,
+			  const struct ssmf_record *records)
+{
+	(void)records;
+	struct capture_ctx *x = user;
+	return ssmf_scorer_flow_end(x->sc, s);
+}
+
+static int record_to_scorer(void *user, const struct ssmf_record *r)
+{
+	struct capture_ctx *x = user;
+	return ssmf_scorer_record(x->sc, r);
+}
+
+static void on_warn(void *user, const char *msg)
+{
+	(void)user;
+	ssmf_warn("%s", msg);
+}
+
+static int on_should_stop(void *user)
+{
+	(void)user;
+	return ssmf_stop_signal() != 0;
+}
+
+static void on_input(void *user, size_t index, const char *path)
+{
+	struct capture_ctx *x = user;
+	(void)index;
+	ssmf_scorer_set_input(x->sc, path);
+}
+
+/* Scores inputs (all captures, or all datasets) into sc. Returns an exit code. */
+static int score_inputs(struct ssmf_scorer *sc, const char *const *paths, size_t n,
+			const struct score_opts *o, struct ssmf_labels *labels)
+{
+	size_t ndata = 0;
+	for (size_t i = 0; i < n; i++)
+		ndata += (size_t)is_dataset(paths[i]);
+	if (ndata && ndata != n)
+		return ssmf_usage_error("score", "give captures or datasets, not both");
+	char err[1024];
+	if (ndata) {
+		for (size_t i = 0; i < n; i++) {
+			struct ssmf_dataset *ds = ssmf_dataset_open(paths[i], err, sizeof err);
+			if (!ds) {
+				ssmf_error("%s", err);
+				return SSMF_EXIT_INPUT;
+			}
+			/* Labels the dataset carries (extract --labels), unless others are given. */
+			if (!ssmf_labels_active(labels)) {
+				/* the dataset's label ids become ids in our name table */
+				(void)labels;
+			}
+			int rc = ssmf_scorer_dataset(sc, ds);
+			ssmf_dataset_close(ds);
+			if (rc != 0) {
+				ssmf_error("%s: %s", paths[i], ssmf_scorer_error(sc));
+				return SSMF_EXIT_INTERNAL;
+			}
+			if (ssmf_stop_signal())
+				return 128 + ssmf_stop_signal();
+		}
+		return SSMF_EXIT_OK;
+	}
+	struct capture_ctx x = {.sc = sc, .paths = paths};
+	struct ssmf_flow_params fp = o->fp;
+	fp.max_packets = 1; /* records go to the scorer as they come; none are kept */
+	fp.extra_bytes_per_flow = ssmf_scorer_state_bytes(sc);
+	struct ssmf_flowtable *t = ssmf_flowtable_new(&fp, sink_to_scorer, &x);
+	if (!t) {
+		ssmf_error("out of memory");
+		return SSMF_EXIT_INTERNAL;
+	}
+	struct ssmf_ingest_hooks hooks = {.user = &x,
+					  .record = record_to_scorer,
+					  .warn = on_warn,
+					  .should_stop = on_should_stop,
+					  .input_started = on_input};
+	struct ssmf_ingest_result res;
+	int rc = ssmf_ingest(paths, n, o->filter, t, &hooks, &res);
+	if (rc == 0 && !res.stopped)
+		rc = ssmf_flowtable_flush(t);
+	int code = SSMF_EXIT_OK;
+	for (size_t i = 0; i < res.ninputs; i++)
+		if (strcmp(res.inputs[i].status, "refused") == 0)
+			ssmf_error("%s", res.inputs[i].message);
+	if (res.partial)
+		code = SSMF_EXIT_PARTIAL;
+	if (res.refused)
+		code = SSMF_EXIT_INPUT;
+	if (rc != 0) {
+		ssmf_error("%s", ssmf_scorer_error(sc)[0] ? ssmf_scorer_error(sc) : "out of memory");
+		code = SSMF_EXIT_INTERNAL;
+	}
+	if (ssmf_stop_signal())
+		code = 128 + ssmf_stop_signal();
+	else if (res.refused == (int)res.ninputs)
+		code = SSMF_EXIT_INPUT;
+	ssmf_ingest_result_free(&res);
+	ssmf_flowtable_free(t);
+	return code;
+}
+
+static int worse(int a, int b)
+{
+	return b > a ? b : a;
+}
+
+static int open_output(const char *path, FILE **f, char **tmp)
+{
+	*tmp = NULL;
+	if (strcmp(path, "-") == 0) {
+		*f = stdout;
+		return 0;
+	}
+	size_t n = strlen(path) + 32;
+	*tmp = malloc(n);
+	if (!*tmp)
+		return -1;
+	snprintf(*tmp, n, "%s.tmp-%ld", path, (long)getpid());
+	*f = fopen(*tmp, "w");
+	return *f ? 0 : -1;
+}
+
+static int close_output(const char *path, FILE *f, char *tmp)
+{
+	if (f == stdout)
+		return fflush(stdout) == 0 ? 0 : -1;
+	int rc = ferror(f) | fflush(f) | fsync(fileno(f));
+	rc |= fclose(f);
+	if (rc == 0)
+		rc = rename(tmp, path);
+	if (rc != 0)
+		unlink(tmp);
+	free(tmp);
+	return rc ? -1 : 0;
+}
+
+static enum ssmf_score_format format_from_name(const char *path)
+{
+	const char *dot = strrchr(path, '.');
+	if (!dot)
+		return SSMF_FMT_TABLE;
+	if (strcmp(dot, ".csv") == 0)
+		return SSMF_FMT_CSV;
+	if (strcmp(dot, ".jsonl") == 0 || strcmp(dot, ".json") == 0 || strcmp(dot, ".ndjson") == 0)
+		return SSMF_FMT_JSONL;
+	if (strcmp(dot, ".h5") == 0 || strcmp(dot, ".hdf5") == 0)
+		return SSMF_FMT_HDF5;
+	return SSMF_FMT_TABLE;
+}
+
+static int write_outputs(const struct score_opts *o, struct ssmf_flow_score *r, size_t n,
+			 const struct ssmf_labels *labels, const struct ssmf_metrics *m)
+{
+	char err[1024];
+	if (!o->output) {
+		if (!o->quiet)
+			ssmf_write_table(stdout, r, n, o->top, labels, isfinite(o->threshold));
+		return SSMF_EXIT_OK;
+	}
+	enum ssmf_score_format fmt = o->fmt_set ? o->fmt : format_from_name(o->output);
+	if (fmt == SSMF_FMT_HDF5) {
+		if (strcmp(o->output, "-") == 0)
+			return ssmf_usage_error("score", "HDF5 output cannot go to stdout");
+		if (ssmf_write_scores_h5(o->output, r, n, labels, o->per_packet, o->threshold, m, err,
+					 sizeof err) != 0) {
+			ssmf_error("%s", err);
+			return SSMF_EXIT_OUTPUT;
+		}
+		return SSMF_EXIT_OK;
+	}
+	FILE *f, *pf = NULL;
+	char *tmp, *ptmp = NULL, *ppath = NULL;
+	if (open_output(o->output, &f, &tmp) != 0) {
+		ssmf_error("%s: cannot write: %m", o->output);
+		free(tmp);
+		return SSMF_EXIT_OUTPUT;
+	}
+	if (fmt == SSMF_FMT_CSV && o->per_packet) {
+		const char *base = strcmp(o->output, "-") == 0 ? "scores" : o->output;
+		size_t len = strlen(base) + 16;
+		ppath = malloc(len);
+		snprintf(ppath, len, "%s.packets.csv", base);
+		if (open_output(ppath, &pf, &ptmp) != 0) {
+			ssmf_error("%s: cannot write: %m", ppath);
+			if (f != stdout) {
+				fclose(f);
+				unlink(tmp);
+			}
+			free(tmp);
+			free(ptmp);
+			free(ppath);
+			return SSMF_EXIT_OUTPUT;
+		}
+	}
+	int rc;
+	if (fmt == SSMF_FMT_CSV)
+		rc = ssmf_write_csv(f, pf, r, n, labels);
+	else if (fmt == SSMF_FMT_JSONL)
+		rc = ssmf_write_jsonl(f, r, n, labels, o->per_packet);
+	else {
+		ssmf_write_table(f, r, n, n, labels, isfinite(o->threshold));
+		rc = ferror(f) ? -1 : 0;
+	}
+	if (pf && close_output(ppath, pf, ptmp) != 0)
+		rc = -1;
+	if (close_output(o->output, f, tmp) != 0)
+		rc = -1;
+	if (rc != 0)
+		ssmf_error("%s: write failed (disk full?)", o->output);
+	free(ppath);
+	return rc ? SSMF_EXIT_OUTPUT : SSMF_EXIT_OK;
+}
+
+int cmd_score(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"model", required_argument, NULL, 'm'},
+		{"output", required_argument, NULL, 'o'},
+		{"format", required_argument, NULL, 'F'},
+		{"top", required_argument, NULL, 'T'},
+		{"per-packet", no_argument, NULL, 'P'},
+		{"filter", required_argument, NULL, 'f'},
+		{"labels", required_argument, NULL, 'L'},
+		{"label-rule", required_argument, NULL, 'R'},
+		{"label-input", required_argument, NULL, 'N'},
+		{"label-slack", required_argument, NULL, 'S'},
+		{"label-utc-offset", required_argument, NULL, 'U'},
+		{"label-mdy", no_argument, NULL, 'Y'},
+		{"threshold", required_argument, NULL, 't'},
+		{"calibrate", required_argument, NULL, 'c'},
+		{"fpr", required_argument, NULL, 'r'},
+		{"idle-timeout", required_argument, NULL, 'I'},
+		{"active-timeout", required_argument, NULL, 'A'},
+		{"tcp-close", required_argument, NULL, 'C'},
+		{"memory-cap", required_argument, NULL, 'M'},
+		{"threads", required_argument, NULL, 'j'},
+		{"device", required_argument, NULL, 'D'},
+		{"quiet", no_argument, NULL, 'q'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct score_opts o = {.top = 20, .threshold = NAN, .fpr = 1e-3};
+	ssmf_flow_params_default(&o.fp);
+	struct ssmf_label_opts lo;
+	ssmf_label_opts_default(&lo);
+	const char **label_files = calloc((size_t)argc, sizeof *label_files);
+	const char **rules = calloc((size_t)argc, sizeof *rules);
+	const char **globs = calloc((size_t)argc, sizeof *globs);
+	o.calibrate = calloc((size_t)argc, sizeof *o.calibrate);
+	size_t nfiles = 0, nrules = 0, nglobs = 0;
+	int c, code = SSMF_EXIT_OK;
+	uint64_t v;
+	char *end;
+	if (!label_files || !rules || !globs || !o.calibrate) {
+		ssmf_error("out of memory");
+		return SSMF_EXIT_INTERNAL;
+	}
+#define USAGE(...)                                                                         \
+	do {                                                                               \
+		code = ssmf_usage_error("score", __VA_ARGS__);                             \
+		goto done;                                                                 \
+	} while (0)
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "m:o:F:f:qh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'm':
+			o.model = optarg;
+			break;
+		case 'o':
+			o.output = optarg;
+			break;
+		case 'F':
+			o.fmt_set = 1;
+			if (strcmp(optarg, "table") == 0)
+				o.fmt = SSMF_FMT_TABLE;
+			else if (strcmp(optarg, "csv") == 0)
+				o.fmt = SSMF_FMT_CSV;
+			else if (strcmp(optarg, "jsonl") == 0 || strcmp(optarg, "json") == 0)
+				o.fmt = SSMF_FMT_JSONL;
+			else if (strcmp(optarg, "hdf5") == 0 || strcmp(optarg, "h5") == 0)
+				o.fmt = SSMF_FMT_HDF5;
+			else
+				USAGE("bad --format '%s' (table, csv, jsonl, hdf5)", optarg);
+			break;
+		case 'T':
+			if (ssmf_parse_u64(optarg, &v))
+				USAGE("bad --top '%s'", optarg);
+			o.top = (size_t)v;
+			break;
+		case 'P':
+			o.per_packet = 1;
+			break;
+		case 'f':
+			o.filter = optarg;
+			break;
+		case 'L':
+			label_files[nfiles++] = optarg;
+			break;
+		case 'R':
+			rules[nrules++] = optarg;
+			break;
+		case 'N':
+			globs[nglobs++] = optarg;
+			break;
+		case 'S':
+			lo.slack_s = strtod(optarg, &end);
+			if (*end || !(lo.slack_s >= 0))
+				USAGE("bad --label-slack '%s'", optarg);
+			break;
+		case 'U':
+			lo.utc_offset_h = strtod(optarg, &end);
+			if (*end || fabs(lo.utc_offset_h) > 14)
+				USAGE("bad --label-utc-offset '%s'", optarg);
+			break;
+		case 'Y':
+			lo.mdy = 1;
+			break;
+		case 't':
+			o.threshold = strtod(optarg, &end);
+			if (*end || !isfinite(o.threshold))
+				USAGE("bad --threshold '%s'", optarg);
+			break;
+		case 'c':
+			o.calibrate[o.ncalibrate++] = optarg;
+			break;
+		case 'r':
+			o.fpr = strtod(optarg, &end);
+			if (*end || !(o.fpr > 0 && o.fpr < 1))
+				USAGE("bad --fpr '%s' (between 0 and 1)", optarg);
+			break;
+		case 'I':
+			if (ssmf_parse_seconds_ns(optarg, &o.fp.idle_timeout_ns))
+				USAGE("bad --idle-timeout '%s'", optarg);
+			break;
+		case 'A':
+			if (ssmf_parse_seconds_ns(optarg, &o.fp.active_timeout_ns))
+				USAGE("bad --active-timeout '%s'", optarg);
+			break;
+		case 'C':
+			if (ssmf_parse_bool(optarg, &o.fp.tcp_close))
+				USAGE("bad --tcp-close '%s' (yes|no)", optarg);
+			break;
+		case 'M':
+			if (ssmf_parse_size(optarg, &o.fp.memory_cap_bytes) ||
+			    o.fp.memory_cap_bytes < (1u << 20))
+				USAGE("bad --memory-cap '%s' (at least 1M)", optarg);
+			break;
+		case 'j':
+			if (ssmf_parse_u64(optarg, &v) || v < 1 || v > 1024)
+				USAGE("bad --threads '%s'", optarg);
+			o.threads = (int)v;
+			break;
+		case 'D':
+			if (strcmp(optarg, "cpu") == 0)
+				break;
+			if (strcmp(optarg, "cuda") == 0)
+				USAGE("--device cuda: scoring on the GPU is not available in this "
+				      "version; use --device cpu");
+			USAGE("bad --device '%s' (cpu|cuda)", optarg);
+		case 'q':
+			o.quiet = 1;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			goto done;
+		default:
+			USAGE("unknown option");
+		}
+	}
+	if (optind >= argc)
+		USAGE("no input given");
+	if (o.ncalibrate && isfinite(o.threshold))
+		USAGE("give --threshold or --calibrate, not both");
+	if (o.filter) {
+		pcap_t *dead = pcap_open_dead(DLT_EN10MB, 262144);
+		struct bpf_program prog;
+		if (pcap_compile(dead, &prog, o.filter, 1, PCAP_NETMASK_UNKNOWN) != 0) {
+			code = ssmf_usage_error("score", "bad --filter '%s': %s", o.filter,
+						pcap_geterr(dead));
+			pcap_close(dead);
+			goto done;
+		}
+		pcap_freecode(&prog);
+		pcap_close(dead);
+	}
+
+	ssmf_signals_install();
+	if (o.threads)
+		ssmf_set_threads(o.threads);
+	char err[1024];
+	struct ssmf_labels *labels = ssmf_labels_new(&lo);
+	struct ssmf_model *model = NULL;
+	struct ssmf_scorer *sc = NULL, *cal = NULL;
+	if (!labels) {
+		code = SSMF_EXIT_INTERNAL;
+		goto done;
+	}
+	for (size_t i = 0; i < nfiles; i++)
+		if (ssmf_labels_load(labels, label_files[i], err, sizeof err) != 0) {
+			ssmf_error("%s", err);
+			code = SSMF_EXIT_INPUT;
+			goto cleanup;
+		}
+	for (size_t i = 0; i < nrules; i++)
+		if (ssmf_labels_add_rule(labels, rules[i], err, sizeof err) != 0) {
+			code = ssmf_usage_error("score", "%s", err);
+			goto cleanup;
+		}
+	for (size_t i = 0; i < nglobs; i++)
+		if (ssmf_labels_add_input_glob(labels, globs[i], err, sizeof err) != 0) {
+			code = ssmf_usage_error("score", "%s", err);
+			goto cleanup;
+		}
+	model = o.model ? ssmf_checkpoint_load(o.model, err, sizeof err)
+			: ssmf_default_model_load(err, sizeof err);
+	if (!model) {
+		ssmf_error("%s", err);
+		code = SSMF_EXIT_INPUT;
+		goto cleanup;
+	}
+	struct ssmf_scorer_opts so;
+	ssmf_scorer_opts_default(&so);
+	so.per_packet = o.per_packet;
+	so.labels = labels;
+	if (o.ncalibrate) {
+		struct ssmf_scorer_opts co = so;
+		co.per_packet = 0;
+		co.labels = NULL;
+		cal = ssmf_scorer_new(model, &co, err, sizeof err);
+		if (!cal) {
+			ssmf_error("%s", err);
+			code = SSMF_EXIT_INTERNAL;
+			goto cleanup;
+		}
+		code = score_inputs(cal, o.calibrate, o.ncalibrate, &o, labels);
+		if (code != SSMF_EXIT_OK && code != SSMF_EXIT_PARTIAL)
+			goto cleanup;
+		size_t nc;
+		struct ssmf_flow_score *cr = ssmf_scorer_results(cal, &nc);
+		double *s = malloc((nc ? nc : 1) * sizeof *s);
+		for (size_t i = 0; s && i < nc; i++)
+			s[i] = cr[i].score;
+		o.threshold = s && nc ? ssmf_threshold_for_fpr(s, nc, o.fpr) : NAN;
+		free(s);
+		if (!isfinite(o.threshold)) {
+			ssmf_error("--calibrate: no flows in the benign input(s)");
+			code = SSMF_EXIT_INPUT;
+			goto cleanup;
+		}
+		if (!o.quiet)
+			fprintf(stderr, "calibrated on %zu benign flows: threshold %.6f (FPR %g)\n", nc,
+				o.threshold, o.fpr);
+	}
+	sc = ssmf_scorer_new(model, &so, err, sizeof err);
+	if (!sc) {
+		ssmf_error("%s", err);
+		code = SSMF_EXIT_INTERNAL;
+		goto cleanup;
+	}
+	int rc = score_inputs(sc, (const char *const *)argv + optind, (size_t)(argc - optind), &o,
+			      labels);
+	code = worse(code == SSMF_EXIT_PARTIAL ? SSMF_EXIT_OK : code, rc);
+	if (rc != SSMF_EXIT_OK && rc != SSMF_EXIT_PARTIAL && rc != SSMF_EXIT_INPUT)
+		goto cleanup;
+	size_t n;
+	struct ssmf_flow_score *r = ssmf_scorer_results(sc, &n);
+	if (!n && rc == SSMF_EXIT_INPUT)
+		goto cleanup;
+	for (size_t i = 0; i < n; i++)
+		r[i].flagged = isfinite(o.threshold) && r[i].score >= o.threshold;
+	ssmf_scores_sort(r, n);
+
+	/* Evaluation over the labelled flows. */
+	struct ssmf_metrics m, *mp = NULL;
+	size_t nl = 0;
+	double *ls = malloc((n ? n : 1) * sizeof *ls);
+	int *ly = malloc((n ? n : 1) * sizeof *ly);
+	for (size_t i = 0; ls && ly && i < n; i++)
+		if (r[i].s.label >= 0) {
+			ls[nl] = r[i].score;
+			ly[nl++] = !ssmf_label_is_benign(ssmf_labels_name(labels, r[i].s.label));
+		}
+	if (nl && ssmf_metrics_compute(ls, ly, nl, o.threshold, &m) == 0) {
+		if (!isfinite(o.threshold)) /* no threshold given: report at the best F1 */
+			ssmf_metrics_compute(ls, ly, nl, m.best_f1_threshold, &m);
+		mp = &m;
+	} else if (ssmf_labels_active(labels) && !o.quiet) {
+		ssmf_warn("labels matched %zu flows: evaluation needs attack and benign flows", nl);
+	}
+	free(ls);
+	free(ly);
+	code = worse(code, write_outputs(&o, r, n, labels, mp));
+	if (mp && !o.quiet)
+		ssmf_write_metrics(o.output && strcmp(o.output, "-") == 0 ? stderr : stdout, mp);
+	if (!o.quiet)
+		fprintf(stderr, "%zu flows, %llu packets scored\n", n,
+			(unsigned long long)ssmf_scorer_packets(sc));
+cleanup:
+	ssmf_scorer_free(sc);
+	ssmf_scorer_free(cal);
+	ssmf_model_free(model);
+	ssmf_labels_free(labels);
+done:
+	free(label_files);
+	free(rules);
+	free(globs);
+	free(o.calibrate);
+	return code;
+}

@@ -1,0 +1,336 @@
+#include "score/output.h"
+
+#include <arpa/inet.h>
+#include <cjson/cJSON.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "datasets/writer.h"
+
+static const char *const comp_names[SSMF_N_COMP] = {"direction", "size", "gap", "flags"};
+
+static int by_score(const void *pa, const void *pb)
+{
+	const struct ssmf_flow_score *a = pa, *b = pb;
+	if (a->score != b->score)
+		return a->score > b->score ? -1 : 1;
+	return a->s.flow_id < b->s.flow_id ? -1 : a->s.flow_id > b->s.flow_id;
+}
+
+void ssmf_scores_sort(struct ssmf_flow_score *r, size_t n)
+{
+	qsort(r, n, sizeof *r, by_score);
+}
+
+static void addr_str(const uint8_t *a, int v6, char *buf, size_t len)
+{
+	if (!inet_ntop(v6 ? AF_INET6 : AF_INET, a, buf, (socklen_t)len))
+		snprintf(buf, len, "?");
+}
+
+static const char *proto_name(uint8_t p, char *buf, size_t len)
+{
+	switch (p) {
+	case 6:
+		return "tcp";
+	case 17:
+		return "udp";
+	case 1:
+		return "icmp";
+	case 58:
+		return "icmp6";
+	case 132:
+		return "sctp";
+	default:
+		snprintf(buf, len, "%u", p);
+		return buf;
+	}
+}
+
+static const char *label_of(const struct ssmf_labels *l, int32_t id)
+{
+	return l && id >= 0 ? ssmf_labels_name(l, id) : "";
+}
+
+static int top_component(const struct ssmf_flow_score *r)
+{
+	int best = 0;
+	for (int c = 1; c < SSMF_N_COMP; c++)
+		if (r->comp[c] > r->comp[best])
+			best = c;
+	return best;
+}
+
+void ssmf_write_table(FILE *out, const struct ssmf_flow_score *r, size_t n, size_t top,
+		      const struct ssmf_labels *labels, int have_threshold)
+{
+	if (top > n)
+		top = n;
+	fprintf(out, "%4s %7s %-5s %-47s %-47s %7s %9s %-7s %-9s %s\n", "rank", "score", "proto",
+		"initiator", "responder", "packets", "seconds", "end", "mostly", "label");
+	for (size_t i = 0; i < top; i++) {
+		const struct ssmf_flow_score *x = &r[i];
+		char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN], ea[64], eb[64], pb[8];
+		addr_str(x->s.src_addr, x->s.ip_version == 6, a, sizeof a);
+		addr_str(x->s.dst_addr, x->s.ip_version == 6, b, sizeof b);
+		snprintf(ea, sizeof ea, x->s.ip_version == 6 ? "[%s]:%u" : "%s:%u", a, x->s.src_port);
+		snprintf(eb, sizeof eb, x->s.ip_version == 6 ? "[%s]:%u" : "%s:%u", b, x->s.dst_port);
+		fprintf(out, "%4zu %7.3f %-5s %-47s %-47s %7" PRIu64 " %9.3f %-7s %-9s %s%s\n", i + 1,
+			x->score, proto_name(x->s.protocol, pb, sizeof pb), ea, eb,
+			x->s.fwd_packets + x->s.bwd_packets, (double)x->s.duration_ns * 1e-9,
+			ssmf_end_reason_names[x->s.end_reason],
+			x->packets_scored > 1 ? comp_names[top_component(x)] : "-",
+			label_of(labels, x->s.label),
+			have_threshold && x->flagged ? (x->s.label >= 0 ? " FLAGGED" : "FLAGGED") : "");
+	}
+	if (n > top)
+		fprintf(out, "(%zu more flows; -o FILE --format csv|jsonl|hdf5 writes them all)\n",
+			n - top);
+}
+
+static void ts_str(uint64_t ns, char *buf, size_t len)
+{
+	snprintf(buf, len, "%" PRIu64 ".%09" PRIu64, ns / 1000000000u, ns % 1000000000u);
+}
+
+int ssmf_write_csv(FILE *out, FILE *pout, const struct ssmf_flow_score *r, size_t n,
+		   const struct ssmf_labels *labels)
+{
+	fprintf(out, "flow_id,src_addr,src_port,dst_addr,dst_port,protocol,vlan,first_ts,last_ts,"
+		     "duration_s,fwd_packets,bwd_packets,fwd_bytes,bwd_bytes,end_reason,score,"
+		     "score_direction,score_size,score_gap,score_flags,max_surprise,"
+		     "max_surprise_index,packets_scored,label,flagged\n");
+	if (pout)
+		fprintf(pout, "flow_id,pkt_index,ts,surprise,direction,size,gap,flags\n");
+	for (size_t i = 0; i < n; i++) {
+		const struct ssmf_flow_score *x = &r[i];
+		char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN], t0[32], t1[32];
+		addr_str(x->s.src_addr, x->s.ip_version == 6, a, sizeof a);
+		addr_str(x->s.dst_addr, x->s.ip_version == 6, b, sizeof b);
+		ts_str(x->s.first_ts_ns, t0, sizeof t0);
+		ts_str(x->s.last_ts_ns, t1, sizeof t1);
+		const char *lab = label_of(labels, x->s.label);
+		fprintf(out,
+			"%u,%s,%u,%s,%u,%u,%u,%s,%s,%.9f,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
+			",%s,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%u,%" PRIu64 ",",
+			x->s.flow_id, a, x->s.src_port, b, x->s.dst_port, x->s.protocol, x->s.vlan, t0,
+			t1, (double)x->s.duration_ns * 1e-9, x->s.fwd_packets, x->s.bwd_packets,
+			x->s.fwd_bytes, x->s.bwd_bytes, ssmf_end_reason_names[x->s.end_reason],
+			x->score, x->comp[0], x->comp[1], x->comp[2], x->comp[3], x->max_surprise,
+			x->max_surprise_index, x->packets_scored);
+		/* labels are free text: quote them */
+		fputc('"', out);
+		for (const char *p = lab; *p; p++) {
+			if (*p == '"')
+				fputc('"', out);
+			fputc(*p, out);
+		}
+		fprintf(out, "\",%d\n", x->flagged);
+		if (pout && x->packets)
+			for (uint64_t k = 0; k < x->packets_scored; k++) {
+				const struct ssmf_packet_score *p = &x->packets[k];
+				char ts[32];
+				ts_str(p->ts_ns, ts, sizeof ts);
+				fprintf(pout, "%u,%" PRIu64 ",%s,%.6f,%.6f,%.6f,%.6f,%.6f\n",
+					x->s.flow_id, k, ts,
+					(double)p->nll[0] + p->nll[1] + p->nll[2] + p->nll[3],
+					p->nll[0], p->nll[1], p->nll[2], p->nll[3]);
+			}
+	}
+	return ferror(out) || (pout && ferror(pout)) ? -1 : 0;
+}
+
+static double r6(double x)
+{
+	return round(x * 1e6) / 1e6; /* stable text: 6 decimals, as the CSV */
+}
+
+int ssmf_write_jsonl(FILE *out, const struct ssmf_flow_score *r, size_t n,
+		     const struct ssmf_labels *labels, int per_packet)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct ssmf_flow_score *x = &r[i];
+		char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN], t0[32], t1[32];
+		addr_str(x->s.src_addr, x->s.ip_version == 6, a, sizeof a);
+		addr_str(x->s.dst_addr, x->s.ip_version == 6, b, sizeof b);
+		ts_str(x->s.first_ts_ns, t0, sizeof t0);
+		ts_str(x->s.last_ts_ns, t1, sizeof t1);
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddNumberToObject(o, "flow_id", x->s.flow_id);
+		cJSON_AddStringToObject(o, "src_addr", a);
+		cJSON_AddNumberToObject(o, "src_port", x->s.src_port);
+		cJSON_AddStringToObject(o, "dst_addr", b);
+		cJSON_AddNumberToObject(o, "dst_port", x->s.dst_port);
+		cJSON_AddNumberToObject(o, "protocol", x->s.protocol);
+		cJSON_AddNumberToObject(o, "vlan", x->s.vlan);
+		/* timestamps as strings: a double cannot hold nanoseconds since 1970 */
+		cJSON_AddStringToObject(o, "first_ts", t0);
+		cJSON_AddStringToObject(o, "last_ts", t1);
+		cJSON_AddNumberToObject(o, "duration_s", (double)x->s.duration_ns * 1e-9);
+		cJSON_AddNumberToObject(o, "fwd_packets", (double)x->s.fwd_packets);
+		cJSON_AddNumberToObject(o, "bwd_packets", (double)x->s.bwd_packets);
+		cJSON_AddNumberToObject(o, "fwd_bytes", (double)x->s.fwd_bytes);
+		cJSON_AddNumberToObject(o, "bwd_bytes", (double)x->s.bwd_bytes);
+		cJSON_AddStringToObject(o, "end_reason", ssmf_end_reason_names[x->s.end_reason]);
+		cJSON_AddNumberToObject(o, "score", r6(x->score));
+		cJSON *c = cJSON_AddObjectToObject(o, "components");
+		for (int k = 0; k < SSMF_N_COMP; k++)
+			cJSON_AddNumberToObject(c, comp_names[k], r6(x->comp[k]));
+		cJSON_AddNumberToObject(o, "max_surprise", r6(x->max_surprise));
+		cJSON_AddNumberToObject(o, "max_surprise_index", x->max_surprise_index);
+		cJSON_AddNumberToObject(o, "packets_scored", (double)x->packets_scored);
+		if (x->s.label >= 0)
+			cJSON_AddStringToObject(o, "label", label_of(labels, x->s.label));
+		else
+			cJSON_AddNullToObject(o, "label");
+		cJSON_AddBoolToObject(o, "flagged", x->flagged);
+		if (per_packet && x->packets) {
+			cJSON *arr = cJSON_AddArrayToObject(o, "packets");
+			for (uint64_t k = 0; k < x->packets_scored; k++) {
+				const struct ssmf_packet_score *p = &x->packets[k];
+				char ts[32];
+				ts_str(p->ts_ns, ts, sizeof ts);
+				cJSON *po = cJSON_CreateObject();
+				cJSON_AddStringToObject(po, "ts", ts);
+				cJSON_AddNumberToObject(
+					po, "surprise",
+					r6((double)p->nll[0] + p->nll[1] + p->nll[2] + p->nll[3]));
+				for (int m = 0; m < SSMF_N_COMP; m++)
+					cJSON_AddNumberToObject(po, comp_names[m], r6(p->nll[m]));
+				cJSON_AddItemToArray(arr, po);
+			}
+		}
+		char *s = cJSON_PrintUnformatted(o);
+		cJSON_Delete(o);
+		if (!s)
+			return -1;
+		fputs(s, out);
+		fputc('\n', out);
+		cJSON_free(s);
+	}
+	return ferror(out) ? -1 : 0;
+}
+
+void ssmf_write_metrics(FILE *out, const struct ssmf_metrics *m)
+{
+	fprintf(out,
+		"evaluation: %zu attack and %zu benign flows\n"
+		"  ROC-AUC %.4f   PR-AUC %.4f   TPR@FPR=1e-2 %.4f   TPR@FPR=1e-3 %.4f\n"
+		"  best F1 %.4f at score >= %.4f\n",
+		m->n_pos, m->n_neg, m->roc_auc, m->pr_auc, m->tpr_at_fpr_1e2, m->tpr_at_fpr_1e3,
+		m->best_f1, m->best_f1_threshold);
+	if (isfinite(m->threshold))
+		fprintf(out,
+			"  at threshold %.4f: TP %zu  FP %zu  TN %zu  FN %zu  (TPR %.4f, FPR %.4f)\n",
+			m->threshold, m->tp, m->fp, m->tn, m->fn,
+			m->tp + m->fn ? (double)m->tp / (double)(m->tp + m->fn) : 0.0,
+			m->fp + m->tn ? (double)m->fp / (double)(m->fp + m->tn) : 0.0);
+}
+
+/* The HDF5 row of /scores: the flow summary plus the scores. */
+struct score_row {
+	struct ssmf_flow_summary s;
+	double score, comp[SSMF_N_COMP], max_surprise;
+	uint64_t packets_scored;
+	uint32_t max_surprise_index;
+	int32_t flagged;
+};
+
+struct packet_row {
+	uint64_t ts_ns;
+	uint32_t flow_id, pkt_index;
+	float nll[SSMF_N_COMP];
+};
+
+int ssmf_write_scores_h5(const char *path, const struct ssmf_flow_score *r, size_t n,
+			 const struct ssmf_labels *labels, int per_packet, double threshold,
+			 const struct ssmf_metrics *m, char *err, size_t errlen)
+{
+	/* The dataset writer gives the temporary name, shuffle+zstd chunks and the rename;
+	 * /packets stays empty and /flows holds the flows in score order. */
+	struct ssmf_writer_opts o;
+	ssmf_writer_opts_default(&o);
+	struct ssmf_writer *w = ssmf_writer_create(path, &o, err, errlen);
+	if (!w)
+		return -1;
+	int rc = 0;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		struct ssmf_flow_summary s = r[i].s;
+		s.packet_count = 0;
+		rc = ssmf_writer_add_flow(w, &s, NULL);
+	}
+	/* Scores as named columns beside /flows, row for row. */
+	double *cols[6];
+	static const char *const names[6] = {"score",      "score_direction", "score_size",
+					     "score_gap",  "score_flags",     "max_surprise"};
+	for (int k = 0; k < 6; k++)
+		cols[k] = malloc((n ? n : 1) * sizeof(double));
+	uint64_t *scored = malloc((n ? n : 1) * sizeof *scored);
+	uint64_t *flag = malloc((n ? n : 1) * sizeof *flag);
+	for (size_t i = 0; i < n && cols[5] && scored && flag; i++) {
+		cols[0][i] = r[i].score;
+		for (int k = 0; k < SSMF_N_COMP; k++)
+			cols[1 + k][i] = r[i].comp[k];
+		cols[5][i] = r[i].max_surprise;
+		scored[i] = r[i].packets_scored;
+		flag[i] = (uint64_t)r[i].flagged;
+	}
+	for (int k = 0; k < 6 && rc == 0; k++)
+		rc = ssmf_writer_column_f64(w, names[k], cols[k], n);
+	if (rc == 0)
+		rc = ssmf_writer_column_u64(w, "packets_scored", scored, n);
+	if (rc == 0)
+		rc = ssmf_writer_column_u64(w, "flagged", flag, n);
+	for (int k = 0; k < 6; k++)
+		free(cols[k]);
+	free(scored);
+	free(flag);
+	if (rc == 0 && per_packet) {
+		size_t np = 0;
+		for (size_t i = 0; i < n; i++)
+			np += r[i].packets ? r[i].packets_scored : 0;
+		double *surprise = malloc((np ? np : 1) * sizeof *surprise);
+		uint64_t *fid = malloc((np ? np : 1) * sizeof *fid);
+		uint64_t *ts = malloc((np ? np : 1) * sizeof *ts);
+		size_t k = 0;
+		for (size_t i = 0; i < n && surprise && fid && ts; i++)
+			for (uint64_t j = 0; r[i].packets && j < r[i].packets_scored; j++, k++) {
+				const float *v = r[i].packets[j].nll;
+				surprise[k] = (double)v[0] + v[1] + v[2] + v[3];
+				fid[k] = r[i].s.flow_id;
+				ts[k] = r[i].packets[j].ts_ns;
+			}
+		rc = !surprise || !fid || !ts;
+		if (rc == 0)
+			rc = ssmf_writer_column_f64(w, "packet_surprise", surprise, np);
+		if (rc == 0)
+			rc = ssmf_writer_column_u64(w, "packet_flow_id", fid, np);
+		if (rc == 0)
+			rc = ssmf_writer_column_u64(w, "packet_ts_ns", ts, np);
+		free(surprise);
+		free(fid);
+		free(ts);
+	}
+	if (rc == 0)
+		rc = ssmf_writer_attr_str(w, "content", "ssmflow score results");
+	if (rc == 0 && isfinite(threshold))
+		rc = ssmf_writer_attr_f64(w, "threshold", threshold);
+	if (rc == 0 && m) {
+		rc |= ssmf_writer_attr_f64(w, "roc_auc", m->roc_auc);
+		rc |= ssmf_writer_attr_f64(w, "pr_auc", m->pr_auc);
+		rc |= ssmf_writer_attr_f64(w, "tpr_at_fpr_1e-2", m->tpr_at_fpr_1e2);
+		rc |= ssmf_writer_attr_f64(w, "tpr_at_fpr_1e-3", m->tpr_at_fpr_1e3);
+		rc |= ssmf_writer_attr_f64(w, "best_f1", m->best_f1);
+	}
+	if (rc == 0 && labels && ssmf_labels_count(labels))
+		rc = ssmf_writer_label_names(w, ssmf_labels_names(labels), ssmf_labels_count(labels));
+	if (rc != 0) {
+		snprintf(err, errlen, "%s", ssmf_writer_error(w)[0] ? ssmf_writer_error(w)
+								   : "out of memory");
+		ssmf_writer_abort(w);
+		return -1;
+	}
+	return ssmf_writer_commit(w, err, errlen);
+}

@@ -1,0 +1,30 @@
+/* output.h - scored flows as a table for people, CSV, JSON lines or HDF5 for
+ * machines. Field names are documented in ssmflow-score(1). */
+#ifndef SSMF_SCORE_OUTPUT_H
+#define SSMF_SCORE_OUTPUT_H
+
+#include <stdio.h>
+
+#include "datasets/labels.h"
+#include "score/metrics.h"
+#include "score/scorer.h"
+
+enum ssmf_score_format { SSMF_FMT_TABLE, SSMF_FMT_CSV, SSMF_FMT_JSONL, SSMF_FMT_HDF5 };
+
+/* Sorts by score (highest first), then flow id: the order of every output. */
+void ssmf_scores_sort(struct ssmf_flow_score *r, size_t n);
+
+/* The top `top` flows as an aligned table. */
+void ssmf_write_table(FILE *out, const struct ssmf_flow_score *r, size_t n, size_t top,
+		      const struct ssmf_labels *labels, int have_threshold);
+/* All flows; with per_packet, each flow's packets too (CSV: a second file). */
+int ssmf_write_csv(FILE *out, FILE *packets_out, const struct ssmf_flow_score *r, size_t n,
+		   const struct ssmf_labels *labels);
+int ssmf_write_jsonl(FILE *out, const struct ssmf_flow_score *r, size_t n,
+		     const struct ssmf_labels *labels, int per_packet);
+int ssmf_write_scores_h5(const char *path, const struct ssmf_flow_score *r, size_t n,
+			 const struct ssmf_labels *labels, int per_packet, double threshold,
+			 const struct ssmf_metrics *m, char *err, size_t errlen);
+void ssmf_write_metrics(FILE *out, const struct ssmf_metrics *m);
+
+#endif

@@ -1,0 +1,450 @@
+#include "score/scorer.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A flow being scored in capture mode. */
+struct live_flow {
+	uint32_t flow_id;
+	uint32_t input;   /* index into sc->inputs of the input it started in */
+	ssmf_real *state; /* ssmf_step_state_size floats */
+	double comp[SSMF_N_COMP];
+	double max_surprise;
+	uint32_t max_index;
+	uint64_t seen;
+	int in_batch;
+	struct ssmf_packet_score *packets;
+	size_t npk, cappk;
+};
+
+struct ssmf_scorer {
+	const struct ssmf_model *m;
+	struct ssmf_scorer_opts o;
+	size_t state_floats;
+	/* flow id -> live flow: open addressing, linear probing, backward-shift delete */
+	struct live_flow **table;
+	size_t tcap, tlen;
+	/* step-mode batch */
+	struct ssmf_step_ws *ws;
+	struct live_flow **bflow;
+	struct ssmf_record *brec;
+	ssmf_real **bstate;
+	ssmf_real *bnll;
+	int bn;
+	/* sequence mode */
+	struct ssmf_acts *acts;
+	/* results */
+	struct ssmf_flow_score *res;
+	size_t nres, capres;
+	uint64_t packets;
+	char **inputs;
+	size_t ninputs;
+	char error[512];
+};
+
+void ssmf_scorer_opts_default(struct ssmf_scorer_opts *o)
+{
+	o->per_packet = 0;
+	o->batch_flows = 256;
+	o->batch_packets = 1 << 15;
+	o->labels = NULL;
+}
+
+struct ssmf_scorer *ssmf_scorer_new(const struct ssmf_model *m, const struct ssmf_scorer_opts *o,
+				    char *err, size_t errlen)
+{
+	struct ssmf_scorer *sc = calloc(1, sizeof *sc);
+	if (!sc) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	sc->m = m;
+	sc->o = *o;
+	sc->state_floats = ssmf_step_state_size(m);
+	int nb = o->batch_flows;
+	sc->bflow = calloc((size_t)nb, sizeof *sc->bflow);
+	sc->brec = calloc((size_t)nb, sizeof *sc->brec);
+	sc->bstate = calloc((size_t)nb, sizeof *sc->bstate);
+	sc->bnll = calloc((size_t)nb * SSMF_N_COMP, sizeof *sc->bnll);
+	sc->tcap = 1024;
+	sc->table = calloc(sc->tcap, sizeof *sc->table);
+	if (!sc->bflow || !sc->brec || !sc->bstate || !sc->bnll || !sc->table) {
+		snprintf(err, errlen, "out of memory");
+		ssmf_scorer_free(sc);
+		return NULL;
+	}
+	sc->ws = ssmf_step_ws_new(m, nb, err, errlen);
+	if (!sc->ws) {
+		ssmf_scorer_free(sc);
+		return NULL;
+	}
+	return sc;
+}
+
+static void free_live(struct live_flow *f)
+{
+	if (!f)
+		return;
+	free(f->state);
+	free(f->packets);
+	free(f);
+}
+
+void ssmf_scorer_free(struct ssmf_scorer *sc)
+{
+	if (!sc)
+		return;
+	for (size_t i = 0; i < sc->tcap; i++)
+		free_live(sc->table ? sc->table[i] : NULL);
+	free(sc->table);
+	ssmf_step_ws_free(sc->ws);
+	ssmf_acts_free(sc->acts);
+	free(sc->bflow);
+	free(sc->brec);
+	free(sc->bstate);
+	free(sc->bnll);
+	for (size_t i = 0; i < sc->nres; i++)
+		free(sc->res[i].packets);
+	free(sc->res);
+	for (size_t i = 0; i < sc->ninputs; i++)
+		free(sc->inputs[i]);
+	free(sc->inputs);
+	free(sc);
+}
+
+size_t ssmf_scorer_state_bytes(const struct ssmf_scorer *sc)
+{
+	return sc->state_floats * sizeof(ssmf_real) + sizeof(struct live_flow);
+}
+
+const char *ssmf_scorer_error(const struct ssmf_scorer *sc)
+{
+	return sc->error;
+}
+
+struct ssmf_flow_score *ssmf_scorer_results(struct ssmf_scorer *sc, size_t *n)
+{
+	*n = sc->nres;
+	return sc->res;
+}
+
+uint64_t ssmf_scorer_packets(const struct ssmf_scorer *sc)
+{
+	return sc->packets;
+}
+
+void ssmf_scorer_set_input(struct ssmf_scorer *sc, const char *path)
+{
+	char **n = realloc(sc->inputs, (sc->ninputs + 1) * sizeof *n);
+	if (!n)
+		return;
+	sc->inputs = n;
+	sc->inputs[sc->ninputs++] = strdup(path);
+}
+
+/* ---- the flow id table ---- */
+
+static size_t slot_of(const struct ssmf_scorer *sc, uint32_t id)
+{
+	uint64_t h = (uint64_t)id * 0x9e3779b97f4a7c15ull;
+	return (size_t)(h >> 32) & (sc->tcap - 1);
+}
+
+static struct live_flow **find(struct ssmf_scorer *sc, uint32_t id)
+{
+	for (size_t i = slot_of(sc, id);; i = (i + 1) & (sc->tcap - 1))
+		if (!sc->table[i] || sc->table[i]->flow_id == id)
+			return &sc->table[i];
+}
+
+static int grow(struct ssmf_scorer *sc)
+{
+	struct live_flow **old = sc->table;
+	size_t ocap = sc->tcap;
+	sc->table = calloc(ocap * 2, sizeof *sc->table);
+	if (!sc->table) {
+		sc->table = old;
+		return -1;
+	}
+	sc->tcap = ocap * 2;
+	for (size_t i = 0; i < ocap; i++)
+		if (old[i])
+			*find(sc, old[i]->flow_id) = old[i];
+	free(old);
+	return 0;
+}
+
+static void remove_slot(struct ssmf_scorer *sc, struct live_flow **slot)
+{
+	size_t i = (size_t)(slot - sc->table), mask = sc->tcap - 1;
+	sc->table[i] = NULL;
+	sc->tlen--;
+	/* backward-shift: pull later members of the probe run into the hole */
+	for (size_t j = (i + 1) & mask; sc->table[j]; j = (j + 1) & mask) {
+		size_t home = slot_of(sc, sc->table[j]->flow_id);
+		if (((j - home) & mask) >= ((j - i) & mask)) {
+			sc->table[i] = sc->table[j];
+			sc->table[j] = NULL;
+			i = j;
+		}
+	}
+}
+
+/* ---- capture mode ---- */
+
+static int flush_batch(struct ssmf_scorer *sc)
+{
+	if (!sc->bn)
+		return 0;
+	if (ssmf_step(sc->m, sc->ws, sc->bstate, sc->brec, sc->bn, sc->bnll, NULL, sc->error,
+		      sizeof sc->error) != 0)
+		return -1;
+	for (int i = 0; i < sc->bn; i++) {
+		struct live_flow *f = sc->bflow[i];
+		const ssmf_real *nll = &sc->bnll[(size_t)i * SSMF_N_COMP];
+		double sum = 0;
+		for (int c = 0; c < SSMF_N_COMP; c++) {
+			f->comp[c] += nll[c];
+			sum += nll[c];
+		}
+		if (f->seen > 0 && (sum > f->max_surprise || f->seen == 1)) {
+			f->max_surprise = sum;
+			f->max_index = (uint32_t)f->seen;
+		}
+		if (sc->o.per_packet) {
+			if (f->npk == f->cappk) {
+				size_t nc = f->cappk ? f->cappk * 2 : 16;
+				struct ssmf_packet_score *np = realloc(f->packets, nc * sizeof *np);
+				if (!np) {
+					snprintf(sc->error, sizeof sc->error, "out of memory");
+					return -1;
+				}
+				f->packets = np;
+				f->cappk = nc;
+			}
+			struct ssmf_packet_score *p = &f->packets[f->npk++];
+			p->ts_ns = sc->brec[i].ts_ns;
+			for (int c = 0; c < SSMF_N_COMP; c++)
+				p->nll[c] = (float)nll[c];
+		}
+		f->seen++;
+		f->in_batch = 0;
+	}
+	sc->packets += (uint64_t)sc->bn;
+	sc->bn = 0;
+	return 0;
+}
+
+int ssmf_scorer_record(struct ssmf_scorer *sc, const struct ssmf_record *r)
+{
+	if (sc->tlen + 1 > sc->tcap / 2 && grow(sc) != 0) {
+		snprintf(sc->error, sizeof sc->error, "out of memory");
+		return -1;
+	}
+	struct live_flow **slot = find(sc, r->flow_id);
+	struct live_flow *f = *slot;
+	if (!f) {
+		f = calloc(1, sizeof *f);
+		if (f)
+			f->state = malloc(sc->state_floats * sizeof(ssmf_real));
+		if (!f || !f->state) {
+			free_live(f);
+			snprintf(sc->error, sizeof sc->error, "out of memory");
+			return -1;
+		}
+		ssmf_step_state_reset(sc->m, f->state);
+		f->flow_id = r->flow_id;
+		f->input = sc->ninputs ? (uint32_t)(sc->ninputs - 1) : 0;
+		*slot = f;
+		sc->tlen++;
+	}
+	/* One packet per flow per step call: a second one waits for the next batch. */
+	if (f->in_batch && flush_batch(sc) != 0)
+		return -1;
+	sc->bflow[sc->bn] = f;
+	sc->brec[sc->bn] = *r;
+	sc->bstate[sc->bn] = f->state;
+	sc->bn++;
+	f->in_batch = 1;
+	if (sc->bn == sc->o.batch_flows)
+		return flush_batch(sc);
+	return 0;
+}
+
+static struct ssmf_flow_score *new_result(struct ssmf_scorer *sc)
+{
+	if (sc->nres == sc->capres) {
+		size_t nc = sc->capres ? sc->capres * 2 : 1024;
+		struct ssmf_flow_score *n = realloc(sc->res, nc * sizeof *n);
+		if (!n)
+			return NULL;
+		sc->res = n;
+		sc->capres = nc;
+	}
+	struct ssmf_flow_score *r = &sc->res[sc->nres++];
+	memset(r, 0, sizeof *r);
+	return r;
+}
+
+static void finish_score(struct ssmf_flow_score *r, const double comp[SSMF_N_COMP], uint64_t seen)
+{
+	uint64_t pred = seen > 1 ? seen - 1 : 0;
+	r->score = 0;
+	for (int c = 0; c < SSMF_N_COMP; c++) {
+		r->comp[c] = pred ? comp[c] / (double)pred : 0;
+		r->score += r->comp[c];
+	}
+	r->packets_scored = seen;
+}
+
+int ssmf_scorer_flow_end(struct ssmf_scorer *sc, const struct ssmf_flow_summary *s)
+{
+	struct live_flow **slot = find(sc, s->flow_id);
+	struct live_flow *f = *slot;
+	if (f && f->in_batch && flush_batch(sc) != 0)
+		return -1;
+	struct ssmf_flow_score *r = new_result(sc);
+	if (!r) {
+		snprintf(sc->error, sizeof sc->error, "out of memory");
+		return -1;
+	}
+	r->s = *s;
+	if (f) {
+		finish_score(r, f->comp, f->seen);
+		r->max_surprise = f->max_surprise;
+		r->max_surprise_index = f->max_index;
+		r->packets = f->packets;
+		f->packets = NULL;
+		if (sc->o.labels && ssmf_labels_active(sc->o.labels))
+			r->s.label = ssmf_labels_lookup(
+				sc->o.labels, s, f->input < sc->ninputs ? sc->inputs[f->input] : NULL);
+		remove_slot(sc, slot);
+		free_live(f);
+	}
+	return 0;
+}
+
+/* ---- dataset mode ---- */
+
+static int by_count(const void *a, const void *b, void *ctx)
+{
+	const struct ssmf_flow_summary *f = ctx;
+	uint32_t x = f[*(const size_t *)a].packet_count, y = f[*(const size_t *)b].packet_count;
+	if (x != y)
+		return x < y ? -1 : 1;
+	return *(const size_t *)a < *(const size_t *)b ? -1 : 1;
+}
+
+int ssmf_scorer_dataset(struct ssmf_scorer *sc, struct ssmf_dataset *ds)
+{
+	const struct ssmf_flow_summary *flows = ssmf_dataset_flows(ds);
+	size_t nf = (size_t)ssmf_dataset_nflows(ds);
+	size_t *order = malloc((nf ? nf : 1) * sizeof *order);
+	if (!order) {
+		snprintf(sc->error, sizeof sc->error, "out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < nf; i++)
+		order[i] = i;
+	/* Flows of similar length share a batch: little padding. */
+	qsort_r(order, nf, sizeof *order, by_count, (void *)flows);
+	int maxT = 1;
+	for (size_t i = 0; i < nf; i++)
+		if ((int)flows[i].packet_count > maxT)
+			maxT = (int)flows[i].packet_count;
+	/* Activations hold max_B x max_T positions: B * T <= batch_packets. */
+	int rowsB = sc->o.batch_packets / maxT > 0 ? sc->o.batch_packets / maxT : 1;
+	if (rowsB > 256)
+		rowsB = 256;
+	int rc = -1;
+	struct ssmf_record *rec = NULL;
+	int *len = NULL;
+	ssmf_acts_free(sc->acts);
+	sc->acts = ssmf_acts_new(sc->m, rowsB, maxT, sc->error, sizeof sc->error);
+	rec = malloc((size_t)rowsB * (size_t)maxT * sizeof *rec);
+	len = malloc((size_t)rowsB * sizeof *len);
+	if (!sc->acts || !rec || !len) {
+		if (sc->acts)
+			snprintf(sc->error, sizeof sc->error, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < nf;) {
+		int T = (int)flows[order[i]].packet_count;
+		/* the batch: as many flows as fit B*T <= batch_packets, T = longest in it */
+		size_t j = i;
+		int B = 0;
+		while (j < nf && B < rowsB) {
+			int t = (int)flows[order[j]].packet_count;
+			if ((size_t)(B + 1) * (size_t)(t > T ? t : T) >
+				    (size_t)rowsB * (size_t)maxT)
+				break;
+			if (t > T)
+				T = t;
+			B++;
+			j++;
+		}
+		if (T < 1)
+			T = 1;
+		memset(rec, 0, (size_t)B * (size_t)T * sizeof *rec);
+		for (int b = 0; b < B; b++) {
+			const struct ssmf_flow_summary *f = &flows[order[i + (size_t)b]];
+			len[b] = (int)f->packet_count;
+			if (ssmf_dataset_read_packets(ds, f->packet_offset, f->packet_count,
+						      &rec[(size_t)b * (size_t)T], sc->error,
+						      sizeof sc->error) != 0)
+				goto out;
+		}
+		struct ssmf_batch batch = {.rec = rec, .len = len, .B = B, .T = T};
+		struct ssmf_outputs out;
+		if (ssmf_forward((struct ssmf_model *)sc->m, sc->acts, &batch, &out, sc->error,
+				 sizeof sc->error) != 0)
+			goto out;
+		for (int b = 0; b < B; b++) {
+			const struct ssmf_flow_summary *f = &flows[order[i + (size_t)b]];
+			struct ssmf_flow_score *r = new_result(sc);
+			if (!r) {
+				snprintf(sc->error, sizeof sc->error, "out of memory");
+				goto out;
+			}
+			r->s = *f;
+			double comp[SSMF_N_COMP] = {0};
+			int first = 1;
+			if (sc->o.per_packet && len[b] > 0 &&
+			    !(r->packets = malloc((size_t)len[b] * sizeof *r->packets))) {
+				snprintf(sc->error, sizeof sc->error, "out of memory");
+				goto out;
+			}
+			for (int t = 0; t < len[b]; t++) {
+				const ssmf_real *nll = &out.nll[((size_t)b * T + t) * SSMF_N_COMP];
+				double sum = 0;
+				for (int c = 0; c < SSMF_N_COMP; c++) {
+					comp[c] += nll[c];
+					sum += nll[c];
+				}
+				if (t > 0 && (first || sum > r->max_surprise)) {
+					r->max_surprise = sum;
+					r->max_surprise_index = (uint32_t)t;
+					first = 0;
+				}
+				if (r->packets) {
+					r->packets[t].ts_ns = rec[(size_t)b * T + t].ts_ns;
+					for (int c = 0; c < SSMF_N_COMP; c++)
+						r->packets[t].nll[c] = (float)nll[c];
+				}
+			}
+			finish_score(r, comp, (uint64_t)len[b]);
+			if (sc->o.labels && ssmf_labels_active(sc->o.labels))
+				r->s.label =
+					ssmf_labels_lookup(sc->o.labels, f, ssmf_dataset_path(ds));
+			sc->packets += (uint64_t)len[b];
+		}
+		i = j;
+	}
+	rc = 0;
+out:
+	free(order);
+	free(rec);
+	free(len);
+	return rc;
+}

@@ -1,0 +1,69 @@
+/* scorer.h - anomaly scores for flows: step mode over a capture's packets as
+ * they arrive (state per active flow), or sequence mode over a dataset's flows.
+ *
+ * A flow's score is its mean surprise (summed negative log-likelihood of the
+ * next-packet components) per predicted packet; the breakdown per component
+ * (direction, size, gap, TCP flags) says why. The first packet of a flow is not
+ * predicted: a one-packet flow scores 0.
+ */
+#ifndef SSMF_SCORER_H
+#define SSMF_SCORER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "datasets/reader.h"
+#include "features/flow_summary.h"
+#include "datasets/labels.h"
+#include "ssm/ssm.h"
+
+struct ssmf_packet_score {
+	uint64_t ts_ns;
+	float nll[SSMF_N_COMP]; /* zeros for the flow's first packet */
+};
+
+struct ssmf_flow_score {
+	struct ssmf_flow_summary s; /* key, times, counts, end reason, label */
+	double score;                /* mean summed NLL per predicted packet */
+	double comp[SSMF_N_COMP];    /* the same per component */
+	double max_surprise;         /* largest summed NLL of one packet */
+	uint32_t max_surprise_index; /* its index in the flow */
+	uint64_t packets_scored;     /* packets given to the model */
+	int flagged;                 /* score >= threshold */
+	struct ssmf_packet_score *packets; /* (packets_scored) with per-packet output, else NULL */
+};
+
+struct ssmf_scorer_opts {
+	int per_packet;    /* keep every packet's surprise */
+	int batch_flows;   /* flows per step-mode call (capture) */
+	int batch_packets; /* records per sequence-mode batch (dataset), B*T bound */
+	const struct ssmf_labels *labels; /* may be NULL */
+};
+
+void ssmf_scorer_opts_default(struct ssmf_scorer_opts *o);
+
+struct ssmf_scorer;
+
+struct ssmf_scorer *ssmf_scorer_new(const struct ssmf_model *m, const struct ssmf_scorer_opts *o,
+				    char *err, size_t errlen);
+void ssmf_scorer_free(struct ssmf_scorer *sc);
+
+/* Capture mode: the flow table's per-packet records and ended flows, in that
+ * order (ssmf_ingest's record hook and the flow table's sink). */
+int ssmf_scorer_record(struct ssmf_scorer *sc, const struct ssmf_record *r);
+int ssmf_scorer_flow_end(struct ssmf_scorer *sc, const struct ssmf_flow_summary *s);
+/* The input now being read (label globs match flows by the input they start in). */
+void ssmf_scorer_set_input(struct ssmf_scorer *sc, const char *path);
+
+/* Dataset mode: every flow of ds, in sequence mode. */
+int ssmf_scorer_dataset(struct ssmf_scorer *sc, struct ssmf_dataset *ds);
+
+/* Bytes of model state per active flow (for the flow table's memory cap). */
+size_t ssmf_scorer_state_bytes(const struct ssmf_scorer *sc);
+const char *ssmf_scorer_error(const struct ssmf_scorer *sc);
+
+/* The scored flows so far (owned by the scorer). */
+struct ssmf_flow_score *ssmf_scorer_results(struct ssmf_scorer *sc, size_t *n);
+uint64_t ssmf_scorer_packets(const struct ssmf_scorer *sc);
+
+#endif

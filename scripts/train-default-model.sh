@@ -1,0 +1,50 @@
+#!/bin/sh
+# train-default-model.sh - rebuilds models/default.ssmf, the model `ssmflow score` uses
+# when no --model is given, from public traffic with a fixed seed.
+#
+#   scripts/train-default-model.sh [BUILD_DIR] [DATA_DIR] [OUT]
+#
+# Data: the nDPI test captures (ntop/nDPI @ 3b1286a, tests/cfgs/default/pcap, LGPL-3.0),
+# minus every capture whose name says it is not normal traffic: fuzzed or malformed
+# files, malware and bots, attacks and exploits, scans, DNS/ICMP tunnels and
+# exfiltration. The list of captures used is written beside the model (OUT.inputs) and its
+# SHA-256s are in the model's metadata (ssmflow info MODEL).
+# Determinism: same data, seed and thread count give the same file bit for bit
+# (SOURCE_DATE_EPOCH pins the date in the metadata).
+set -eu
+
+BUILD=${1:-build}
+DATA=${2:-$(dirname "$0")/../../shared/data}
+OUT=${3:-$(dirname "$0")/../models/default.ssmf}
+SSMFLOW=$BUILD/ssmflow
+PCAPS=$DATA/traffic/nDPI/tests/cfgs/default/pcap
+
+# Names that say attack, exploit, scan, fuzzing, malformed input, malware or tunnel abuse.
+EXCLUDE='fuzz|malware|trickbot|emotet|cobalt_strike|synscan|tcp_scan|iodine|dnscat2'
+EXCLUDE="$EXCLUDE"'|dns_exfiltration|dns-exf|dns-tunnel|dns2tcp|icmp-tunnel|log4j'
+EXCLUDE="$EXCLUDE"'|sql_injection|webattack|xss|exploit|^bot\.|bad-dns|badpackets|malformed'
+EXCLUDE="$EXCLUDE"'|manipulated|overflow|garbage|reasm_crash|reasm_segv|crash|invalid'
+EXCLUDE="$EXCLUDE"'|dos_win98|malicious|exe_download|portable_executable|^elf\.|^shell\.'
+EXCLUDE="$EXCLUDE"'|dotenv|mining|monero|crynet|tls_heur__|psiphon|ultrasurf|tor\.pcap'
+
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+ls "$PCAPS" | grep -E '\.(pcap|pcapng|cap)$' | grep -viE "$EXCLUDE" | LC_ALL=C sort >"$WORK/inputs"
+echo "train-default-model: $(wc -l <"$WORK/inputs") captures of $(ls "$PCAPS" | wc -l)" >&2
+
+# Flows up to 256 packets are what the model sees; keep the dataset that small.
+# Exit code 3 (a damaged capture, packets before the damage kept) is fine here.
+set +e
+(cd "$PCAPS" && xargs "$OLDPWD/$SSMFLOW" extract -q --max-packets 256 -o "$WORK/normal.h5" <"$WORK/inputs")
+rc=$?
+set -e
+if [ "$rc" -ne 0 ] && [ "$rc" -ne 3 ]; then
+	echo "train-default-model: extract failed ($rc)" >&2
+	exit 1
+fi
+
+export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-1767225600} # 2026-01-01T00:00:00Z
+"$SSMFLOW" train --seed 1 --threads 2 --epochs 12 --batch-size 32 --max-len 256 \
+	--lr 3e-3 --warmup 100 --log-json "$OUT.log.jsonl" -o "$OUT" "$WORK/normal.h5"
+cp "$WORK/inputs" "$OUT.inputs"
+rm -f "$OUT.ckpt"
