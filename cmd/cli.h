@@ -22,6 +22,7 @@ extern const char *ssmf_progname;
 
 int cmd_extract(int argc, char **argv);
 int cmd_info(int argc, char **argv);
+int cmd_selftest(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_score(int argc, char **argv);
 

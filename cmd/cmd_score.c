@@ -138,12 +138,17 @@ static int score_inputs(struct ssmf_scorer *sc, const char *const *paths, size_t
 				ssmf_error("%s", err);
 				return SSMF_EXIT_INPUT;
 			}
-			/* Labels the dataset carries (extract --labels), unless others are given. */
-			if (!ssmf_labels_active(labels)) {
-				/* the dataset's label ids become ids in our name table */
-				(void)labels;
-			}
+			size_t before;
+			ssmf_scorer_results(sc, &before);
 			int rc = ssmf_scorer_dataset(sc, ds);
+			/* Labels the dataset carries (extract --labels), unless others are
+			 * given: its label ids become ids in our name table. */
+			size_t after;
+			struct ssmf_flow_score *r = ssmf_scorer_results(sc, &after);
+			for (size_t k = before; rc == 0 && !ssmf_labels_active(labels) && k < after; k++) {
+				const char *name = ssmf_dataset_label_name(ds, r[k].s.label);
+				r[k].s.label = name ? ssmf_labels_intern(labels, name) : SSMF_LABEL_NONE;
+			}
 			ssmf_dataset_close(ds);
 			if (rc != 0) {
 				ssmf_error("%s: %s", paths[i], ssmf_scorer_error(sc));

@@ -333,7 +333,8 @@ int cmd_train(int argc, char **argv)
 	if (!val)
 		return SSMF_EXIT_INTERNAL;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "o:b:qh", long_opts, NULL)) != -1) {
+	int li = -1;
+	while ((c = getopt_long(argc, argv, "o:b:qh", long_opts, &li)) != -1) {
 		int bad = 0;
 		hp_given += c == 'b' || (c >= O_VAL_FRACTION && c <= O_SEED && c != O_VAL);
 		switch (c) {
@@ -445,9 +446,12 @@ int cmd_train(int argc, char **argv)
 		}
 		if (bad) {
 			free(val);
-			return ssmf_usage_error("train", "%s: bad value '%s'", argv[optind - 1],
-			                        optarg);
+			if (li >= 0)
+				return ssmf_usage_error("train", "--%s: bad value '%s'",
+				                        long_opts[li].name, optarg);
+			return ssmf_usage_error("train", "-%c: bad value '%s'", c, optarg);
 		}
+		li = -1;
 	}
 	o.train_paths = (const char *const *)(argv + optind);
 	o.n_train = argc - optind;

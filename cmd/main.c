@@ -17,6 +17,7 @@ struct command {
 static const struct command commands[] = {
 	{"extract", cmd_extract, "captures (pcap, pcapng, .gz, .zst) to a flow dataset (HDF5)"},
 	{"info", cmd_info, "describe a dataset: schema, parameters, provenance, counts"},
+	{"selftest", cmd_selftest, "check the GPU kernels against the CPU reference (cpu|cuda)"},
 	{"score", cmd_score, "anomaly scores for captures or datasets; labels and evaluation"},
 	{"train", cmd_train, "train the flow model on datasets (resumable, deterministic)"},
 };
@@ -32,6 +33,9 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
+	/* No HDF5 clean-up at exit: every file is closed explicitly, and after a failed
+	 * close (disk full) HDF5 1.10's exit handler closes it again and crashes. */
+	H5dont_atexit();
 	/* HDF5 prints an error stack for every failed call; ours say what failed. */
 	H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
 	if (argc < 2) {

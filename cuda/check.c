@@ -83,8 +83,8 @@ static void random_flow(struct ssmf_record *r, int len, uint32_t id)
 }
 
 /* Compares n elements; rows/width/len restrict to valid tokens when len is not NULL. */
-static void compare(struct ssmf_cx_report *rep, const char *name, const float *x,
-                    const float *ref, size_t n, const int *len, int B, int T, double tol)
+static void compare(struct ssmf_cx_report *rep, const char *name, const float *x, const float *ref,
+                    size_t n, const int *len, int B, int T, double tol)
 {
 	size_t per = len ? n / ((size_t)B * T) : 0;
 	double mx = 0, rm = 0;
@@ -136,7 +136,8 @@ static void cpu_adamw(float *p, const float *g, float *m, float *v, const float 
 	float bc2 = (float)(1.0 - pow(hp->beta2, (double)hp->step));
 	for (size_t i = 0; i < n; i++)
 		adamw_body(i, p, g, m, v, mask, (float)hp->lr, (float)hp->beta1, (float)hp->beta2,
-		           (float)hp->eps, (float)hp->weight_decay, bc1, bc2, (float)hp->grad_scale);
+		           (float)hp->eps, (float)hp->weight_decay, bc1, bc2,
+		           (float)hp->grad_scale);
 }
 
 int ssmf_cx_check(int kind, const struct ssmf_config *cfg, int B, int T, uint64_t seed, int tf32,
@@ -158,8 +159,8 @@ int ssmf_cx_check(int kind, const struct ssmf_config *cfg, int B, int T, uint64_
 	int *len = calloc((size_t)B, sizeof *len);
 	int8_t *label = calloc((size_t)B, 1);
 	size_t BT = (size_t)B * T;
-	size_t big = BT * (size_t)(d->DP > d->DI * 2 ? d->DP : d->DI * 2) * 4 + m->n_params * 4 +
-	             4096;
+	size_t big =
+	    BT * (size_t)(d->DP > d->DI * 2 ? d->DP : d->DI * 2) * 4 + m->n_params * 4 + 4096;
 	float *buf = malloc(big * sizeof(float));
 	float *m0 = calloc(m->n_params, sizeof(float)), *v0 = calloc(m->n_params, sizeof(float));
 	float *mask = calloc(m->n_params, sizeof(float));
@@ -173,8 +174,11 @@ int ssmf_cx_check(int kind, const struct ssmf_config *cfg, int B, int T, uint64_
 	}
 	for (int b = 0; b < B; b++) {
 		/* lengths: full, 1, 0, 2, then random */
-		int L = b == 0 ? T : b == 1 ? 1 : b == 2 ? 0 : b == 3 ? (T > 1 ? 2 : 1)
-		                                                 : 1 + (int)(rnd() % (unsigned)T);
+		int L = b == 0   ? T
+		        : b == 1 ? 1
+		        : b == 2 ? 0
+		        : b == 3 ? (T > 1 ? 2 : 1)
+		                 : 1 + (int)(rnd() % (unsigned)T);
 		len[b] = L;
 		label[b] = (int8_t)((int)(rnd() % 3) - 1);
 		random_flow(rec + (size_t)b * T, T, (uint32_t)b);
@@ -196,8 +200,8 @@ int ssmf_cx_check(int kind, const struct ssmf_config *cfg, int B, int T, uint64_
 	compare_scalar(rep, "loss", go.loss, ro.loss, tf);
 	compare(rep, "out.nll", go.nll, ro.nll, BT * SSMF_N_COMP, len, B, T, tf);
 	compare(rep, "out.score", go.score, ro.score, (size_t)B, NULL, B, 1, tf);
-	compare(rep, "out.score_comp", go.score_comp, ro.score_comp, (size_t)B * SSMF_N_COMP,
-	        NULL, B, 1, tf);
+	compare(rep, "out.score_comp", go.score_comp, ro.score_comp, (size_t)B * SSMF_N_COMP, NULL,
+	        B, 1, tf);
 	compare(rep, "out.cls_logit", go.cls_logit, ro.cls_logit, (size_t)B, NULL, B, 1, tf);
 	compare(rep, "out.logits", go.logits, ro.logits, BT * SSMF_N_LOGITS, len, B, T, tf);
 	struct {
@@ -210,11 +214,11 @@ int ssmf_cx_check(int kind, const struct ssmf_config *cfg, int B, int T, uint64_
 	fw[nf].name = "gdt", fw[nf].layer = 0, fw[nf++].ref = a->gdt;
 	for (int l = 0; l < d->L; l++) {
 		struct ssmf_layer_acts *la = &a->layer[l];
-		const char *nm[] = {"res", "xn", "proj", "dt",  "A", "alpha", "lam",
-		                    "bn",  "cn", "phi",  "k",   "q", "y",     "yg"};
-		const ssmf_real *rp[] = {la->res, la->xn,  la->proj, la->dt, la->A,
-		                         la->alpha, la->lam, la->bn,  la->cn, la->phi,
-		                         la->k,   la->q,   la->y,    la->yg};
+		const char *nm[] = {"res", "xn", "proj", "dt", "A", "alpha", "lam",
+		                    "bn",  "cn", "phi",  "k",  "q", "y",     "yg"};
+		const ssmf_real *rp[] = {la->res,   la->xn,  la->proj, la->dt, la->A,
+		                         la->alpha, la->lam, la->bn,   la->cn, la->phi,
+		                         la->k,     la->q,   la->y,    la->yg};
 		for (int i = 0; i < 14; i++)
 			fw[nf].name = nm[i], fw[nf].layer = l, fw[nf++].ref = rp[i];
 	}
@@ -302,8 +306,10 @@ int ssmf_cx_check(int kind, const struct ssmf_config *cfg, int B, int T, uint64_
 		struct ssmf_step_ws *ws = ssmf_step_ws_new(m, SN, err, errlen);
 		float rn_[16 * SSMF_N_COMP], gn_[16 * SSMF_N_COMP];
 		float rl[16 * SSMF_N_LOGITS], gl[16 * SSMF_N_LOGITS];
-		float *allr = malloc(sizeof(float) * (size_t)SF * T * (SSMF_N_COMP + SSMF_N_LOGITS));
-		float *allg = malloc(sizeof(float) * (size_t)SF * T * (SSMF_N_COMP + SSMF_N_LOGITS));
+		float *allr =
+		    malloc(sizeof(float) * (size_t)SF * T * (SSMF_N_COMP + SSMF_N_LOGITS));
+		float *allg =
+		    malloc(sizeof(float) * (size_t)SF * T * (SSMF_N_COMP + SSMF_N_LOGITS));
 		size_t na = 0;
 		if (!st || !frec || !pos || !ws || !allr || !allg) {
 			if (ws)
@@ -341,8 +347,10 @@ int ssmf_cx_check(int kind, const struct ssmf_config *cfg, int B, int T, uint64_
 					memcpy(allr + na, rn_ + i * SSMF_N_COMP, SSMF_N_COMP * 4);
 					memcpy(allg + na, gn_ + i * SSMF_N_COMP, SSMF_N_COMP * 4);
 					na += SSMF_N_COMP;
-					memcpy(allr + na, rl + i * SSMF_N_LOGITS, SSMF_N_LOGITS * 4);
-					memcpy(allg + na, gl + i * SSMF_N_LOGITS, SSMF_N_LOGITS * 4);
+					memcpy(allr + na, rl + i * SSMF_N_LOGITS,
+					       SSMF_N_LOGITS * 4);
+					memcpy(allg + na, gl + i * SSMF_N_LOGITS,
+					       SSMF_N_LOGITS * 4);
 					na += SSMF_N_LOGITS;
 				}
 				if (!reset_done && done > total / 2) {
@@ -359,7 +367,8 @@ int ssmf_cx_check(int kind, const struct ssmf_config *cfg, int B, int T, uint64_
 				for (int f = 0; f < SF && !rc; f++) {
 					rc = DISPATCH(step_state, f, buf, 0, err, errlen);
 					for (size_t x = 0; x < ss && !rc; x++) {
-						double e = fabs((double)buf[x] - st[(size_t)f * ss + x]);
+						double e =
+						    fabs((double)buf[x] - st[(size_t)f * ss + x]);
 						if (!(e == e))
 							bad = 1;
 						double den = fabs(st[(size_t)f * ss + x]);

@@ -15,27 +15,26 @@ extern "C" {
 /* The host emulation: driver.inc with every grid run as a loop on the CPU (host_emu.cpp).
  * Same API as ssmf_cuda_* (ssm_cuda.h), context struct ssmf_cxh. */
 struct ssmf_cxh;
-int ssmf_cxh_new(struct ssmf_cxh **out, const struct ssmf_model *m,
-                 const struct ssmf_cuda_opts *o, char *err, size_t errlen);
+int ssmf_cxh_new(struct ssmf_cxh **out, const struct ssmf_model *m, const struct ssmf_cuda_opts *o,
+                 char *err, size_t errlen);
 void ssmf_cxh_free(struct ssmf_cxh *c);
 size_t ssmf_cxh_arena_bytes(const struct ssmf_cxh *c);
 int ssmf_cxh_upload_params(struct ssmf_cxh *c, const struct ssmf_model *m, char *err,
                            size_t errlen);
 int ssmf_cxh_download_params(struct ssmf_cxh *c, struct ssmf_model *m, char *err, size_t errlen);
-int ssmf_cxh_forward(struct ssmf_cxh *c, const struct ssmf_batch *batch,
-                     struct ssmf_outputs *out, char *err, size_t errlen);
+int ssmf_cxh_forward(struct ssmf_cxh *c, const struct ssmf_batch *batch, struct ssmf_outputs *out,
+                     char *err, size_t errlen);
 int ssmf_cxh_backward(struct ssmf_cxh *c, char *err, size_t errlen);
 int ssmf_cxh_zero_grad(struct ssmf_cxh *c, char *err, size_t errlen);
 int ssmf_cxh_download_grads(struct ssmf_cxh *c, ssmf_real *grads, char *err, size_t errlen);
 int ssmf_cxh_grad_norm(struct ssmf_cxh *c, double *norm, char *err, size_t errlen);
 int ssmf_cxh_adamw(struct ssmf_cxh *c, const struct ssmf_cuda_adamw_hp *hp, char *err,
                    size_t errlen);
-int ssmf_cxh_adamw_moments(struct ssmf_cxh *c, ssmf_real *m, ssmf_real *v, int to_device,
-                           char *err, size_t errlen);
+int ssmf_cxh_adamw_moments(struct ssmf_cxh *c, ssmf_real *m, ssmf_real *v, int to_device, char *err,
+                           size_t errlen);
 int ssmf_cxh_step(struct ssmf_cxh *c, const struct ssmf_record *rec, const int32_t *slot, int n,
                   ssmf_real *nll, ssmf_real *logits, char *err, size_t errlen);
-int ssmf_cxh_step_reset(struct ssmf_cxh *c, const int32_t *slots, int n, char *err,
-                        size_t errlen);
+int ssmf_cxh_step_reset(struct ssmf_cxh *c, const int32_t *slots, int n, char *err, size_t errlen);
 int ssmf_cxh_step_state(struct ssmf_cxh *c, int slot, ssmf_real *state, int to_device, char *err,
                         size_t errlen);
 int ssmf_cxh_poison(struct ssmf_cxh *c, char *err, size_t errlen);
@@ -51,12 +50,12 @@ enum ssmf_cx_backend {
 
 struct ssmf_cx_result {
 	char name[64];
-	double max_abs;  /* largest |ours - reference| */
-	double ref_max;  /* largest |reference| */
-	double rel;      /* max_abs / max(ref_max, 1e-30): the number judged */
+	double max_abs; /* largest |ours - reference| */
+	double ref_max; /* largest |reference| */
+	double rel;     /* max_abs / max(ref_max, 1e-30): the number judged */
 	double tol;
-	long count;      /* elements compared */
-	int pass;        /* rel <= tol and nothing NaN */
+	long count; /* elements compared */
+	int pass;   /* rel <= tol and nothing NaN */
 };
 
 #define SSMF_CX_MAX_RESULTS 160

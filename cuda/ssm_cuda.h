@@ -53,12 +53,12 @@ enum ssmf_cuda_code {
 };
 
 struct ssmf_cuda_opts {
-	int device;     /* CUDA device index (0) */
-	int max_B;      /* sequence mode: most flows per batch (0: no sequence mode) */
-	int max_T;      /* sequence mode: most packets per flow */
-	int step_n;     /* step mode: packets per call (0: no step mode), e.g. 65536 */
-	int step_flows; /* step mode: flow slots kept on the device */
-	int tf32;       /* 1: TF32 tensor-core GEMMs (see the tolerances) */
+	int device;      /* CUDA device index (0) */
+	int max_B;       /* sequence mode: most flows per batch (0: no sequence mode) */
+	int max_T;       /* sequence mode: most packets per flow */
+	int step_n;      /* step mode: packets per call (0: no step mode), e.g. 65536 */
+	int step_flows;  /* step mode: flow slots kept on the device */
+	int tf32;        /* 1: TF32 tensor-core GEMMs (see the tolerances) */
 	int copy_logits; /* 1: ssmf_cuda_forward also copies logits (B,T,42) back */
 };
 
@@ -77,14 +77,13 @@ size_t ssmf_cuda_arena_bytes(const struct ssmf_cuda *c);
 
 int ssmf_cuda_upload_params(struct ssmf_cuda *c, const struct ssmf_model *m, char *err,
                             size_t errlen);
-int ssmf_cuda_download_params(struct ssmf_cuda *c, struct ssmf_model *m, char *err,
-                              size_t errlen);
+int ssmf_cuda_download_params(struct ssmf_cuda *c, struct ssmf_model *m, char *err, size_t errlen);
 
 /* Sequence mode, same contract as ssmf_forward: fills *out; its arrays (nll, score,
  * score_comp, cls_logit, logits when opts.copy_logits, else NULL) are host buffers owned by
  * c, valid until the next forward. */
-int ssmf_cuda_forward(struct ssmf_cuda *c, const struct ssmf_batch *batch,
-                      struct ssmf_outputs *out, char *err, size_t errlen);
+int ssmf_cuda_forward(struct ssmf_cuda *c, const struct ssmf_batch *batch, struct ssmf_outputs *out,
+                      char *err, size_t errlen);
 /* Backward of the last forward's loss; adds into the device gradient buffer. */
 int ssmf_cuda_backward(struct ssmf_cuda *c, char *err, size_t errlen);
 int ssmf_cuda_zero_grad(struct ssmf_cuda *c, char *err, size_t errlen);
@@ -114,8 +113,8 @@ int ssmf_cuda_step_reset(struct ssmf_cuda *c, const int32_t *slots, int n, char 
                          size_t errlen);
 /* A slot's state in ssmf_step's layout (ssmf_step_state_size floats): get (to_device 0) or
  * set (1). For tests and for moving a flow between CPU and GPU. */
-int ssmf_cuda_step_state(struct ssmf_cuda *c, int slot, ssmf_real *state, int to_device,
-                         char *err, size_t errlen);
+int ssmf_cuda_step_state(struct ssmf_cuda *c, int slot, ssmf_real *state, int to_device, char *err,
+                         size_t errlen);
 
 /* For selftest and tests (cuda/cx.h has the rest): poisons the activations and step
  * workspace with NaN, and copies one named device tensor to the host. */

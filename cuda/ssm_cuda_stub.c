@@ -4,7 +4,8 @@
 
 #include "cuda/ssm_cuda.h"
 
-#define NOBUILD "this ssmflow was built without CUDA (no nvcc at configure time, or -DSSMF_CUDA=OFF)"
+#define NOBUILD                                                                                    \
+	"this ssmflow was built without CUDA (no nvcc at configure time, or -DSSMF_CUDA=OFF)"
 
 static int nobuild(char *err, size_t errlen)
 {
@@ -52,16 +53,15 @@ int ssmf_cuda_upload_params(struct ssmf_cuda *c, const struct ssmf_model *m, cha
 	return nobuild(err, errlen);
 }
 
-int ssmf_cuda_download_params(struct ssmf_cuda *c, struct ssmf_model *m, char *err,
-                              size_t errlen)
+int ssmf_cuda_download_params(struct ssmf_cuda *c, struct ssmf_model *m, char *err, size_t errlen)
 {
 	(void)c;
 	(void)m;
 	return nobuild(err, errlen);
 }
 
-int ssmf_cuda_forward(struct ssmf_cuda *c, const struct ssmf_batch *batch,
-                      struct ssmf_outputs *out, char *err, size_t errlen)
+int ssmf_cuda_forward(struct ssmf_cuda *c, const struct ssmf_batch *batch, struct ssmf_outputs *out,
+                      char *err, size_t errlen)
 {
 	(void)c;
 	(void)batch;
@@ -125,8 +125,7 @@ int ssmf_cuda_step(struct ssmf_cuda *c, const struct ssmf_record *rec, const int
 	return nobuild(err, errlen);
 }
 
-int ssmf_cuda_step_reset(struct ssmf_cuda *c, const int32_t *slots, int n, char *err,
-                         size_t errlen)
+int ssmf_cuda_step_reset(struct ssmf_cuda *c, const int32_t *slots, int n, char *err, size_t errlen)
 {
 	(void)c;
 	(void)slots;
@@ -134,8 +133,8 @@ int ssmf_cuda_step_reset(struct ssmf_cuda *c, const int32_t *slots, int n, char 
 	return nobuild(err, errlen);
 }
 
-int ssmf_cuda_step_state(struct ssmf_cuda *c, int slot, ssmf_real *state, int to_device,
-                         char *err, size_t errlen)
+int ssmf_cuda_step_state(struct ssmf_cuda *c, int slot, ssmf_real *state, int to_device, char *err,
+                         size_t errlen)
 {
 	(void)c;
 	(void)slot;

@@ -12,6 +12,8 @@ struct ssmf_dataset {
 	struct ssmf_input_info *inputs;
 	size_t ninputs;
 	hid_t input_type, input_space;
+	char **label_names; /* /label_names, NULL-terminated; NULL when absent */
+	size_t nlabels;
 	char *path;
 };
 
@@ -60,6 +62,9 @@ void ssmf_dataset_close(struct ssmf_dataset *ds)
 		H5Dclose(ds->packets);
 	if (ds->file > 0)
 		H5Fclose(ds->file);
+	for (size_t i = 0; i < ds->nlabels; i++)
+		free(ds->label_names[i]);
+	free(ds->label_names);
 	free(ds->inputs);
 	free(ds->flows);
 	free(ds->path);
@@ -82,6 +87,38 @@ static int has_members(hid_t d, hid_t want)
 	if (t >= 0)
 		H5Tclose(t);
 	return ok;
+}
+
+/* /label_names (written by extract --labels): variable-length strings. */
+static int read_label_names(struct ssmf_dataset *ds)
+{
+	if (H5Lexists(ds->file, SSMF_DS_LABEL_NAMES, H5P_DEFAULT) <= 0)
+		return 0;
+	hid_t d = H5Dopen2(ds->file, SSMF_DS_LABEL_NAMES, H5P_DEFAULT);
+	if (d < 0)
+		return -1;
+	size_t n = (size_t)dataset_len(d);
+	hid_t t = H5Tcopy(H5T_C_S1);
+	H5Tset_size(t, H5T_VARIABLE);
+	H5Tset_cset(t, H5T_CSET_UTF8);
+	char **raw = calloc(n ? n : 1, sizeof *raw);
+	ds->label_names = calloc(n + 1, sizeof *ds->label_names);
+	int rc = raw && ds->label_names &&
+			 (!n || H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw) >= 0)
+		     ? 0
+		     : -1;
+	for (size_t i = 0; i < n; i++) {
+		if (rc == 0 && ds->label_names) {
+			ds->label_names[i] = strdup(raw[i] ? raw[i] : "");
+			ds->nlabels = i + 1;
+		}
+		if (raw && raw[i])
+			H5free_memory(raw[i]);
+	}
+	free(raw);
+	H5Tclose(t);
+	H5Dclose(d);
+	return rc;
 }
 
 #define FAIL(...)                                                                          \
@@ -160,6 +197,8 @@ struct ssmf_dataset *ssmf_dataset_open(const char *path, char *err, size_t errle
 			     SSMF_DS_PACKETS);
 	}
 
+	if (read_label_names(ds) != 0)
+		FAIL("%s: cannot read %s", path, SSMF_DS_LABEL_NAMES);
 	hid_t inputs = H5Dopen2(ds->file, SSMF_DS_INPUTS, H5P_DEFAULT);
 	if (inputs >= 0) {
 		ds->ninputs = dataset_len(inputs);
@@ -308,4 +347,14 @@ size_t ssmf_dataset_ninputs(const struct ssmf_dataset *ds)
 const struct ssmf_input_info *ssmf_dataset_input(const struct ssmf_dataset *ds, size_t i)
 {
 	return i < ds->ninputs ? &ds->inputs[i] : NULL;
+}
+
+size_t ssmf_dataset_nlabels(const struct ssmf_dataset *ds)
+{
+	return ds->nlabels;
+}
+
+const char *ssmf_dataset_label_name(const struct ssmf_dataset *ds, int32_t id)
+{
+	return id >= 0 && (size_t)id < ds->nlabels ? ds->label_names[id] : NULL;
 }

@@ -34,6 +34,9 @@ void ssmf_dataset_each_attr(const struct ssmf_dataset *ds,
 /* Provenance rows; the strings belong to the dataset. */
 size_t ssmf_dataset_ninputs(const struct ssmf_dataset *ds);
 const struct ssmf_input_info *ssmf_dataset_input(const struct ssmf_dataset *ds, size_t i);
+/* Label names (/label_names) that flows' label fields index; NULL for an unknown id. */
+size_t ssmf_dataset_nlabels(const struct ssmf_dataset *ds);
+const char *ssmf_dataset_label_name(const struct ssmf_dataset *ds, int32_t id);
 void ssmf_dataset_close(struct ssmf_dataset *ds);
 
 #endif

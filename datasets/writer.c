@@ -101,6 +101,9 @@ static void *worker_loop(void *arg)
 {
 	struct ssmf_writer *w = arg;
 	pthread_setname_np(pthread_self(), "ssmf-write");
+	/* HDF5's error stacks and their printing are per thread: this one reports
+	 * failures through w->failed, like the main thread (cmd/main.c). */
+	H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
 		while (!w->job_pending && !w->quit)

@@ -8,5 +8,5 @@ $SUDO apt-get update -q
 $SUDO apt-get install -y -q --no-install-recommends \
 	build-essential cmake pkg-config ca-certificates \
 	libpcap-dev libhdf5-dev hdf5-tools libzstd-dev zstd zlib1g-dev libssl-dev libcjson-dev \
-	tshark python3 python3-h5py python3-numpy python3-torch \
+	tshark python3 python3-h5py python3-numpy python3-torch python3-sklearn \
 	clang libclang-rt-14-dev libopenblas0-pthread

@@ -40,6 +40,15 @@ static int read_names(const char *path, unsigned char **is_benign, size_t *n, ch
 	hssize_t cnt = space >= 0 ? H5Sget_simple_extent_npoints(space) : -1;
 	hid_t t = H5Tcopy(H5T_C_S1);
 	H5Tset_size(t, H5T_VARIABLE);
+	/* HDF5 does not convert between character sets: read in the file's (h5py writes
+	 * UTF-8, older tools ASCII) */
+	hid_t ft = d >= 0 ? H5Dget_type(d) : -1;
+	if (ft >= 0) {
+		H5T_cset_t cs = H5Tget_cset(ft);
+		if (cs >= 0)
+			H5Tset_cset(t, cs);
+		H5Tclose(ft);
+	}
 	char **names = cnt > 0 ? calloc((size_t)cnt, sizeof *names) : NULL;
 	if (d < 0 || cnt < 0 || (cnt > 0 && !names) ||
 	    (cnt > 0 && H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, names) < 0)) {

@@ -1,0 +1,300 @@
+#!/usr/bin/python3
+"""test_train.py - `ssmflow train` end to end on real traffic.
+
+Usage: test_train.py SSMFLOW DATA_DIR WORK_DIR CHECK
+CHECK is one of the functions named check_* below. Datasets are made with the real
+`ssmflow extract` from nDPI captures in DATA_DIR; labels for --supervised are set with h5py.
+"""
+import json
+import math
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import h5py
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import ckpt  # noqa: E402
+
+SSMFLOW, DATA, WORK = (os.path.abspath(a) for a in sys.argv[1:4])
+PCAPS = os.path.join(DATA, "traffic/nDPI/tests/cfgs/default/pcap")
+CAPTURES = ["443-firefox.pcap", "dns_doh.pcap", "quic.pcap", "youtube_quic.pcap", "1kxun.pcap"]
+ENV = dict(os.environ, SOURCE_DATE_EPOCH="1700000000")
+# A small model keeps every check well under the time budget; the default size is used by
+# the loss check and the benchmark.
+SMALL = ["--d-model", "32", "--d-state", "8", "--headdim", "8", "--n-layer", "1"]
+
+
+def fail(msg):
+    print("FAIL:", msg)
+    sys.exit(1)
+
+
+def run(args, cwd=None, expect=0):
+    p = subprocess.run([SSMFLOW] + args, cwd=cwd or WORK, env=ENV, capture_output=True,
+                       text=True, timeout=300)
+    if expect is not None and p.returncode != expect:
+        fail(f"ssmflow {' '.join(args)}: exit {p.returncode}, expected {expect}\n{p.stderr}")
+    return p
+
+
+def datasets(names=CAPTURES):
+    """One dataset per capture (extract once per work dir)."""
+    out = []
+    for n in names:
+        h5 = os.path.join(WORK, n + ".h5")
+        if not os.path.exists(h5):
+            run(["extract", "-q", "-o", h5, os.path.join(PCAPS, n)])
+        out.append(h5)
+    return out
+
+
+def read_log(path):
+    with open(path) as f:
+        return [json.loads(line) for line in f]
+
+
+def raw_step_losses(path):
+    """step -> loss exactly as written (17 digits); the last line for a step wins, as a
+    resumed run repeats the steps after its checkpoint."""
+    out = {}
+    with open(path) as f:
+        for line in f:
+            o = json.loads(line)
+            if o["event"] == "step":
+                text = line.split('"loss":', 1)[1].split(",", 1)[0]
+                out[o["step"]] = text
+    return out
+
+
+def check_loss_falls():
+    ds = datasets()
+    run(["train", "-q", "-o", "m.ssmf", "--epochs", "6", "--warmup", "20", "--threads", "2",
+         "--log-json", "loss.jsonl"] + ds)
+    log = read_log(os.path.join(WORK, "loss.jsonl"))
+    steps = [o for o in log if o["event"] == "step"]
+    epochs = [o for o in log if o["event"] == "epoch"]
+    first = np.mean([o["loss"] for o in steps[:3]])
+    last_train = epochs[-1]["train_loss"]
+    print(f"first steps {first:.3f}, epoch train losses",
+          [round(e["train_loss"], 3) for e in epochs], "val",
+          [round(e["val_loss"], 3) for e in epochs])
+    if not last_train < 0.75 * first:
+        fail(f"training loss did not fall: {first} -> {last_train}")
+    if not epochs[-1]["best_val_loss"] < 0.9 * epochs[0]["val_loss"]:
+        fail("validation loss did not fall")
+    if log[-1]["event"] != "done" or not all(math.isfinite(o["loss"]) for o in steps):
+        fail("log incomplete")
+    m = ckpt.meta(os.path.join(WORK, "m.ssmf"))
+    if set(ckpt.sections(os.path.join(WORK, "m.ssmf"))) != {"CONFIG", "PARAMS", "META"}:
+        fail("the model file should carry CONFIG, PARAMS and META only")
+    hist = m["training"]["history"]
+    if [h["val_loss"] for h in hist] != [e["val_loss"] for e in epochs]:
+        fail("history in META differs from the log")
+    if m["hyperparameters"]["epochs"] != 6 or m["created"] != "2023-11-14T22:13:20Z":
+        fail("hyper-parameters or date missing from META")
+    names = [i["name"] for d in m["data"]["train"]["datasets"] for i in d["inputs"]]
+    if names != CAPTURES or any(len(i["sha256"]) != 64 for d in m["data"]["train"]["datasets"]
+                                for i in d["inputs"]):
+        fail(f"provenance lists {names}")
+
+
+def check_resume_after_sigkill():
+    ds = datasets()
+    args = SMALL + ["--max-steps", "60", "--checkpoint-every", "5", "--warmup", "10",
+                    "--batch-size", "8", "--threads", "1", "-q"] + ds
+    run(["train", "-o", "a.ssmf", "--log-json", "a.jsonl"] + args)
+    blog = os.path.join(WORK, "b.jsonl")
+    for p in (blog, os.path.join(WORK, "b.ssmf.ckpt")):
+        if os.path.exists(p):
+            os.unlink(p)
+    proc = subprocess.Popen([SSMFLOW, "train", "-o", "b.ssmf", "--log-json", "b.jsonl"] + args,
+                            cwd=WORK, env=ENV, stderr=subprocess.DEVNULL)
+    killed_after = None
+    while proc.poll() is None:
+        steps = raw_step_losses(blog) if os.path.exists(blog) else {}
+        if steps and max(steps) >= 23:
+            proc.send_signal(signal.SIGKILL)
+            killed_after = max(steps)
+            break
+        time.sleep(0.002)
+    proc.wait()
+    if killed_after is None:
+        fail("the run finished before it could be killed")
+    st = ckpt.tstate(os.path.join(WORK, "b.ssmf.ckpt"))
+    print(f"killed after step {killed_after}; checkpoint at step {st['step']}")
+    # checkpoints every 5 steps and at each epoch end (where batch is back to 0)
+    if (st["step"] % 5 and st["batch"]) or st["step"] > killed_after or st["done"]:
+        fail(f"unexpected checkpoint state {st}")
+    run(["train", "-o", "b.ssmf", "--log-json", "b.jsonl", "--resume", "b.ssmf.ckpt"] + args)
+    resumed = [o for o in read_log(blog) if o["event"] == "start"][-1]
+    if resumed["first_step"] != st["step"] + 1 or not resumed["resumed"]:
+        fail(f"resumed at {resumed}")
+    a, b = raw_step_losses(os.path.join(WORK, "a.jsonl")), raw_step_losses(blog)
+    if sorted(a) != list(range(1, 61)) or a != b:
+        diff = [s for s in a if a[s] != b.get(s)]
+        fail(f"per-step losses differ at steps {diff[:10]}")
+    ea = [o for o in read_log(os.path.join(WORK, "a.jsonl")) if o["event"] == "epoch"]
+    eb = {o["epoch"]: o for o in read_log(blog) if o["event"] == "epoch"}
+    if any(eb.get(e["epoch"]) != e for e in ea):
+        fail("per-epoch losses differ")
+    sa = ckpt.sections(os.path.join(WORK, "a.ssmf.ckpt"))
+    sb = ckpt.sections(os.path.join(WORK, "b.ssmf.ckpt"))
+    for name in ("PARAMS", "OPTIM", "TSTATE", "BEST"):
+        if sa[name] != sb[name]:
+            fail(f"final checkpoints differ in {name}")
+    if ckpt.params(os.path.join(WORK, "a.ssmf")) != ckpt.params(os.path.join(WORK, "b.ssmf")):
+        fail("final models differ")
+    print("60 step losses, epoch losses, parameters and moments identical")
+
+
+def check_deterministic():
+    ds = datasets(CAPTURES[:3])
+    base = SMALL + ["--epochs", "2", "--batch-size", "8", "-q", "-o", "m.ssmf"]
+    outs = []
+    for d, extra in (("r1", ["--threads", "1"]), ("r2", ["--threads", "1"]),
+                     ("r3", ["--threads", "2"]), ("r4", ["--threads", "1", "--seed", "7"])):
+        wd = os.path.join(WORK, d)
+        shutil.rmtree(wd, ignore_errors=True)
+        os.makedirs(wd)
+        for h5 in ds:
+            os.symlink(h5, os.path.join(wd, os.path.basename(h5)))
+        run(["train"] + base + extra + [os.path.basename(h) for h in ds], cwd=wd)
+        with open(os.path.join(wd, "m.ssmf"), "rb") as f:
+            outs.append((f.read(), open(os.path.join(wd, "m.ssmf.ckpt"), "rb").read()))
+    if outs[0] != outs[1]:
+        fail("two runs with the same seed and threads wrote different files")
+    p = [ckpt.params(os.path.join(WORK, d, "m.ssmf")) for d in ("r1", "r3", "r4")]
+    if p[0] != p[1]:
+        fail("1 and 2 threads gave different parameters")
+    if p[0] == p[2]:
+        fail("a different seed gave the same parameters")
+    print("same seed: identical model and checkpoint files; 1 vs 2 threads: same parameters")
+
+
+def expect_error(args, code, must_contain):
+    p = run(["train"] + args, expect=code)
+    lines = p.stderr.strip().splitlines()
+    if not lines or must_contain not in lines[0] or not lines[0].startswith("ssmflow: error:"):
+        fail(f"{args}: stderr was {p.stderr!r}, expected one error line with {must_contain!r}")
+    if code == 2 and len(lines) != 1:
+        fail(f"{args}: more than one line: {p.stderr!r}")
+    print(f"exit {code}: {lines[0]}")
+
+
+def check_bad_input():
+    ds = datasets(CAPTURES[:1])
+    missing = os.path.join(WORK, "no-such.h5")
+    expect_error(["-o", "x.ssmf", missing], 2, "no-such.h5")
+    notds = os.path.join(PCAPS, CAPTURES[0])
+    expect_error(["-o", "x.ssmf", ds[0], notds], 2, CAPTURES[0])
+    empty = os.path.join(WORK, "empty.h5")
+    run(["extract", "-q", "--filter", "port 1", "-o", empty, os.path.join(PCAPS, CAPTURES[0])])
+    expect_error(["-o", "x.ssmf", ds[0], empty], 2, "empty.h5")
+    single = os.path.join(WORK, "single.h5")
+    run(["extract", "-q", "--max-packets", "1", "-o", single, os.path.join(PCAPS, CAPTURES[0])])
+    expect_error(["-o", "x.ssmf", single], 2, "single.h5")
+    expect_error(["-o", "x.ssmf", "--device", "cuda", ds[0]], 1, "cuda")
+    expect_error([ds[0]], 1, "-o")
+    expect_error(["-o", "x.ssmf", "--lr", "abc", ds[0]], 1, "--lr")
+    expect_error(["-o", "x.ssmf", "--resume", ds[0], ds[0]], 2, ds[0])
+    if os.path.exists(os.path.join(WORK, "x.ssmf")):
+        fail("a failed run left a model behind")
+
+
+def check_nan_detected():
+    ds = datasets()
+    p = run(["train", "-o", "nan.ssmf", "--lr", "1e30", "--warmup", "0", "--checkpoint-every",
+             "1", "--batch-size", "4", "-q"] + SMALL + ds, expect=5)
+    err = p.stderr.strip()
+    print(err)
+    if "diverged at step" not in err or len(err.splitlines()) != 1:
+        fail(f"expected one line naming the step, got {err!r}")
+    step = int(err.split("diverged at step ")[1].split(":")[0])
+    st = ckpt.tstate(os.path.join(WORK, "nan.ssmf.ckpt"))
+    if st["step"] != step - 1:
+        fail(f"the last checkpoint is at step {st['step']}, the bad step was {step}")
+    params = np.frombuffer(ckpt.params(os.path.join(WORK, "nan.ssmf.ckpt")), dtype="<f4")
+    if not np.all(np.isfinite(params)) or os.path.exists(os.path.join(WORK, "nan.ssmf")):
+        fail("the kept checkpoint is not finite, or a model was written")
+
+
+def flows_of(path):
+    with h5py.File(path, "r") as f:
+        fl = f["flows"][:]
+    return fl
+
+
+def check_val_split():
+    ds = datasets()
+    max_len = 64
+    run(["train", "-q", "-o", "split.ssmf", "--max-steps", "1", "--max-len", str(max_len)]
+        + SMALL + ds)
+    m = ckpt.meta(os.path.join(WORK, "split.ssmf"))["data"]
+    rows = []
+    for di, p in enumerate(ds):
+        for r, f in enumerate(flows_of(p)):
+            if f["packet_count"] >= 2:
+                rows.append((int(f["first_ts_ns"]), di, r, min(int(f["packet_count"]), max_len)))
+    rows.sort()
+    n_val = int(0.1 * len(rows))
+    train, val = rows[:len(rows) - n_val], rows[len(rows) - n_val:]
+    want = {"train": (len(train), sum(r[3] for r in train)),
+            "val": (len(val), sum(r[3] for r in val))}
+    got = {k: (m[k]["flows"], m[k]["packets"]) for k in ("train", "val")}
+    if got != want or int(m["val_boundary_ns"]) != val[0][0]:
+        fail(f"time split: got {got}, boundary {m['val_boundary_ns']}; want {want}, "
+             f"{val[0][0]}")
+    if max(r[0] for r in train) > min(r[0] for r in val):
+        fail("a training flow starts after a validation flow")
+    print(f"time split: {got} (every flow whole, packets match h5py)")
+
+    run(["train", "-q", "-o", "split2.ssmf", "--max-steps", "1", "--val", ds[-1]] + SMALL
+        + ds[:-1])
+    m = ckpt.meta(os.path.join(WORK, "split2.ssmf"))["data"]
+
+    def whole(paths):
+        fl = np.concatenate([flows_of(p) for p in paths])
+        fl = fl[fl["packet_count"] >= 2]
+        return (len(fl), int(np.minimum(fl["packet_count"], 256).sum()))
+    got = {k: (m[k]["flows"], m[k]["packets"]) for k in ("train", "val")}
+    want = {"train": whole(ds[:-1]), "val": whole(ds[-1:])}
+    if m["split"] != "dataset" or got != want:
+        fail(f"--val: got {got}, want {want}")
+    print(f"--val split: {got}")
+
+
+def check_supervised():
+    ds = datasets(CAPTURES[:3])
+    lab = os.path.join(WORK, "labelled.h5")
+    shutil.copy(ds[2], lab)
+    with h5py.File(lab, "r+") as f:
+        fl = f["flows"][:]
+        # a rule an MLP can learn from the packets: UDP flows are "attack"
+        fl["label"] = np.where(fl["protocol"] == 17, 1, 0)
+        f["flows"][:] = fl
+        f.create_dataset("label_names", data=np.array([b"benign", b"attack"], dtype=object),
+                         dtype=h5py.string_dtype())
+    p = run(["train", "-o", "sup.ssmf", "--supervised", "--epochs", "4", "--warmup", "10",
+             "--log-json", "sup.jsonl"] + SMALL + [lab])
+    log = read_log(os.path.join(WORK, "sup.jsonl"))
+    sup = [o["loss_sup"] for o in log if o["event"] == "step"]
+    start = [o for o in log if o["event"] == "start"][0]
+    print(f"supervised BCE {np.mean(sup[:3]):.3f} -> {np.mean(sup[-3:]):.3f}")
+    if not (all(s > 0 for s in sup) and np.mean(sup[-3:]) < np.mean(sup[:3])):
+        fail("the supervised loss is absent or did not fall")
+    m = ckpt.meta(os.path.join(WORK, "sup.ssmf"))
+    if not m["hyperparameters"]["supervised"] or m["data"]["train"]["labelled_flows"] < 1:
+        fail(f"META does not record the supervised run: {m['data']['train']}, {start}")
+    expect_error(["-o", "x.ssmf", "--supervised"] + ds[:1], 2, "label")
+    del p
+
+
+if __name__ == "__main__":
+    os.makedirs(WORK, exist_ok=True)
+    globals()["check_" + sys.argv[4]]()
+    print("ok")
