@@ -15,6 +15,7 @@ enum ssmf_exit {
 	SSMF_EXIT_PARTIAL = 3, /* an input was damaged: what came before was used */
 	SSMF_EXIT_OUTPUT = 4,  /* an output could not be written */
 	SSMF_EXIT_INTERNAL = 5, /* out of memory or another internal failure */
+	SSMF_EXIT_NO_CUDA = 6,  /* --device cuda: built without CUDA, or no usable device */
 	/* 128 + signal number: stopped by SIGINT (130) or SIGTERM (143) */
 };
 

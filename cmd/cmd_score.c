@@ -11,6 +11,7 @@
 #include "datasets/reader.h"
 #include "features/flowtable.h"
 #include "features/ingest.h"
+#include "cuda/ssm_cuda.h"
 #include "score/default_model.h"
 #include "datasets/labels.h"
 #include "score/metrics.h"
@@ -48,6 +49,7 @@ static const char usage[] =
 	"                           flow table settings for captures, as for extract\n"
 	"      --threads N          model threads (default: all cores)\n"
 	"      --device cpu|cuda    where the model runs (cpu)\n"
+	"      --gpu-flows N        with cuda: flows whose state the GPU holds at once (65536)\n"
 	"  -q, --quiet              no progress, no table or evaluation on the terminal\n"
 	"  -h, --help               this help\n"
 	"\n"
@@ -55,12 +57,14 @@ static const char usage[] =
 	"confusion matrix at the threshold (benign/normal/background are the negative class).\n"
 	"Exit codes: 0 ok, 1 usage, 2 an input, model or label file could not be read,\n"
 	"3 a capture was damaged (packets before the damage were scored), 4 output error,\n"
-	"5 internal error, 130/143 interrupted.\n";
+	"5 internal error, 6 CUDA unavailable (built without CUDA, or no device),\n"
+	"130/143 interrupted.\n";
 
 struct score_opts {
 	const char *model, *output, *filter;
 	enum ssmf_score_format fmt;
-	int fmt_set, per_packet, quiet, threads;
+	int fmt_set, per_packet, quiet, threads, gpu_flows;
+	const struct ssmf_gpu_ops *gpu;
 	size_t top;
 	double threshold, fpr;
 	const char **calibrate;
@@ -177,6 +181,8 @@ static int score_inputs(struct ssmf_scorer *sc, const char *const *paths, size_t
 	int rc = ssmf_ingest(paths, n, o->filter, t, &hooks, &res);
 	if (rc == 0 && !res.stopped)
 		rc = ssmf_flowtable_flush(t);
+	if (rc == 0 && !res.stopped)
+		rc = ssmf_scorer_finish(sc);
 	int code = SSMF_EXIT_OK;
 	for (size_t i = 0; i < res.ninputs; i++)
 		if (strcmp(res.inputs[i].status, "refused") == 0)
@@ -334,11 +340,12 @@ int cmd_score(int argc, char **argv)
 		{"memory-cap", required_argument, NULL, 'M'},
 		{"threads", required_argument, NULL, 'j'},
 		{"device", required_argument, NULL, 'D'},
+		{"gpu-flows", required_argument, NULL, 'G'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	struct score_opts o = {.top = 20, .threshold = NAN, .fpr = 1e-3};
+	struct score_opts o = {.top = 20, .threshold = NAN, .fpr = 1e-3, .gpu_flows = 65536};
 	ssmf_flow_params_default(&o.fp);
 	struct ssmf_label_opts lo;
 	ssmf_label_opts_default(&lo);
@@ -451,11 +458,19 @@ int cmd_score(int argc, char **argv)
 			break;
 		case 'D':
 			if (strcmp(optarg, "cpu") == 0)
-				break;
-			if (strcmp(optarg, "cuda") == 0)
-				USAGE("--device cuda: scoring on the GPU is not available in this "
-				      "version; use --device cpu");
-			USAGE("bad --device '%s' (cpu|cuda)", optarg);
+				o.gpu = NULL;
+			else if (strcmp(optarg, "cuda") == 0)
+				o.gpu = &ssmf_gpu_cuda;
+			else if (strcmp(optarg, "cuda-emulated") == 0) /* tests: kernels on the CPU */
+				o.gpu = &ssmf_gpu_emulated;
+			else
+				USAGE("bad --device '%s' (cpu|cuda)", optarg);
+			break;
+		case 'G':
+			if (ssmf_parse_u64(optarg, &v) || v < 1 || v > (1u << 24))
+				USAGE("bad --gpu-flows '%s'", optarg);
+			o.gpu_flows = (int)v;
+			break;
 		case 'q':
 			o.quiet = 1;
 			break;
@@ -483,10 +498,15 @@ int cmd_score(int argc, char **argv)
 		pcap_close(dead);
 	}
 
+	char err[1024];
+	if (o.gpu == &ssmf_gpu_cuda && ssmf_cuda_available(err, sizeof err) < 0) {
+		ssmf_error("--device cuda: %s", err);
+		code = SSMF_EXIT_NO_CUDA;
+		goto done;
+	}
 	ssmf_signals_install();
 	if (o.threads)
 		ssmf_set_threads(o.threads);
-	char err[1024];
 	struct ssmf_labels *labels = ssmf_labels_new(&lo);
 	struct ssmf_model *model = NULL;
 	struct ssmf_scorer *sc = NULL, *cal = NULL;
@@ -521,6 +541,8 @@ int cmd_score(int argc, char **argv)
 	ssmf_scorer_opts_default(&so);
 	so.per_packet = o.per_packet;
 	so.labels = labels;
+	so.gpu = o.gpu;
+	so.gpu_flows = o.gpu_flows;
 	if (o.ncalibrate) {
 		struct ssmf_scorer_opts co = so;
 		co.per_packet = 0;

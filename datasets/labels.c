@@ -236,7 +236,8 @@ static int parse_epoch_ns(const char *s, int64_t *ns)
 	char *end;
 	errno = 0;
 	double v = strtod(s, &end);
-	if (!*s || *end || errno || !isfinite(v) || v < 0)
+	/* past 9e9 s (year 2255) the nanoseconds do not fit in an int64 */
+	if (!*s || *end || errno || !isfinite(v) || v < 0 || v > 9e9)
 		return -1;
 	*ns = (int64_t)llround(v * 1e9);
 	return 0;
@@ -263,8 +264,9 @@ static int parse_cic_time(const char *s, const struct ssmf_label_opts *o, int64_
 	} else {
 		return -1;
 	}
+	/* years far from now would overflow the nanoseconds below (int64: 1678..2262) */
 	if (tm.tm_mon < 0 || tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_mday > 31 || H > 23 ||
-	    M > 59 || S < 0 || S >= 61)
+	    M > 59 || S < 0 || S >= 61 || y < 1900 || y > 2200)
 		return -1;
 	tm.tm_year = y - 1900;
 	tm.tm_hour = H;
@@ -459,7 +461,8 @@ int ssmf_labels_load(struct ssmf_labels *l, const char *path, char *err, size_t 
 			} else if (c_dur >= 0 && *fields[c_dur] && strcmp(fields[c_dur], "-") != 0) {
 				char *e;
 				double dur = strtod(fields[c_dur], &e);
-				if (*e || !isfinite(dur))
+				/* longer than ~3 years is not a flow, and would overflow end */
+				if (*e || !isfinite(dur) || dur * (fmt == FMT_CIC ? 1e3 : 1e9) > 1e17)
 					LFAIL("%s:%ld: bad duration '%s'", path, lineno, fields[c_dur]);
 				if (dur < 0) /* CICFlowMeter writes -1 for some flows */
 					dur = 0;

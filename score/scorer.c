@@ -8,12 +8,16 @@
 struct live_flow {
 	uint32_t flow_id;
 	uint32_t input;   /* index into sc->inputs of the input it started in */
-	ssmf_real *state; /* ssmf_step_state_size floats */
+	ssmf_real *state; /* ssmf_step_state_size floats (CPU) */
+	int32_t slot;     /* its state's slot on the GPU */
 	double comp[SSMF_N_COMP];
 	double max_surprise;
 	uint32_t max_index;
 	uint64_t seen;
-	int in_batch;
+	uint32_t npend;  /* packets waiting in the scorer's buffer */
+	uint32_t wave;   /* while flushing: the next wave index of this flow */
+	int ended;       /* the flow table has ended it; finished after the flush */
+	struct ssmf_flow_summary summary;
 	struct ssmf_packet_score *packets;
 	size_t npk, cappk;
 };
@@ -25,13 +29,26 @@ struct ssmf_scorer {
 	/* flow id -> live flow: open addressing, linear probing, backward-shift delete */
 	struct live_flow **table;
 	size_t tcap, tlen;
-	/* step-mode batch */
+	/* Step mode runs in waves over a buffer of packets: wave k holds the k-th
+	 * buffered packet of every flow, so each step call sees many flows, each once. */
 	struct ssmf_step_ws *ws;
-	struct live_flow **bflow;
+	struct live_flow **pflow; /* (pend_cap) buffered packets and their flows */
+	struct ssmf_record *prec;
+	uint32_t *pwave;
+	size_t *porder;
+	size_t npend, pend_cap;
+	struct live_flow **ended; /* flows ended while packets of theirs were buffered */
+	size_t nended, ended_cap;
+	struct live_flow **bflow; /* one step call: (batch_flows) */
 	struct ssmf_record *brec;
 	ssmf_real **bstate;
+	int32_t *bslot;
 	ssmf_real *bnll;
 	int bn;
+	/* GPU: a context for step mode (capture) or sequence mode (dataset) */
+	void *gpu;
+	int32_t *free_slots;
+	int nfree;
 	/* sequence mode */
 	struct ssmf_acts *acts;
 	/* results */
@@ -46,9 +63,12 @@ struct ssmf_scorer {
 void ssmf_scorer_opts_default(struct ssmf_scorer_opts *o)
 {
 	o->per_packet = 0;
-	o->batch_flows = 256;
+	o->batch_flows = 1024;
+	o->buffer_packets = 16384;
 	o->batch_packets = 1 << 15;
 	o->labels = NULL;
+	o->gpu = NULL;
+	o->gpu_flows = 65536;
 }
 
 struct ssmf_scorer *ssmf_scorer_new(const struct ssmf_model *m, const struct ssmf_scorer_opts *o,
@@ -67,9 +87,16 @@ struct ssmf_scorer *ssmf_scorer_new(const struct ssmf_model *m, const struct ssm
 	sc->brec = calloc((size_t)nb, sizeof *sc->brec);
 	sc->bstate = calloc((size_t)nb, sizeof *sc->bstate);
 	sc->bnll = calloc((size_t)nb * SSMF_N_COMP, sizeof *sc->bnll);
+	sc->bslot = calloc((size_t)nb, sizeof *sc->bslot);
+	sc->pend_cap = (size_t)(o->buffer_packets > 0 ? o->buffer_packets : 1);
+	sc->pflow = calloc(sc->pend_cap, sizeof *sc->pflow);
+	sc->prec = calloc(sc->pend_cap, sizeof *sc->prec);
+	sc->pwave = calloc(sc->pend_cap, sizeof *sc->pwave);
+	sc->porder = calloc(sc->pend_cap, sizeof *sc->porder);
 	sc->tcap = 1024;
 	sc->table = calloc(sc->tcap, sizeof *sc->table);
-	if (!sc->bflow || !sc->brec || !sc->bstate || !sc->bnll || !sc->table) {
+	if (!sc->bflow || !sc->brec || !sc->bstate || !sc->bnll || !sc->table || !sc->pflow ||
+	    !sc->prec || !sc->pwave || !sc->porder) {
 		snprintf(err, errlen, "out of memory");
 		ssmf_scorer_free(sc);
 		return NULL;
@@ -78,6 +105,18 @@ struct ssmf_scorer *ssmf_scorer_new(const struct ssmf_model *m, const struct ssm
 	if (!sc->ws) {
 		ssmf_scorer_free(sc);
 		return NULL;
+	}
+	if (o->gpu) {
+		int n = o->gpu_flows > 0 ? o->gpu_flows : 1;
+		sc->free_slots = malloc((size_t)n * sizeof *sc->free_slots);
+		if (!sc->free_slots || !sc->bslot) {
+			snprintf(err, errlen, "out of memory");
+			ssmf_scorer_free(sc);
+			return NULL;
+		}
+		for (int i = 0; i < n; i++) /* lowest slots first */
+			sc->free_slots[i] = n - 1 - i;
+		sc->nfree = n;
 	}
 	return sc;
 }
@@ -100,6 +139,15 @@ void ssmf_scorer_free(struct ssmf_scorer *sc)
 	free(sc->table);
 	ssmf_step_ws_free(sc->ws);
 	ssmf_acts_free(sc->acts);
+	free(sc->pflow);
+	free(sc->prec);
+	free(sc->pwave);
+	free(sc->porder);
+	free(sc->ended);
+	if (sc->gpu)
+		sc->o.gpu->destroy(sc->gpu);
+	free(sc->free_slots);
+	free(sc->bslot);
 	free(sc->bflow);
 	free(sc->brec);
 	free(sc->bstate);
@@ -193,13 +241,27 @@ static void remove_slot(struct ssmf_scorer *sc, struct live_flow **slot)
 
 /* ---- capture mode ---- */
 
-static int flush_batch(struct ssmf_scorer *sc)
+/* One step call over the packets gathered in b*: each of a different flow. */
+static int step_batch(struct ssmf_scorer *sc)
 {
 	if (!sc->bn)
 		return 0;
-	if (ssmf_step(sc->m, sc->ws, sc->bstate, sc->brec, sc->bn, sc->bnll, NULL, sc->error,
-		      sizeof sc->error) != 0)
+	if (sc->o.gpu) {
+		if (!sc->gpu) { /* step-mode context on first use */
+			struct ssmf_cuda_opts co = {.step_n = sc->o.batch_flows,
+						    .step_flows = sc->o.gpu_flows};
+			if (sc->o.gpu->create(&sc->gpu, sc->m, &co, sc->error, sizeof sc->error))
+				return -1;
+		}
+		for (int i = 0; i < sc->bn; i++)
+			sc->bslot[i] = sc->bflow[i]->slot;
+		if (sc->o.gpu->step(sc->gpu, sc->brec, sc->bslot, sc->bn, sc->bnll, sc->error,
+				    sizeof sc->error) != 0)
+			return -1;
+	} else if (ssmf_step(sc->m, sc->ws, sc->bstate, sc->brec, sc->bn, sc->bnll, NULL,
+			     sc->error, sizeof sc->error) != 0) {
 		return -1;
+	}
 	for (int i = 0; i < sc->bn; i++) {
 		struct live_flow *f = sc->bflow[i];
 		const ssmf_real *nll = &sc->bnll[(size_t)i * SSMF_N_COMP];
@@ -229,11 +291,63 @@ static int flush_batch(struct ssmf_scorer *sc)
 				p->nll[c] = (float)nll[c];
 		}
 		f->seen++;
-		f->in_batch = 0;
 	}
 	sc->packets += (uint64_t)sc->bn;
 	sc->bn = 0;
 	return 0;
+}
+
+static int finish_flow(struct ssmf_scorer *sc, struct live_flow *f);
+
+/* Runs every buffered packet through the model, wave by wave, then finishes the
+ * flows that ended meanwhile. */
+static int flush_pending(struct ssmf_scorer *sc)
+{
+	uint32_t waves = 0;
+	for (size_t i = 0; i < sc->npend; i++) {
+		struct live_flow *f = sc->pflow[i];
+		sc->pwave[i] = f->wave++;
+		if (f->wave > waves)
+			waves = f->wave;
+	}
+	/* counting sort by wave, stable: a flow's packets stay in order */
+	size_t *count = calloc((size_t)waves + 1, sizeof *count);
+	if (!count) {
+		snprintf(sc->error, sizeof sc->error, "out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < sc->npend; i++)
+		count[sc->pwave[i] + 1]++;
+	for (uint32_t w = 0; w < waves; w++)
+		count[w + 1] += count[w];
+	for (size_t i = 0; i < sc->npend; i++)
+		sc->porder[count[sc->pwave[i]]++] = i;
+	free(count);
+	int rc = 0;
+	uint32_t cur_wave = 0;
+	for (size_t k = 0; k < sc->npend && rc == 0; k++) {
+		size_t i = sc->porder[k];
+		if (sc->pwave[i] != cur_wave || sc->bn == sc->o.batch_flows) {
+			rc = step_batch(sc);
+			cur_wave = sc->pwave[i];
+		}
+		struct live_flow *f = sc->pflow[i];
+		sc->bflow[sc->bn] = f;
+		sc->brec[sc->bn] = sc->prec[i];
+		sc->bstate[sc->bn] = f->state;
+		sc->bn++;
+	}
+	if (rc == 0)
+		rc = step_batch(sc);
+	for (size_t i = 0; i < sc->npend; i++) {
+		sc->pflow[i]->wave = 0;
+		sc->pflow[i]->npend = 0;
+	}
+	sc->npend = 0;
+	for (size_t i = 0; i < sc->nended && rc == 0; i++)
+		rc = finish_flow(sc, sc->ended[i]);
+	sc->nended = 0;
+	return rc;
 }
 
 int ssmf_scorer_record(struct ssmf_scorer *sc, const struct ssmf_record *r)
@@ -246,30 +360,45 @@ int ssmf_scorer_record(struct ssmf_scorer *sc, const struct ssmf_record *r)
 	struct live_flow *f = *slot;
 	if (!f) {
 		f = calloc(1, sizeof *f);
-		if (f)
+		if (f && !sc->o.gpu)
 			f->state = malloc(sc->state_floats * sizeof(ssmf_real));
-		if (!f || !f->state) {
+		if (!f || (!sc->o.gpu && !f->state)) {
 			free_live(f);
 			snprintf(sc->error, sizeof sc->error, "out of memory");
 			return -1;
 		}
-		ssmf_step_state_reset(sc->m, f->state);
+		if (sc->o.gpu) {
+			if (!sc->nfree && flush_pending(sc) != 0) /* finished flows free slots */
+				return -1;
+			if (!sc->nfree) {
+				free_live(f);
+				snprintf(sc->error, sizeof sc->error,
+					 "more than %d flows active at once on the GPU (raise "
+					 "--gpu-flows, or lower --idle-timeout)",
+					 sc->o.gpu_flows);
+				return -1;
+			}
+			f->slot = sc->free_slots[--sc->nfree];
+			/* a reused slot starts from the initial state */
+			if (sc->gpu && sc->o.gpu->step_reset(sc->gpu, &f->slot, 1, sc->error,
+							     sizeof sc->error) != 0) {
+				free_live(f);
+				return -1;
+			}
+			slot = find(sc, r->flow_id); /* the flush may have moved table entries */
+		} else {
+			ssmf_step_state_reset(sc->m, f->state);
+		}
 		f->flow_id = r->flow_id;
 		f->input = sc->ninputs ? (uint32_t)(sc->ninputs - 1) : 0;
 		*slot = f;
 		sc->tlen++;
 	}
-	/* One packet per flow per step call: a second one waits for the next batch. */
-	if (f->in_batch && flush_batch(sc) != 0)
-		return -1;
-	sc->bflow[sc->bn] = f;
-	sc->brec[sc->bn] = *r;
-	sc->bstate[sc->bn] = f->state;
-	sc->bn++;
-	f->in_batch = 1;
-	if (sc->bn == sc->o.batch_flows)
-		return flush_batch(sc);
-	return 0;
+	sc->pflow[sc->npend] = f;
+	sc->prec[sc->npend] = *r;
+	sc->npend++;
+	f->npend++;
+	return sc->npend == sc->pend_cap ? flush_pending(sc) : 0;
 }
 
 static struct ssmf_flow_score *new_result(struct ssmf_scorer *sc)
@@ -298,31 +427,64 @@ static void finish_score(struct ssmf_flow_score *r, const double comp[SSMF_N_COM
 	r->packets_scored = seen;
 }
 
-int ssmf_scorer_flow_end(struct ssmf_scorer *sc, const struct ssmf_flow_summary *s)
+/* The flow's result, from its accumulated surprises; frees the live flow. */
+static int finish_flow(struct ssmf_scorer *sc, struct live_flow *f)
 {
-	struct live_flow **slot = find(sc, s->flow_id);
-	struct live_flow *f = *slot;
-	if (f && f->in_batch && flush_batch(sc) != 0)
-		return -1;
 	struct ssmf_flow_score *r = new_result(sc);
 	if (!r) {
 		snprintf(sc->error, sizeof sc->error, "out of memory");
 		return -1;
 	}
-	r->s = *s;
-	if (f) {
-		finish_score(r, f->comp, f->seen);
-		r->max_surprise = f->max_surprise;
-		r->max_surprise_index = f->max_index;
-		r->packets = f->packets;
-		f->packets = NULL;
-		if (sc->o.labels && ssmf_labels_active(sc->o.labels))
-			r->s.label = ssmf_labels_lookup(
-				sc->o.labels, s, f->input < sc->ninputs ? sc->inputs[f->input] : NULL);
-		remove_slot(sc, slot);
-		free_live(f);
-	}
+	r->s = f->summary;
+	finish_score(r, f->comp, f->seen);
+	r->max_surprise = f->max_surprise;
+	r->max_surprise_index = f->max_index;
+	r->packets = f->packets;
+	f->packets = NULL;
+	if (sc->o.labels && ssmf_labels_active(sc->o.labels))
+		r->s.label = ssmf_labels_lookup(sc->o.labels, &f->summary,
+						f->input < sc->ninputs ? sc->inputs[f->input] : NULL);
+	remove_slot(sc, find(sc, f->flow_id));
+	if (sc->o.gpu)
+		sc->free_slots[sc->nfree++] = f->slot;
+	free_live(f);
 	return 0;
+}
+
+int ssmf_scorer_flow_end(struct ssmf_scorer *sc, const struct ssmf_flow_summary *s)
+{
+	struct live_flow *f = *find(sc, s->flow_id);
+	if (!f) { /* no packet reached the scorer: nothing to score */
+		struct ssmf_flow_score *r = new_result(sc);
+		if (!r) {
+			snprintf(sc->error, sizeof sc->error, "out of memory");
+			return -1;
+		}
+		r->s = *s;
+		return 0;
+	}
+	f->summary = *s;
+	if (!f->npend)
+		return finish_flow(sc, f);
+	/* packets of it are still buffered: finish it after the next flush */
+	if (sc->nended == sc->ended_cap) {
+		size_t nc = sc->ended_cap ? sc->ended_cap * 2 : 256;
+		struct live_flow **n = realloc(sc->ended, nc * sizeof *n);
+		if (!n) {
+			snprintf(sc->error, sizeof sc->error, "out of memory");
+			return -1;
+		}
+		sc->ended = n;
+		sc->ended_cap = nc;
+	}
+	sc->ended[sc->nended++] = f;
+	f->ended = 1;
+	return 0;
+}
+
+int ssmf_scorer_finish(struct ssmf_scorer *sc)
+{
+	return flush_pending(sc);
 }
 
 /* ---- dataset mode ---- */
@@ -360,8 +522,17 @@ int ssmf_scorer_dataset(struct ssmf_scorer *sc, struct ssmf_dataset *ds)
 	int rc = -1;
 	struct ssmf_record *rec = NULL;
 	int *len = NULL;
+	void *gctx = NULL; /* a sequence-mode GPU context sized for this dataset */
+	if (sc->o.gpu) {
+		struct ssmf_cuda_opts co = {.max_B = rowsB, .max_T = maxT};
+		if (sc->o.gpu->create(&gctx, sc->m, &co, sc->error, sizeof sc->error) != 0) {
+			free(order);
+			return -1;
+		}
+	}
 	ssmf_acts_free(sc->acts);
-	sc->acts = ssmf_acts_new(sc->m, rowsB, maxT, sc->error, sizeof sc->error);
+	sc->acts = ssmf_acts_new(sc->m, sc->o.gpu ? 1 : rowsB, sc->o.gpu ? 1 : maxT, sc->error,
+				 sizeof sc->error);
 	rec = malloc((size_t)rowsB * (size_t)maxT * sizeof *rec);
 	len = malloc((size_t)rowsB * sizeof *len);
 	if (!sc->acts || !rec || !len) {
@@ -397,9 +568,13 @@ int ssmf_scorer_dataset(struct ssmf_scorer *sc, struct ssmf_dataset *ds)
 		}
 		struct ssmf_batch batch = {.rec = rec, .len = len, .B = B, .T = T};
 		struct ssmf_outputs out;
-		if (ssmf_forward((struct ssmf_model *)sc->m, sc->acts, &batch, &out, sc->error,
-				 sizeof sc->error) != 0)
+		if (sc->o.gpu) {
+			if (sc->o.gpu->forward(gctx, &batch, &out, sc->error, sizeof sc->error) != 0)
+				goto out;
+		} else if (ssmf_forward((struct ssmf_model *)sc->m, sc->acts, &batch, &out,
+					sc->error, sizeof sc->error) != 0) {
 			goto out;
+		}
 		for (int b = 0; b < B; b++) {
 			const struct ssmf_flow_summary *f = &flows[order[i + (size_t)b]];
 			struct ssmf_flow_score *r = new_result(sc);
@@ -443,6 +618,8 @@ int ssmf_scorer_dataset(struct ssmf_scorer *sc, struct ssmf_dataset *ds)
 	}
 	rc = 0;
 out:
+	if (gctx)
+		sc->o.gpu->destroy(gctx);
 	free(order);
 	free(rec);
 	free(len);

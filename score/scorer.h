@@ -15,6 +15,7 @@
 #include "datasets/reader.h"
 #include "features/flow_summary.h"
 #include "datasets/labels.h"
+#include "score/gpu_ops.h"
 #include "ssm/ssm.h"
 
 struct ssmf_packet_score {
@@ -36,8 +37,11 @@ struct ssmf_flow_score {
 struct ssmf_scorer_opts {
 	int per_packet;    /* keep every packet's surprise */
 	int batch_flows;   /* flows per step-mode call (capture) */
+	int buffer_packets; /* packets buffered before a step-mode flush (capture) */
 	int batch_packets; /* records per sequence-mode batch (dataset), B*T bound */
 	const struct ssmf_labels *labels; /* may be NULL */
+	const struct ssmf_gpu_ops *gpu;   /* NULL: the CPU */
+	int gpu_flows;                    /* flows whose state the GPU holds at once */
 };
 
 void ssmf_scorer_opts_default(struct ssmf_scorer_opts *o);
@@ -52,6 +56,8 @@ void ssmf_scorer_free(struct ssmf_scorer *sc);
  * order (ssmf_ingest's record hook and the flow table's sink). */
 int ssmf_scorer_record(struct ssmf_scorer *sc, const struct ssmf_record *r);
 int ssmf_scorer_flow_end(struct ssmf_scorer *sc, const struct ssmf_flow_summary *s);
+/* Capture mode: scores what is still buffered; call after the flow table's flush. */
+int ssmf_scorer_finish(struct ssmf_scorer *sc);
 /* The input now being read (label globs match flows by the input they start in). */
 void ssmf_scorer_set_input(struct ssmf_scorer *sc, const char *path);
 

@@ -15,6 +15,7 @@ jobs=$(nproc)
 CC=${FUZZ_CC:-clang} cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	-DSSMF_FUZZ=ON -DSSMF_SANITIZE=ON -DSSMF_CUDA=OFF >/dev/null
 targets="decode capture flowtable dataset"
+[ -f datasets/labels.c ] && targets="$targets labels"
 [ -f ssm/CMakeLists.txt ] && targets="$targets checkpoint"
 build=""
 for t in $targets; do build="$build fuzz_$t"; done

@@ -9,3 +9,5 @@ ctest --test-dir build --output-on-failure -j"$jobs"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DSSMF_SANITIZE=ON -DSSMF_CUDA=OFF
 cmake --build build-asan -j"$jobs"
 ctest --test-dir build-asan --output-on-failure -j"$jobs" -LE slow
+# libFuzzer targets, a bounded run each under ASan+UBSan (clang; scripts/fuzz.sh).
+scripts/fuzz.sh "${FUZZ_SECONDS:-25}"

@@ -4,8 +4,8 @@
  * batches, validates every epoch, stops early, and writes checkpoints that resume
  * bit for bit. Library code: it never prints or exits; progress goes to an
  * observer, errors into the caller's buffer with a negative return (enum train_rc).
- * Deterministic for a given seed, data and thread count. docs/training.md has the
- * details.
+ * Deterministic for a given seed and data, for any thread count; ssmflow-train(1) has
+ * the details.
  */
 #ifndef SSMF_TRAIN_H
 #define SSMF_TRAIN_H

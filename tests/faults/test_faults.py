@@ -101,7 +101,7 @@ def case_disk_full(ssmflow, td):
     cap = os.path.join(td, "flows.pcap")
     pcapgen.write_many_udp_flows(cap, 200000)
     final = os.path.join(td, "full.h5")
-    for limit in (4096, 64 * 1024, 512 * 1024):
+    for limit in (4096, 32 * 1024, 96 * 1024):  # the full output is about 120 KiB
         p = run([ssmflow, "extract", "-q", "-o", final, cap], preexec_fn=limit_fsize(limit))
         expect_clean_failure(p, EXIT_OUTPUT, td, final, f"disk full at {limit} bytes")
         if "disk full" not in p.stderr and "File too large" not in p.stderr:

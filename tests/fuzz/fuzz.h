@@ -14,10 +14,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* Aborts with a message when an invariant of the code under test is broken:
  * libFuzzer and the replay both report an abort as a crash. */
-#define FUZZ_CHECK(cond)                                                                   \
-	do {                                                                               \
-		if (!(cond))                                                               \
-			fuzz_fail(__FILE__, __LINE__, #cond);                              \
+#define FUZZ_CHECK(cond)                                                                           \
+	do {                                                                                       \
+		if (!(cond))                                                                       \
+			fuzz_fail(__FILE__, __LINE__, #cond);                                      \
 	} while (0)
 
 _Noreturn void fuzz_fail(const char *file, int line, const char *what);

@@ -83,7 +83,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			ssmf_step_state_reset(m, state);
 			struct ssmf_record r = {.ts_ns = 1, .ip_len = 60, .ip_proto = 6};
 			ssmf_real nll[SSMF_N_COMP];
-			FUZZ_CHECK(ssmf_step(m, ws, &state, &r, 1, nll, NULL, why, sizeof why) == 0);
+			FUZZ_CHECK(ssmf_step(m, ws, &state, &r, 1, nll, NULL, why, sizeof why) ==
+			           0);
 		}
 		ssmf_step_ws_free(ws);
 		free(state);

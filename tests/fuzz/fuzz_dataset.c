@@ -48,8 +48,7 @@ static void attr_str(hid_t file, const char *name, const char *v)
 	H5Tclose(t);
 }
 
-static void dataset(hid_t file, const char *name, hid_t type, int rank, hsize_t n,
-		    const void *rows)
+static void dataset(hid_t file, const char *name, hid_t type, int rank, hsize_t n, const void *rows)
 {
 	hsize_t dims[2] = {n, 2};
 	hid_t space = H5Screate_simple(rank, dims, NULL);
@@ -71,7 +70,8 @@ static int write_dataset(const char *path, const uint8_t *data, size_t size)
 		attr_u64(file, "format", 1);
 	else
 		attr_str(file, "format", (flags & 1) ? "ssmflow-datasex" : SSMF_DATASET_FORMAT);
-	attr_u64(file, "format_version", (flags & 4) ? SSMF_DATASET_VERSION + 1 : SSMF_DATASET_VERSION);
+	attr_u64(file, "format_version",
+	         (flags & 4) ? SSMF_DATASET_VERSION + 1 : SSMF_DATASET_VERSION);
 	attr_u64(file, "record_version", SSMF_RECORD_VERSION);
 	attr_u64(file, "record_size", (flags & 8) ? SSMF_RECORD_SIZE - 1 : SSMF_RECORD_SIZE);
 	attr_u64(file, "packets_read", npk);
@@ -97,9 +97,9 @@ static int write_dataset(const char *path, const uint8_t *data, size_t size)
 	} else if (flags & 32) { /* a compound without the packet range members */
 		hid_t part = H5Tcreate(H5T_COMPOUND, row);
 		H5Tinsert(part, "flow_id", offsetof(struct ssmf_flow_summary, flow_id),
-			  H5T_NATIVE_UINT32);
+		          H5T_NATIVE_UINT32);
 		H5Tinsert(part, "fwd_packets", offsetof(struct ssmf_flow_summary, fwd_packets),
-			  H5T_NATIVE_UINT64);
+		          H5T_NATIVE_UINT64);
 		dataset(file, SSMF_DS_FLOWS, part, 1, nflows, flows);
 		H5Tclose(part);
 	} else {
@@ -113,11 +113,15 @@ static int write_dataset(const char *path, const uint8_t *data, size_t size)
 		unsigned n = in_bits & 3;
 		for (unsigned i = 0; i < n; i++) {
 			int null = (in_bits >> (2 + i)) & 1; /* a NULL string in the file */
-			in[i] = (struct ssmf_input_info){
-				.path = null ? NULL : "a.pcap", .format = "pcap",
-				.sha256 = "", .status = null ? NULL : "ok", .message = "",
-				.size_bytes = 24, .packets = npk, .linktype = 1,
-				.linktype_name = null ? NULL : "EN10MB"};
+			in[i] = (struct ssmf_input_info){.path = null ? NULL : "a.pcap",
+			                                 .format = "pcap",
+			                                 .sha256 = "",
+			                                 .status = null ? NULL : "ok",
+			                                 .message = "",
+			                                 .size_bytes = 24,
+			                                 .packets = npk,
+			                                 .linktype = 1,
+			                                 .linktype_name = null ? NULL : "EN10MB"};
 		}
 		hid_t it = ssmf_h5_input_type();
 		dataset(file, SSMF_DS_INPUTS, it, 1, n, in);
@@ -139,7 +143,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* as the CLI: errors are return codes */
 		const char *dir = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : getenv("TMPDIR");
 		snprintf(path, sizeof path, "%s/ssmf-fuzz-dataset-%ld.h5", dir ? dir : "/tmp",
-			 (long)getpid());
+		         (long)getpid());
 	}
 	if (size < 3 || write_dataset(path, data, size) != 0)
 		return 0;
@@ -158,10 +162,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (uint64_t i = 0; recs && i < nflows; i++) {
 		const struct ssmf_flow_summary *f = &flows[i];
 		FUZZ_CHECK(f->packet_offset <= npackets &&
-			   f->packet_count <= npackets - f->packet_offset);
+		           f->packet_count <= npackets - f->packet_offset);
 		uint64_t n = f->packet_count < 256 ? f->packet_count : 256;
-		FUZZ_CHECK(ssmf_dataset_read_packets(ds, f->packet_offset, n, recs, err,
-						     sizeof err) == 0);
+		FUZZ_CHECK(
+		    ssmf_dataset_read_packets(ds, f->packet_offset, n, recs, err, sizeof err) == 0);
 		for (uint64_t k = 0; k < n; k++)
 			FUZZ_CHECK(recs[k].pkt_index == f->packet_offset + k);
 	}
@@ -183,7 +187,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		const struct ssmf_input_info *in = ssmf_dataset_input(ds, i);
 		/* callers print these: never NULL, even when the file stores NULL */
 		FUZZ_CHECK(in && in->path && in->format && in->sha256 && in->status &&
-			   in->message && in->linktype_name);
+		           in->message && in->linktype_name);
 	}
 	FUZZ_CHECK(ssmf_dataset_input(ds, ssmf_dataset_ninputs(ds)) == NULL);
 	ssmf_dataset_close(ds);

@@ -10,9 +10,21 @@
 #include "tests/fuzz/fuzz.h"
 
 static const int linktypes[] = {
-	DLT_EN10MB, DLT_LINUX_SLL, 276 /* SLL2 */, DLT_NULL, DLT_LOOP, DLT_RAW, 14, 101,
-	228 /* IPv4 */, 229 /* IPv6 */, DLT_C_HDLC, DLT_PPP, DLT_PPP_SERIAL, DLT_PPI,
-	147 /* a user link type the decoder does not know */,
+    DLT_EN10MB,
+    DLT_LINUX_SLL,
+    276 /* SLL2 */,
+    DLT_NULL,
+    DLT_LOOP,
+    DLT_RAW,
+    14,
+    101,
+    228 /* IPv4 */,
+    229 /* IPv6 */,
+    DLT_C_HDLC,
+    DLT_PPP,
+    DLT_PPP_SERIAL,
+    DLT_PPI,
+    147 /* a user link type the decoder does not know */,
 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -11,8 +11,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: %s OUT [d_model n_layer]\n", argv[0]);
 		return 2;
 	}
-	struct ssmf_config cfg = {.d_model = 8, .n_layer = 1, .d_state = 2, .expand = 1,
-				  .headdim = 4};
+	struct ssmf_config cfg = {
+	    .d_model = 8, .n_layer = 1, .d_state = 2, .expand = 1, .headdim = 4};
 	if (argc == 4) {
 		cfg.d_model = atoi(argv[2]);
 		cfg.n_layer = atoi(argv[3]);

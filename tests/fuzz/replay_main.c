@@ -77,7 +77,8 @@ int main(int argc, char **argv)
 			if (names[k]->d_name[0] != '.') {
 				size_t len = strlen(argv[i]) + strlen(names[k]->d_name) + 2;
 				if (paths && (paths[np] = malloc(len)))
-					snprintf(paths[np++], len, "%s/%s", argv[i], names[k]->d_name);
+					snprintf(paths[np++], len, "%s/%s", argv[i],
+					         names[k]->d_name);
 			}
 			free(names[k]);
 		}

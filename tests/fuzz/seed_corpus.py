@@ -134,17 +134,31 @@ def seed_checkpoint(out, maker):
                 put(d, open(ck, "rb").read())
 
 
+def seed_labels(data, out):
+    """Label files: the labelled sets' CSVs (first lines), and a Zeek-style log."""
+    d = os.path.join(out, "labels")
+    for dirpath, _, files in os.walk(os.path.join(data, "labeled")):
+        for f in sorted(files):
+            if f.endswith((".csv", ".log", ".labels")):
+                with open(os.path.join(dirpath, f), "rb") as fh:
+                    put(d, b"".join(fh.readline() for _ in range(12)))
+    put(d, b"#separator \\x09\n#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\t"
+           b"id.resp_p\tproto\tlabel\n1499000000.0\tC1\t192.168.0.1\t40000\t10.0.0.2\t80"
+           b"\ttcp\tMalicious\n")
+
+
 def main():
     if len(sys.argv) < 3:
         sys.exit(__doc__)
     out, data = sys.argv[1], sys.argv[2]
     maker = sys.argv[3] if len(sys.argv) > 3 else None
-    for t in ("decode", "capture", "flowtable", "dataset", "checkpoint"):
+    for t in ("decode", "capture", "flowtable", "dataset", "checkpoint", "labels"):
         os.makedirs(os.path.join(out, t), exist_ok=True)
     seed_capture_and_decode(data, out)
     seed_flowtable(out)
     seed_dataset(out)
     seed_checkpoint(out, maker)
+    seed_labels(data, out)
     for t in sorted(os.listdir(out)):
         print(f"{t}: {len(os.listdir(os.path.join(out, t)))} seeds")
 

@@ -61,6 +61,29 @@ def main(ssmflow, data):
             fail(f"capture vs dataset scores differ by {rel.max():.2e} relative")
         print(f"capture = dataset on {len(sa)} flows (max relative difference {rel.max():.1e})")
 
+        # The GPU path (--device cuda-emulated runs the CUDA kernels' code on the CPU) gives
+        # the CPU's scores, in step mode on a capture and in sequence mode on a dataset.
+        small = [os.path.join(data, NDPI, n) for n in ("dns_doh.pcap", "quic-23.pcap")]
+        dsm = os.path.join(td, "small.h5")
+        run(ssmflow, "extract", "-q", "--max-packets", "1000000", "-o", dsm, *small)
+        for inputs in (small, [dsm]):
+            cpu, gpu = os.path.join(td, "cpu.h5"), os.path.join(td, "gpu.h5")
+            run(ssmflow, "score", "-q", "-o", cpu, *inputs)
+            run(ssmflow, "score", "-q", "--device", "cuda-emulated", "--gpu-flows", "512",
+                "-o", gpu, *inputs)
+            fc, sc_, _, _ = h5_scores(cpu)
+            fg, sg, _, _ = h5_scores(gpu)
+            ic, ig = np.argsort(fc["flow_id"]), np.argsort(fg["flow_id"])
+            if not np.array_equal(fc["flow_id"][ic], fg["flow_id"][ig]):
+                fail("GPU path: different flows")
+            err = np.abs(sc_[ic] - sg[ig]).max() / max(np.abs(sc_).max(), 1e-3)
+            if err > 1e-5:
+                fail(f"GPU path ({'capture' if inputs is small else 'dataset'}): scores differ "
+                     f"by {err:.2e} relative")
+        p = run(ssmflow, "score", "--device", "cuda", small[0], check=False)
+        if p.returncode not in (0, 6) or (p.returncode == 6 and "CUDA" not in p.stderr):
+            fail(f"--device cuda without a GPU: exit {p.returncode}, {p.stderr.strip()}")
+
         # Deterministic: the same JSON lines twice, and in score order.
         j1, j2 = os.path.join(td, "1.jsonl"), os.path.join(td, "2.jsonl")
         run(ssmflow, "score", "-q", "--per-packet", "-o", j1, *sample)

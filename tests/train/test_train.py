@@ -117,7 +117,7 @@ def check_resume_after_sigkill():
     killed_after = None
     while proc.poll() is None:
         steps = raw_step_losses(blog) if os.path.exists(blog) else {}
-        if steps and max(steps) >= 23:
+        if steps and max(steps) >= 28:
             proc.send_signal(signal.SIGKILL)
             killed_after = max(steps)
             break
@@ -127,8 +127,9 @@ def check_resume_after_sigkill():
         fail("the run finished before it could be killed")
     st = ckpt.tstate(os.path.join(WORK, "b.ssmf.ckpt"))
     print(f"killed after step {killed_after}; checkpoint at step {st['step']}")
-    # checkpoints every 5 steps and at each epoch end (where batch is back to 0)
-    if (st["step"] % 5 and st["batch"]) or st["step"] > killed_after or st["done"]:
+    # killed in epoch 2 (steps 23..44): the checkpoint is in the middle of an epoch, so the
+    # data order position and the epoch's running loss must be restored too
+    if st["step"] % 5 or not st["batch"] or st["step"] > killed_after or st["done"]:
         fail(f"unexpected checkpoint state {st}")
     run(["train", "-o", "b.ssmf", "--log-json", "b.jsonl", "--resume", "b.ssmf.ckpt"] + args)
     resumed = [o for o in read_log(blog) if o["event"] == "start"][-1]
