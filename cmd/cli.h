@@ -21,6 +21,7 @@ enum ssmf_exit {
 
 extern const char *ssmf_progname;
 
+int cmd_export(int argc, char **argv);
 int cmd_extract(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_selftest(int argc, char **argv);

@@ -1,4 +1,5 @@
 /* ssmflow extract: captures to a flow dataset. */
+#include <errno.h>
 #include <getopt.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
@@ -12,16 +13,21 @@
 #include "datasets/writer.h"
 #include "features/flowtable.h"
 #include "features/ingest.h"
+#include "features/record_stream.h"
 #include "ssmf_version.h"
 
 static const char usage[] =
 	"usage: ssmflow extract [options] -o OUT.h5 CAPTURE...\n"
+	"       ssmflow extract [options] --records FILE|- CAPTURE...\n"
 	"\n"
 	"Reads pcap/pcapng captures (also .gz/.zst compressed; '-' is stdin) in the order\n"
 	"given and writes every flow's summary and per-packet records to an HDF5 dataset.\n"
 	"\n"
 	"  -o, --output FILE        dataset to write (written under a temporary name,\n"
 	"                           renamed when complete)\n"
+	"      --records FILE|-     also (or only) every packet's record in capture order,\n"
+	"                           as the live harvester writes them: a 4096-byte header\n"
+	"                           page, then 32-byte records (ssmflow-formats(5))\n"
 	"  -f, --filter EXPR        BPF filter applied to every input (pcap-filter(7))\n"
 	"      --idle-timeout SEC   end a flow after SEC seconds without packets (120; 0 never)\n"
 	"      --active-timeout SEC end a flow SEC seconds after its first packet (1800; 0 never)\n"
@@ -44,7 +50,9 @@ static const char usage[] =
 	"130/143 interrupted (no output file is left).\n";
 
 struct extract_ctx {
-	struct ssmf_writer *writer;
+	struct ssmf_writer *writer; /* NULL: no -o, records only */
+	struct ssmf_record_stream *records;
+	int records_errno;
 	struct ssmf_labels *labels; /* NULL: no labels */
 	const char *const *inputs;
 	uint32_t *input_first_flow; /* flow id of the first flow started in each input */
@@ -58,6 +66,8 @@ static int sink_to_writer(void *user, const struct ssmf_flow_summary *s,
 			  const struct ssmf_record *records)
 {
 	struct extract_ctx *x = user;
+	if (!x->writer)
+		return 0;
 	if (!x->labels)
 		return ssmf_writer_add_flow(x->writer, s, records);
 	/* the input the flow started in: flow ids are handed out in order */
@@ -77,6 +87,24 @@ static void on_input(void *user, size_t index, const char *path)
 	x->ninputs_started = index + 1;
 }
 
+static int on_record(void *user, const struct ssmf_record *r)
+{
+	struct extract_ctx *x = user;
+	if (ssmf_record_stream_write(x->records, r) == 0)
+		return 0;
+	x->records_errno = errno ? errno : EIO;
+	return -1;
+}
+
+static void abort_outputs(struct extract_ctx *x)
+{
+	if (x->writer)
+		ssmf_writer_abort(x->writer);
+	ssmf_record_stream_abort(x->records);
+	x->writer = NULL;
+	x->records = NULL;
+}
+
 static void on_warn(void *user, const char *msg)
 {
 	(void)user;
@@ -91,7 +119,8 @@ static int on_progress(void *user, uint64_t packets)
 		x->last_progress = now;
 		fprintf(stderr, "\r%llu packets, %llu flows written, %.2f Mpkt/s   ",
 			(unsigned long long)packets,
-			(unsigned long long)ssmf_writer_flows(x->writer),
+			(unsigned long long)(x->writer ? ssmf_writer_flows(x->writer)
+						       : ssmf_flowtable_counters(x->table)->flows),
 			(double)packets / (now - x->t0) / 1e6);
 	}
 	return 0;
@@ -184,6 +213,7 @@ int cmd_extract(int argc, char **argv)
 	} while (0)
 	static const struct option opts[] = {
 		{"output", required_argument, NULL, 'o'},
+		{"records", required_argument, NULL, 'W'},
 		{"filter", required_argument, NULL, 'f'},
 		{"idle-timeout", required_argument, NULL, 'I'},
 		{"active-timeout", required_argument, NULL, 'A'},
@@ -211,7 +241,7 @@ int cmd_extract(int argc, char **argv)
 	ssmf_flow_params_default(&fp);
 	struct ssmf_writer_opts wo;
 	ssmf_writer_opts_default(&wo);
-	const char *out = NULL, *filter = NULL;
+	const char *out = NULL, *filter = NULL, *records = NULL;
 	int quiet = 0, c, code = SSMF_EXIT_OK;
 	uint64_t v;
 	optind = 1;
@@ -222,6 +252,9 @@ int cmd_extract(int argc, char **argv)
 			break;
 		case 'f':
 			filter = optarg;
+			break;
+		case 'W':
+			records = optarg;
 			break;
 		case 'I':
 			if (ssmf_parse_seconds_ns(optarg, &fp.idle_timeout_ns))
@@ -294,9 +327,9 @@ int cmd_extract(int argc, char **argv)
 			return ssmf_usage_error("extract", "unknown option");
 		}
 	}
-	if (!out)
-		return ssmf_usage_error("extract", "no output: give -o OUT.h5");
-	if (strcmp(out, "-") == 0)
+	if (!out && !records)
+		return ssmf_usage_error("extract", "no output: give -o OUT.h5 or --records FILE");
+	if (out && strcmp(out, "-") == 0)
 		return ssmf_usage_error("extract", "an HDF5 dataset cannot go to stdout");
 	if (optind >= argc)
 		return ssmf_usage_error("extract", "no input capture given");
@@ -345,15 +378,21 @@ int cmd_extract(int argc, char **argv)
 		}
 	}
 	x.t0 = x.last_progress = ssmf_now();
-	x.writer = ssmf_writer_create(out, &wo, err, sizeof err);
-	if (!x.writer) {
+	if (out && !(x.writer = ssmf_writer_create(out, &wo, err, sizeof err))) {
 		ssmf_error("%s", err);
 		RC(SSMF_EXIT_OUTPUT);
 	}
+	if (records && !(x.records = ssmf_record_stream_open(records, err, sizeof err))) {
+		abort_outputs(&x);
+		ssmf_error("%s", err);
+		RC(SSMF_EXIT_OUTPUT);
+	}
+	if (!out)
+		fp.max_packets = 1; /* no dataset: records go to the stream, none are kept */
 	struct ssmf_flowtable *t = ssmf_flowtable_new(&fp, sink_to_writer, &x);
 	x.table = t;
 	if (!t) {
-		ssmf_writer_abort(x.writer);
+		abort_outputs(&x);
 		ssmf_error("out of memory");
 		RC(SSMF_EXIT_INTERNAL);
 	}
@@ -363,6 +402,7 @@ int cmd_extract(int argc, char **argv)
 		.progress = on_progress,
 		.should_stop = on_should_stop,
 		.input_started = on_input,
+		.record = records ? on_record : NULL,
 	};
 	struct ssmf_ingest_result res;
 	int rc = ssmf_ingest((const char *const *)argv + optind, (size_t)(argc - optind), filter, t,
@@ -381,10 +421,15 @@ int cmd_extract(int argc, char **argv)
 		rc = ssmf_flowtable_flush(t);
 	int sig = ssmf_stop_signal();
 	if (rc != 0 || sig) {
-		int out_err = rc != 0 && ssmf_writer_error(x.writer)[0];
-		if (rc != 0)
+		int out_err = rc != 0 && x.writer && ssmf_writer_error(x.writer)[0];
+		if (rc != 0 && x.records_errno) {
+			out_err = 1;
+			ssmf_error("%s: cannot write the record stream: %s", records,
+				   strerror(x.records_errno));
+		} else if (rc != 0) {
 			ssmf_error("%s", out_err ? ssmf_writer_error(x.writer) : "out of memory");
-		ssmf_writer_abort(x.writer);
+		}
+		abort_outputs(&x);
 		ssmf_flowtable_free(t);
 		ssmf_ingest_result_free(&res);
 		if (sig) {
@@ -395,17 +440,29 @@ int cmd_extract(int argc, char **argv)
 	}
 	if (res.refused == (int)res.ninputs) {
 		ssmf_error("no input could be read; no output written");
-		ssmf_writer_abort(x.writer);
+		abort_outputs(&x);
 		ssmf_flowtable_free(t);
 		ssmf_ingest_result_free(&res);
 		RC(SSMF_EXIT_INPUT);
 	}
 	const struct ssmf_flow_counters *fc = ssmf_flowtable_counters(t);
-	uint64_t records = ssmf_writer_packets(x.writer);
+	uint64_t nrec =
+		x.writer ? ssmf_writer_packets(x.writer) : ssmf_record_stream_count(x.records);
 	err[0] = 0;
-	if (write_attrs(x.writer, &fp, filter, wo.zstd_level, &res, fc, x.labels) != 0) {
+	if (x.records) { /* first: a failed stream must not leave a committed dataset */
+		struct ssmf_record_stream *rs = x.records;
+		x.records = NULL;
+		if (ssmf_record_stream_commit(rs, err, sizeof err) != 0) {
+			ssmf_error("%s", err);
+			abort_outputs(&x);
+			code = SSMF_EXIT_OUTPUT;
+		}
+	}
+	if (!x.writer) {
+		/* records only: nothing more to write */
+	} else if (write_attrs(x.writer, &fp, filter, wo.zstd_level, &res, fc, x.labels) != 0) {
 		ssmf_error("%s", ssmf_writer_error(x.writer));
-		ssmf_writer_abort(x.writer);
+		abort_outputs(&x);
 		code = SSMF_EXIT_OUTPUT;
 	} else if (ssmf_writer_commit(x.writer, err, sizeof err) != 0) {
 		ssmf_error("%s", err);
@@ -416,8 +473,12 @@ int cmd_extract(int argc, char **argv)
 		ssmf_ingest_result_free(&res);
 		RC(code);
 	}
-	if (!quiet)
-		print_summary(out, &res, fc, records, ssmf_now() - x.t0);
+	if (!quiet) {
+		struct ssmf_flow_counters shown = *fc;
+		if (!out)
+			shown.records_dropped = 0; /* no dataset, so nothing was meant to be kept */
+		print_summary(out ? out : records, &res, &shown, nrec, ssmf_now() - x.t0);
+	}
 	ssmf_flowtable_free(t);
 	ssmf_ingest_result_free(&res);
 out:

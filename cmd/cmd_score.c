@@ -596,11 +596,17 @@ int cmd_score(int argc, char **argv)
 	size_t nl = 0;
 	double *ls = malloc((n ? n : 1) * sizeof *ls);
 	int *ly = malloc((n ? n : 1) * sizeof *ly);
-	for (size_t i = 0; ls && ly && i < n; i++)
-		if (r[i].s.label >= 0) {
-			ls[nl] = r[i].score;
-			ly[nl++] = !ssmf_label_is_benign(ssmf_labels_name(labels, r[i].s.label));
+	size_t unscored = 0;
+	for (size_t i = 0; ls && ly && i < n; i++) {
+		if (r[i].s.label < 0)
+			continue;
+		if (r[i].packets_scored < 2) { /* nothing was predicted: the model abstains */
+			unscored++;
+			continue;
 		}
+		ls[nl] = r[i].score;
+		ly[nl++] = !ssmf_label_is_benign(ssmf_labels_name(labels, r[i].s.label));
+	}
 	if (nl && ssmf_metrics_compute(ls, ly, nl, o.threshold, &m) == 0) {
 		if (!isfinite(o.threshold)) /* no threshold given: report at the best F1 */
 			ssmf_metrics_compute(ls, ly, nl, m.best_f1_threshold, &m);
@@ -611,8 +617,13 @@ int cmd_score(int argc, char **argv)
 	free(ls);
 	free(ly);
 	code = worse(code, write_outputs(&o, r, n, labels, mp));
-	if (mp && !o.quiet)
-		ssmf_write_metrics(o.output && strcmp(o.output, "-") == 0 ? stderr : stdout, mp);
+	if (mp && !o.quiet) {
+		FILE *mo = o.output && strcmp(o.output, "-") == 0 ? stderr : stdout;
+		ssmf_write_metrics(mo, mp);
+		if (unscored)
+			fprintf(mo, "  (%zu labelled one-packet flows left out: nothing to predict)\n",
+				unscored);
+	}
 	if (!o.quiet)
 		fprintf(stderr, "%zu flows, %llu packets scored\n", n,
 			(unsigned long long)ssmf_scorer_packets(sc));

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cmd/cli.h"
+#include "cuda/ssm_cuda.h"
 #include "ssmf_version.h"
 #include "train/meta.h"
 #include "train/train.h"
@@ -48,14 +49,16 @@ static const char usage[] =
     "      --seed N              data order and initialisation (1)\n"
     "      --threads N           CPU threads (0: all cores); results depend only on the\n"
     "                            seed and the data\n"
-    "      --device cpu|cuda     where to train (cpu)\n"
+    "      --device cpu|cuda     where to train (cpu); cuda: the first visible GPU, the\n"
+    "                            losses of cpu up to float rounding\n"
     "      --log-json FILE       one JSON object per line per step and per epoch\n"
     "  -q, --quiet               no progress and no summary\n"
     "  -h, --help                this help\n"
     "\n"
     "Exit codes: 0 ok, 1 usage, 2 a dataset or checkpoint could not be read or has no\n"
     "data, 4 output error, 5 internal error or training diverged (NaN/Inf; the last good\n"
-    "checkpoint is kept), 130/143 interrupted (a checkpoint was written).\n";
+    "checkpoint is kept), 6 CUDA unavailable (built without CUDA, or no device),\n"
+    "130/143 interrupted (a checkpoint was written).\n";
 
 enum {
 	O_CHECKPOINT = 256,
@@ -314,6 +317,8 @@ static int exit_code(int rc)
 		return SSMF_EXIT_OUTPUT;
 	case TRAIN_E_STOPPED:
 		return 128 + ssmf_stop_signal();
+	case TRAIN_E_NO_CUDA:
+		return SSMF_EXIT_NO_CUDA;
 	default:
 		return SSMF_EXIT_INTERNAL;
 	}
@@ -465,10 +470,18 @@ int cmd_train(int argc, char **argv)
 		free(val);
 		return ssmf_usage_error("train", "no dataset to train on");
 	}
-	if (strcmp(o.device, "cpu") != 0 && strcmp(o.device, "cuda") != 0) {
+	/* cuda-emulated (not in --help): the CUDA kernels' code run on the CPU, for tests */
+	if (strcmp(o.device, "cpu") != 0 && strcmp(o.device, "cuda") != 0 &&
+	    strcmp(o.device, "cuda-emulated") != 0) {
 		free(val);
 		return ssmf_usage_error("train", "--device %s: unknown device (cpu or cuda)",
 		                        o.device);
+	}
+	char err[1024] = "";
+	if (strcmp(o.device, "cuda") == 0 && ssmf_cuda_available(err, sizeof err) < 0) {
+		free(val);
+		ssmf_error("--device cuda: %s", err);
+		return SSMF_EXIT_NO_CUDA;
 	}
 	if (o.resume && hp_given && !quiet)
 		ssmf_warn("--resume: training continues with the checkpoint's hyper-parameters; "
@@ -506,7 +519,6 @@ int cmd_train(int argc, char **argv)
 	ssmf_signals_install();
 
 	struct train_result res;
-	char err[1024] = "";
 	int trc = train_run(&o, &res, err, sizeof err);
 	if (p.tty && !quiet)
 		fputs("\r\033[K", stderr);

@@ -15,8 +15,9 @@ struct command {
 };
 
 static const struct command commands[] = {
+	{"export", cmd_export, "a model checkpoint to a safetensors bundle for the live pipeline"},
 	{"extract", cmd_extract, "captures (pcap, pcapng, .gz, .zst) to a flow dataset (HDF5)"},
-	{"info", cmd_info, "describe a dataset: schema, parameters, provenance, counts"},
+	{"info", cmd_info, "describe a dataset or a model bundle; check a bundle"},
 	{"selftest", cmd_selftest, "check the GPU kernels against the CPU reference (cpu|cuda)"},
 	{"score", cmd_score, "anomaly scores for captures or datasets; labels and evaluation"},
 	{"train", cmd_train, "train the flow model on datasets (resumable, deterministic)"},

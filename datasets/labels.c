@@ -265,8 +265,8 @@ static int parse_cic_time(const char *s, const struct ssmf_label_opts *o, int64_
 		return -1;
 	}
 	/* years far from now would overflow the nanoseconds below (int64: 1678..2262) */
-	if (tm.tm_mon < 0 || tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_mday > 31 || H > 23 ||
-	    M > 59 || S < 0 || S >= 61 || y < 1900 || y > 2200)
+	if (tm.tm_mon < 0 || tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_mday > 31 || H < 0 ||
+	    H > 23 || M < 0 || M > 59 || S < 0 || S >= 61 || y < 1900 || y > 2200)
 		return -1;
 	tm.tm_year = y - 1900;
 	tm.tm_hour = H;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "train/backend.h"
+#include "train/train.h"
 
 struct cpu_ctx {
 	struct ssmf_model *m;
@@ -28,15 +29,19 @@ static int cpu_forward_backward(void *ctx, const struct ssmf_batch *b, struct ss
 	return ssmf_backward(c->m, c->acts, err, errlen);
 }
 
-static double cpu_grad_norm(void *ctx)
+static int cpu_grad_norm(void *ctx, double *norm, char *err, size_t errlen)
 {
 	struct cpu_ctx *c = ctx;
-	return train_grad_norm(ssmf_model_grads(c->m), ssmf_model_num_params(c->m));
+	(void)err, (void)errlen;
+	*norm = train_grad_norm(ssmf_model_grads(c->m), ssmf_model_num_params(c->m));
+	return 0;
 }
 
-static long cpu_optimizer_step(void *ctx, const struct train_adamw_step *s)
+static long cpu_optimizer_step(void *ctx, const struct train_adamw_step *s, char *err,
+                               size_t errlen)
 {
 	struct cpu_ctx *c = ctx;
+	(void)err, (void)errlen;
 	return train_adamw_update(c->opt, ssmf_model_params(c->m), ssmf_model_grads(c->m), s);
 }
 
@@ -54,31 +59,21 @@ static void cpu_free(void *ctx)
 	free(c);
 }
 
-int train_backend_open(struct train_backend *be, const char *device, struct ssmf_model *m,
-                       struct train_adamw *o, int max_B, int max_T, char *err, size_t errlen)
+int train_backend_cpu_open(struct train_backend *be, struct ssmf_model *m, struct train_adamw *o,
+                           int max_B, int max_T, char *err, size_t errlen)
 {
 	memset(be, 0, sizeof *be);
-	if (strcmp(device, "cuda") == 0) {
-		snprintf(err, errlen,
-		         "--device cuda: this build has no CUDA training backend yet (use --device "
-		         "cpu)");
-		return -1;
-	}
-	if (strcmp(device, "cpu") != 0) {
-		snprintf(err, errlen, "--device %s: unknown device (cpu or cuda)", device);
-		return -1;
-	}
 	struct cpu_ctx *c = calloc(1, sizeof *c);
 	if (!c) {
 		snprintf(err, errlen, "out of memory");
-		return -1;
+		return TRAIN_E_INTERNAL;
 	}
 	c->m = m;
 	c->opt = o;
 	c->acts = ssmf_acts_new(m, max_B, max_T, err, errlen);
 	if (!c->acts) {
 		free(c);
-		return -1;
+		return TRAIN_E_INTERNAL;
 	}
 	*be = (struct train_backend){
 	    .name = "cpu",
@@ -92,11 +87,4 @@ int train_backend_open(struct train_backend *be, const char *device, struct ssmf
 	    .free = cpu_free,
 	};
 	return 0;
-}
-
-void train_backend_close(struct train_backend *be)
-{
-	if (be->free)
-		be->free(be->ctx);
-	memset(be, 0, sizeof *be);
 }

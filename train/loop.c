@@ -72,17 +72,38 @@ static char *meta_text(struct run *r)
 	return train_meta_build(&in);
 }
 
-static int write_checkpoint(struct run *r)
+static int diverged(struct run *r, long step, const char *what, double v);
+
+/* Makes the host copies of the parameters and moments current (a device backend keeps
+ * them on the device) and checks the parameters: a device backend's optimizer step does not
+ * look at them (backend.h), so a non-finite one is caught here before it is saved. */
+static int sync_host(struct run *r)
 {
 	if (r->be.sync_to_host(r->be.ctx, r->err, r->errlen) < 0)
 		return TRAIN_E_INTERNAL;
+	size_t n = ssmf_model_num_params(r->m);
+	const ssmf_real *p = ssmf_model_params(r->m);
+	long bad = 0;
+	for (size_t i = 0; i < n; i++)
+		bad += !isfinite(p[i]);
+	if (bad > 0)
+		return diverged(r, (long)r->st.step, "the number of non-finite parameters",
+		                (double)bad);
+	return 0;
+}
+
+static int write_checkpoint(struct run *r)
+{
+	int rc = sync_host(r);
+	if (rc < 0)
+		return rc;
 	char *meta = meta_text(r);
 	if (!meta) {
 		snprintf(r->err, r->errlen, "out of memory");
 		return TRAIN_E_INTERNAL;
 	}
-	int rc = train_state_save(r->o->checkpoint, r->m, &r->st, &r->opt, r->best, meta, r->err,
-	                          r->errlen);
+	rc = train_state_save(r->o->checkpoint, r->m, &r->st, &r->opt, r->best, meta, r->err,
+	                      r->errlen);
 	cJSON_free(meta);
 	if (rc < 0)
 		return TRAIN_E_OUTPUT;
@@ -208,6 +229,8 @@ static int end_epoch(struct run *r, int *stop)
 		if (!isfinite(e.val_loss))
 			return diverged(r, (long)r->st.step, "the validation loss", e.val_loss);
 		if (r->st.best_epoch == 0 || e.val_loss < r->st.best_val - r->hp.min_delta) {
+			if ((rc = sync_host(r)) < 0)
+				return rc;
 			e.improved = 1;
 			r->st.best_val = e.val_loss;
 			r->st.best_epoch = e.epoch;
@@ -256,7 +279,9 @@ static int train_step(struct run *r, size_t i)
 		return TRAIN_E_INTERNAL;
 	if (!isfinite(out.loss))
 		return diverged(r, step, "the loss", out.loss);
-	double gn = r->be.grad_norm(r->be.ctx);
+	double gn;
+	if (r->be.grad_norm(r->be.ctx, &gn, r->err, r->errlen) < 0)
+		return TRAIN_E_INTERNAL;
 	if (!isfinite(gn))
 		return diverged(r, step, "the gradient norm", gn);
 	struct train_adamw_step s = {
@@ -268,7 +293,9 @@ static int train_step(struct run *r, size_t i)
 	    .weight_decay = r->hp.weight_decay,
 	    .grad_scale = r->hp.grad_clip > 0 && gn > r->hp.grad_clip ? r->hp.grad_clip / gn : 1,
 	};
-	long bad = r->be.optimizer_step(r->be.ctx, &s);
+	long bad = r->be.optimizer_step(r->be.ctx, &s, r->err, r->errlen);
+	if (bad < 0)
+		return TRAIN_E_INTERNAL;
 	if (bad > 0)
 		return diverged(r, step, "the number of non-finite parameters", (double)bad);
 	r->st.step = step;
@@ -403,9 +430,10 @@ static int setup_model(struct run *r, struct train_loaded *ld)
 		memcpy(r->opt.v, ld->moments + n, n * sizeof *r->opt.v);
 		memcpy(r->best, ld->best, n * sizeof *r->best);
 	}
-	if (train_backend_open(&r->be, o->device ? o->device : "cpu", r->m, &r->opt,
-	                       r->hp.batch_size, r->hp.max_len, r->err, r->errlen) < 0)
-		return strncmp(r->err, "--device", 8) == 0 ? TRAIN_E_USAGE : TRAIN_E_INTERNAL;
+	int rc = train_backend_open(&r->be, o->device ? o->device : "cpu", r->m, &r->opt,
+	                            r->hp.batch_size, r->hp.max_len, r->err, r->errlen);
+	if (rc < 0)
+		return rc;
 	if (o->resume && r->be.sync_from_host(r->be.ctx, r->err, r->errlen) < 0)
 		return TRAIN_E_INTERNAL;
 	return 0;

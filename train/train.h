@@ -51,6 +51,7 @@ enum train_rc {
 	TRAIN_E_INTERNAL = -5, /* out of memory */
 	TRAIN_E_DIVERGED = -6, /* NaN or Inf in the loss, gradients or parameters */
 	TRAIN_E_STOPPED = -7,  /* should_stop asked; a checkpoint was written */
+	TRAIN_E_NO_CUDA = -8,  /* --device cuda: built without CUDA, or no usable device */
 };
 
 struct train_start_info {
@@ -101,7 +102,7 @@ struct train_opts {
 	const char *output;     /* the model: best validation parameters + metadata */
 	const char *checkpoint; /* training state, resumable */
 	const char *resume;     /* a checkpoint to continue from, or NULL */
-	const char *device;     /* "cpu" or "cuda" */
+	const char *device;     /* "cpu", "cuda" or "cuda-emulated" (tests; train/backend.h) */
 	int threads;            /* 0: OpenMP default */
 	const char *software;   /* e.g. "ssmflow 0.1.0", for the metadata */
 	const char *created;    /* ISO 8601 time, for the metadata */

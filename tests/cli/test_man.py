@@ -9,7 +9,7 @@ OPT = re.compile(r"--[a-z][a-z0-9-]*[a-z0-9]")
 
 def main(ssmflow, src):
     failures = []
-    for cmd in ("extract", "info", "score", "train"):
+    for cmd in ("export", "extract", "info", "score", "train"):
         page = os.path.join(src, "man", f"ssmflow-{cmd}.1")
         if not os.path.exists(page):
             failures.append(f"{cmd}: no man page {page}")

@@ -1,0 +1,163 @@
+/* export.c - checkpoint to model bundle. Refuses anything it cannot describe:
+ * the checkpoint loader rejects unknown versions and damage, and every tensor of
+ * the model must be one this bundle version names, with the shape it expects. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "export/bundle.h"
+#include "export/halfconv.h"
+
+#define MAX_TENSORS (16 + 11 * 64)
+
+/* Every model tensor is expected and every expected tensor is in the model. */
+static int check_tensors(const struct ssmf_model *m, const char *path, char *err, size_t errlen)
+{
+	static struct ssmf_bundle_tensor want[MAX_TENSORS];
+	int nw = ssmf_bundle_expected(ssmf_model_config(m), want, MAX_TENSORS);
+	int nm = ssmf_model_num_tensors(m);
+	if (nw > MAX_TENSORS) {
+		snprintf(err, errlen, "%s: %d tensors, this export handles at most %d", path, nw,
+		         MAX_TENSORS);
+		return -1;
+	}
+	for (int i = 0; i < nm; i++) {
+		const struct ssmf_param_info *p = ssmf_model_tensor(m, i);
+		int k = 0;
+		while (k < nw && strcmp(want[k].name, p->name) != 0)
+			k++;
+		if (k == nw) {
+			snprintf(err, errlen,
+			         "%s: tensor '%s' is not part of bundle format %d; refusing to "
+			         "export a model it cannot describe",
+			         path, p->name, SSMF_BUNDLE_VERSION);
+			return -1;
+		}
+		if (p->ndim != want[k].ndim || p->shape[0] != want[k].shape[0] ||
+		    (p->ndim == 2 && p->shape[1] != want[k].shape[1])) {
+			snprintf(err, errlen,
+			         "%s: tensor '%s' has shape (%d,%d), bundle format %d expects "
+			         "(%d,%d); refusing to export",
+			         path, p->name, p->shape[0], p->ndim == 2 ? p->shape[1] : 0,
+			         SSMF_BUNDLE_VERSION, want[k].shape[0], want[k].shape[1]);
+			return -1;
+		}
+	}
+	if (nm != nw) {
+		snprintf(err, errlen, "%s: the model has %d tensors, bundle format %d expects %d",
+		         path, nm, SSMF_BUNDLE_VERSION, nw);
+		return -1;
+	}
+	return 0;
+}
+
+/* The model's parameters in the bundle's dtype; a value the dtype cannot hold is an
+ * error, not a silent infinity. */
+static void *convert(const struct ssmf_model *m, int dtype, const char *path, char *err,
+                     size_t errlen)
+{
+	size_t n = ssmf_model_num_params(m);
+	const ssmf_real *p = ssmf_model_params((struct ssmf_model *)m);
+	int es = ssmf_st_dtype_size(dtype);
+	unsigned char *out = malloc(n * (size_t)es + 1);
+	if (!out) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		float v = (float)p[i];
+		if (dtype == SSMF_ST_F32) {
+			memcpy(out + 4 * i, &v, 4);
+			continue;
+		}
+		uint16_t h = dtype == SSMF_ST_BF16 ? ssmf_f32_to_bf16(v) : ssmf_f32_to_f16(v);
+		float back = dtype == SSMF_ST_BF16 ? ssmf_bf16_to_f32(h) : ssmf_f16_to_f32(h);
+		if (!isfinite(back)) {
+			int t = 0;
+			while (t + 1 < ssmf_model_num_tensors(m) &&
+			       ssmf_model_tensor(m, t + 1)->offset <= i)
+				t++;
+			snprintf(err, errlen, "%s: tensor '%s' holds %g, which %s cannot represent",
+			         path, ssmf_model_tensor(m, t)->name, (double)v,
+			         ssmf_st_dtype_name(dtype));
+			free(out);
+			return NULL;
+		}
+		memcpy(out + 2 * i, &h, 2);
+	}
+	return out;
+}
+
+/* The checkpoint's META section (training provenance), re-printed compactly; NULL when
+ * there is none. A META that is not JSON is damage. */
+static int provenance_of(struct ssmf_ckpt_section *meta, char **out, const char *path, char *err,
+                         size_t errlen)
+{
+	*out = NULL;
+	if (!meta->data)
+		return 0;
+	cJSON *j = cJSON_ParseWithLength(meta->data, (size_t)meta->size);
+	if (!j) {
+		snprintf(err, errlen, "%s: META section is not JSON (the file is damaged)", path);
+		return -1;
+	}
+	*out = cJSON_PrintUnformatted(j);
+	cJSON_Delete(j);
+	if (!*out) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		return -1;
+	}
+	return 0;
+}
+
+int ssmf_export(const char *ckpt_path, const char *out_path, const struct ssmf_export_opts *o,
+                char *err, size_t errlen)
+{
+	if (o->dtype != SSMF_ST_F32 && o->dtype != SSMF_ST_BF16 && o->dtype != SSMF_ST_F16) {
+		snprintf(err, errlen, "dtype %s cannot hold model parameters",
+		         ssmf_st_dtype_name(o->dtype));
+		return -1;
+	}
+	struct ssmf_ckpt_section meta = {.name = "META"};
+	struct ssmf_model *m = ssmf_checkpoint_load_sections(ckpt_path, &meta, 1, err, errlen);
+	if (!m)
+		return -2;
+	int rc = -2;
+	char *prov = NULL;
+	void *data = NULL;
+	cJSON *md = NULL;
+	struct ssmf_st_tensor *t = NULL;
+	if (check_tensors(m, ckpt_path, err, errlen) != 0 ||
+	    provenance_of(&meta, &prov, ckpt_path, err, errlen) != 0)
+		goto out;
+	data = convert(m, o->dtype, ckpt_path, err, errlen);
+	int n = ssmf_model_num_tensors(m);
+	t = calloc((size_t)n, sizeof *t);
+	md = ssmf_bundle_metadata(ssmf_model_config(m), o->dtype, prov, o->software);
+	if (!data || !t || !md) {
+		if (data)
+			snprintf(err, errlen, "%s: out of memory", out_path);
+		rc = data ? -5 : -2;
+		goto out;
+	}
+	int es = ssmf_st_dtype_size(o->dtype);
+	for (int i = 0; i < n; i++) {
+		const struct ssmf_param_info *p = ssmf_model_tensor(m, i);
+		snprintf(t[i].name, sizeof t[i].name, "%s", p->name);
+		t[i].dtype = o->dtype;
+		t[i].ndim = p->ndim;
+		t[i].shape[0] = (uint64_t)p->shape[0];
+		t[i].shape[1] = (uint64_t)p->shape[1];
+		t[i].data = (unsigned char *)data + p->offset * (size_t)es;
+	}
+	rc = ssmf_st_write(out_path, t, n, md, err, errlen) == 0 ? 0 : -4;
+out:
+	cJSON_Delete(md);
+	free(t);
+	free(data);
+	free(prov);
+	free(meta.data);
+	ssmf_model_free(m);
+	return rc;
+}

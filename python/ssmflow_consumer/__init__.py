@@ -1,0 +1,13 @@
+"""ssmflow_consumer - the reference consumer of an `ssmflow export` bundle.
+
+Loads the model the way the live pipeline does (the safetensors library, the metadata for
+everything that is not a tensor), maps per-packet records with torch.frombuffer, and scores
+them in sequence mode (whole flows) or step mode (one packet of many flows at a time).
+Written from docs/model.md; it shares no code with the C model.
+"""
+from .bundle import Bundle, load_bundle
+from .records import RECORD_DTYPE, read_stream, records_from_buffer
+from .model import sequence_scores, step_scores
+
+__all__ = ["Bundle", "load_bundle", "RECORD_DTYPE", "read_stream", "records_from_buffer",
+           "sequence_scores", "step_scores"]
