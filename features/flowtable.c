@@ -533,6 +533,13 @@ int ssmf_flowtable_flush(struct ssmf_flowtable *t)
 	return 0;
 }
 
+int ssmf_flowtable_new_timeline(struct ssmf_flowtable *t)
+{
+	int rc = ssmf_flowtable_flush(t);
+	t->have_now = 0;
+	return rc;
+}
+
 struct ssmf_flowtable *ssmf_flowtable_new(const struct ssmf_flow_params *p, ssmf_flow_sink sink,
 					  void *user)
 {

@@ -50,6 +50,9 @@ int ssmf_flowtable_add(struct ssmf_flowtable *t, const struct ssmf_decoded *d, u
 		       uint32_t caplen, uint32_t wire_len, struct ssmf_record *rec);
 /* Ends every open flow (reason: end of input), oldest activity first. */
 int ssmf_flowtable_flush(struct ssmf_flowtable *t);
+/* Ends every open flow and restarts the table's clock: for an input whose time starts
+ * before the previous input's ended (another timeline; the old flows cannot continue). */
+int ssmf_flowtable_new_timeline(struct ssmf_flowtable *t);
 const struct ssmf_flow_counters *ssmf_flowtable_counters(const struct ssmf_flowtable *t);
 void ssmf_flowtable_free(struct ssmf_flowtable *t);
 

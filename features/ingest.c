@@ -82,10 +82,16 @@ int ssmf_ingest(const char *const *paths, size_t npaths, const char *bpf_filter,
 					char msg[1200];
 					snprintf(msg, sizeof msg,
 						 "%s: starts %.6f s before the previous input ends: "
-						 "time goes backwards across files (give inputs in "
-						 "time order)",
+						 "time goes backwards across files, so the flows still "
+						 "open were ended there (give inputs in time order)",
 						 paths[i], (double)(prev_last_ts - first_ts) * 1e-9);
 					warn(hooks, msg);
+					/* Without this the table's clock, years ahead, would
+					 * expire every flow of this input at its first packet. */
+					if (ssmf_flowtable_new_timeline(t) != 0) {
+						res->sink_error = 1;
+						break;
+					}
 				}
 			}
 			if (pkt.ts_ns > last_ts)

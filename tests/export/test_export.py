@@ -119,7 +119,6 @@ def test_bundle(tmp, model, bundles):
         check(r.returncode == 0 and "alignment" in r.stdout and "coverage" in r.stdout,
               f"info {dt}: rc {r.returncode} {r.stderr}")
     print("bundle: official reader, alignment, metadata and values checked for f32/bf16/f16")
-    # the half conversion at its edges (overflow, subnormals, ties) through a crafted model
     return meta
 
 
@@ -314,7 +313,6 @@ def main():
             model = os.path.join(tmp, "m.ssmf")
             r = run("train", "-q", "-o", model, "--epochs", "1", ds)
             check(r.returncode == 0, f"train: {r.stderr}")
-            global score_c_args
         bundles = {dt: os.path.join(tmp, f"m_{dt}.safetensors") for dt in ("f32", "bf16", "f16")}
         test_bundle(tmp, model, bundles)
         test_stream(tmp)

@@ -107,10 +107,12 @@ def main(ssmflow, data):
         ev = os.path.join(td, "ev.h5")
         p = run(ssmflow, "score", "-o", ev, "--label-input", "attack=*/labeled/*",
                 "--label-input", "benign=*/traffic/*", *sample, scan)
-        fl, sc, _, names = h5_scores(ev)
-        y = np.array([names[x] == "attack" for x in fl["label"]], dtype=int)
+        fl, sc, npk, names = h5_scores(ev)
         if (fl["label"] < 0).any():
             fail("input globs left flows unlabelled")
+        keep = npk >= 2  # one-packet flows have no predicted packet: left out of the metrics
+        fl, sc = fl[keep], sc[keep]
+        y = np.array([names[x] == "attack" for x in fl["label"]], dtype=int)
         with h5py.File(ev) as f:
             auc, ap = float(f.attrs["roc_auc"]), float(f.attrs["pr_auc"])
         if abs(auc - roc_auc_score(y, sc)) > 1e-9 or abs(ap - average_precision_score(y, sc)) > 1e-9:
