@@ -10,13 +10,13 @@
  * (the largest below 128) is returned. */
 enum ssmf_exit {
 	SSMF_EXIT_OK = 0,
-	SSMF_EXIT_USAGE = 1,   /* bad command line */
-	SSMF_EXIT_INPUT = 2,   /* an input could not be read at all */
-	SSMF_EXIT_PARTIAL = 3, /* an input was damaged: what came before was used */
-	SSMF_EXIT_OUTPUT = 4,  /* an output could not be written */
+	SSMF_EXIT_USAGE = 1,    /* bad command line */
+	SSMF_EXIT_INPUT = 2,    /* an input could not be read at all */
+	SSMF_EXIT_PARTIAL = 3,  /* an input was damaged: what came before was used */
+	SSMF_EXIT_OUTPUT = 4,   /* an output could not be written */
 	SSMF_EXIT_INTERNAL = 5, /* out of memory or another internal failure */
 	SSMF_EXIT_NO_CUDA = 6,  /* --device cuda: built without CUDA, or no usable device */
-	/* 128 + signal number: stopped by SIGINT (130) or SIGTERM (143) */
+	                        /* 128 + signal number: stopped by SIGINT (130) or SIGTERM (143) */
 };
 
 extern const char *ssmf_progname;
@@ -37,8 +37,8 @@ int ssmf_usage_error(const char *cmd, const char *fmt, ...) __attribute__((forma
 /* Option values. Each returns 0, or -1 for a value that does not parse. */
 int ssmf_parse_u64(const char *s, uint64_t *v);
 int ssmf_parse_seconds_ns(const char *s, uint64_t *ns); /* "120", "1.5", "0" */
-int ssmf_parse_size(const char *s, uint64_t *bytes);     /* "512M", "2G", "65536" */
-int ssmf_parse_bool(const char *s, int *v);              /* yes/no, on/off, 1/0, true/false */
+int ssmf_parse_size(const char *s, uint64_t *bytes);    /* "512M", "2G", "65536" */
+int ssmf_parse_bool(const char *s, int *v);             /* yes/no, on/off, 1/0, true/false */
 
 /* SIGINT/SIGTERM set a flag that long loops poll; they do not restart reads. */
 void ssmf_signals_install(void);

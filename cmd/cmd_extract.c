@@ -17,37 +17,37 @@
 #include "ssmf_version.h"
 
 static const char usage[] =
-	"usage: ssmflow extract [options] -o OUT.h5 CAPTURE...\n"
-	"       ssmflow extract [options] --records FILE|- CAPTURE...\n"
-	"\n"
-	"Reads pcap/pcapng captures (also .gz/.zst compressed; '-' is stdin) in the order\n"
-	"given and writes every flow's summary and per-packet records to an HDF5 dataset.\n"
-	"\n"
-	"  -o, --output FILE        dataset to write (written under a temporary name,\n"
-	"                           renamed when complete)\n"
-	"      --records FILE|-     also (or only) every packet's record in capture order,\n"
-	"                           as the live harvester writes them: a 4096-byte header\n"
-	"                           page, then 32-byte records (ssmflow-formats(5))\n"
-	"  -f, --filter EXPR        BPF filter applied to every input (pcap-filter(7))\n"
-	"      --idle-timeout SEC   end a flow after SEC seconds without packets (120; 0 never)\n"
-	"      --active-timeout SEC end a flow SEC seconds after its first packet (1800; 0 never)\n"
-	"      --tcp-close yes|no   end TCP flows on RST or FIN in both directions (yes)\n"
-	"      --tcp-grace SEC      late packets this long after a TCP close join the flow (1)\n"
-	"      --max-packets N      records kept per flow; the summary counts all (1024)\n"
-	"      --memory-cap SIZE    flow table memory cap, e.g. 512M, 2G; least recently\n"
-	"                           active flows are evicted above it (1G)\n"
-	"      --zstd-level N       zstd compression level 1..19 (1)\n"
-	"      --labels FILE        join ground truth into /flows: native CSV, CICFlowMeter\n"
-	"                           CSV or Zeek conn.log (see ssmflow-score(1))\n"
-	"      --label-rule N=EXPR  label flows matching a BPF expression N (repeatable)\n"
-	"      --label-input N=GLOB label flows starting in inputs matching GLOB (repeatable)\n"
-	"      --label-slack SEC, --label-utc-offset H, --label-mdy   as for score\n"
-	"  -q, --quiet              no progress and no summary\n"
-	"  -h, --help               this help\n"
-	"\n"
-	"Exit codes: 0 ok, 1 usage, 2 an input could not be read, 3 an input was damaged\n"
-	"(packets before the damage were kept), 4 output error, 5 internal error,\n"
-	"130/143 interrupted (no output file is left).\n";
+    "usage: ssmflow extract [options] -o OUT.h5 CAPTURE...\n"
+    "       ssmflow extract [options] --records FILE|- CAPTURE...\n"
+    "\n"
+    "Reads pcap/pcapng captures (also .gz/.zst compressed; '-' is stdin) in the order\n"
+    "given and writes every flow's summary and per-packet records to an HDF5 dataset.\n"
+    "\n"
+    "  -o, --output FILE        dataset to write (written under a temporary name,\n"
+    "                           renamed when complete)\n"
+    "      --records FILE|-     also (or only) every packet's record in capture order,\n"
+    "                           as the live harvester writes them: a 4096-byte header\n"
+    "                           page, then 32-byte records (ssmflow-formats(5))\n"
+    "  -f, --filter EXPR        BPF filter applied to every input (pcap-filter(7))\n"
+    "      --idle-timeout SEC   end a flow after SEC seconds without packets (120; 0 never)\n"
+    "      --active-timeout SEC end a flow SEC seconds after its first packet (1800; 0 never)\n"
+    "      --tcp-close yes|no   end TCP flows on RST or FIN in both directions (yes)\n"
+    "      --tcp-grace SEC      late packets this long after a TCP close join the flow (1)\n"
+    "      --max-packets N      records kept per flow; the summary counts all (1024)\n"
+    "      --memory-cap SIZE    flow table memory cap, e.g. 512M, 2G; least recently\n"
+    "                           active flows are evicted above it (1G)\n"
+    "      --zstd-level N       zstd compression level 1..19 (1)\n"
+    "      --labels FILE        join ground truth into /flows: native CSV, CICFlowMeter\n"
+    "                           CSV or Zeek conn.log (see ssmflow-score(1))\n"
+    "      --label-rule N=EXPR  label flows matching a BPF expression N (repeatable)\n"
+    "      --label-input N=GLOB label flows starting in inputs matching GLOB (repeatable)\n"
+    "      --label-slack SEC, --label-utc-offset H, --label-mdy   as for score\n"
+    "  -q, --quiet              no progress and no summary\n"
+    "  -h, --help               this help\n"
+    "\n"
+    "Exit codes: 0 ok, 1 usage, 2 an input could not be read, 3 an input was damaged\n"
+    "(packets before the damage were kept), 4 output error, 5 internal error,\n"
+    "130/143 interrupted (no output file is left).\n";
 
 struct extract_ctx {
 	struct ssmf_writer *writer; /* NULL: no -o, records only */
@@ -63,7 +63,7 @@ struct extract_ctx {
 };
 
 static int sink_to_writer(void *user, const struct ssmf_flow_summary *s,
-			  const struct ssmf_record *records)
+                          const struct ssmf_record *records)
 {
 	struct extract_ctx *x = user;
 	if (!x->writer)
@@ -118,10 +118,10 @@ static int on_progress(void *user, uint64_t packets)
 	if (x->progress_on && now - x->last_progress >= 0.5) {
 		x->last_progress = now;
 		fprintf(stderr, "\r%llu packets, %llu flows written, %.2f Mpkt/s   ",
-			(unsigned long long)packets,
-			(unsigned long long)(x->writer ? ssmf_writer_flows(x->writer)
-						       : ssmf_flowtable_counters(x->table)->flows),
-			(double)packets / (now - x->t0) / 1e6);
+		        (unsigned long long)packets,
+		        (unsigned long long)(x->writer ? ssmf_writer_flows(x->writer)
+		                                       : ssmf_flowtable_counters(x->table)->flows),
+		        (double)packets / (now - x->t0) / 1e6);
 	}
 	return 0;
 }
@@ -133,8 +133,8 @@ static int on_should_stop(void *user)
 }
 
 static int write_attrs(struct ssmf_writer *w, const struct ssmf_flow_params *p, const char *filter,
-		       int zstd_level, const struct ssmf_ingest_result *res,
-		       const struct ssmf_flow_counters *fc, const struct ssmf_labels *labels)
+                       int zstd_level, const struct ssmf_ingest_result *res,
+                       const struct ssmf_flow_counters *fc, const struct ssmf_labels *labels)
 {
 	int rc = 0;
 	rc |= ssmf_writer_attr_f64(w, "idle_timeout_s", (double)p->idle_timeout_ns * 1e-9);
@@ -167,70 +167,72 @@ static int write_attrs(struct ssmf_writer *w, const struct ssmf_flow_params *p, 
 	for (size_t i = 0; i < res->ninputs; i++)
 		rc |= ssmf_writer_add_input(w, &res->inputs[i]);
 	if (labels && ssmf_labels_count(labels))
-		rc |= ssmf_writer_label_names(w, ssmf_labels_names(labels), ssmf_labels_count(labels));
+		rc |= ssmf_writer_label_names(w, ssmf_labels_names(labels),
+		                              ssmf_labels_count(labels));
 	return rc ? -1 : 0;
 }
 
 static void print_summary(const char *out, const struct ssmf_ingest_result *res,
-			  const struct ssmf_flow_counters *fc, uint64_t records, double secs)
+                          const struct ssmf_flow_counters *fc, uint64_t records, double secs)
 {
 	struct stat st;
 	double mib = stat(out, &st) == 0 ? (double)st.st_size / (1024.0 * 1024.0) : 0;
 	fprintf(stderr, "%s: %zu input(s), %llu packets read, %llu records, %llu flows, %.2f MiB",
-		out, res->ninputs, (unsigned long long)res->packets_read,
-		(unsigned long long)records, (unsigned long long)fc->flows, mib);
+	        out, res->ninputs, (unsigned long long)res->packets_read,
+	        (unsigned long long)records, (unsigned long long)fc->flows, mib);
 	fprintf(stderr, " in %.2f s (%.2f Mpkt/s)\n", secs,
-		secs > 0 ? (double)res->packets_read / secs / 1e6 : 0.0);
+	        secs > 0 ? (double)res->packets_read / secs / 1e6 : 0.0);
 	fprintf(stderr, "  flows ended:");
 	for (int i = 0; i < SSMF_END_COUNT; i++)
 		if (fc->ended[i])
 			fprintf(stderr, " %s %llu", ssmf_end_reason_names[i],
-				(unsigned long long)fc->ended[i]);
+			        (unsigned long long)fc->ended[i]);
 	fprintf(stderr, "\n");
 	int any = 0;
 	for (int i = 1; i < SSMF_SKIP_COUNT; i++)
 		if (res->skipped[i]) {
-			fprintf(stderr, "%s %s %llu", any ? "," : "  packets skipped:",
-				ssmf_skip_reason_names[i], (unsigned long long)res->skipped[i]);
+			fprintf(stderr, "%s %s %llu",
+			        any ? "," : "  packets skipped:", ssmf_skip_reason_names[i],
+			        (unsigned long long)res->skipped[i]);
 			any = 1;
 		}
 	if (any)
 		fprintf(stderr, "\n");
 	if (fc->out_of_order)
 		fprintf(stderr, "  out-of-order timestamps: %llu packets\n",
-			(unsigned long long)fc->out_of_order);
+		        (unsigned long long)fc->out_of_order);
 	if (fc->records_dropped)
 		fprintf(stderr, "  records beyond --max-packets (counted, not stored): %llu\n",
-			(unsigned long long)fc->records_dropped);
+		        (unsigned long long)fc->records_dropped);
 }
 
 int cmd_extract(int argc, char **argv)
 {
-#define RC(v)                                                                              \
-	do {                                                                               \
-		code = (v);                                                                \
-		goto out;                                                                  \
+#define RC(v)                                                                                      \
+	do {                                                                                       \
+		code = (v);                                                                        \
+		goto out;                                                                          \
 	} while (0)
 	static const struct option opts[] = {
-		{"output", required_argument, NULL, 'o'},
-		{"records", required_argument, NULL, 'W'},
-		{"filter", required_argument, NULL, 'f'},
-		{"idle-timeout", required_argument, NULL, 'I'},
-		{"active-timeout", required_argument, NULL, 'A'},
-		{"tcp-close", required_argument, NULL, 'C'},
-		{"tcp-grace", required_argument, NULL, 'G'},
-		{"max-packets", required_argument, NULL, 'P'},
-		{"memory-cap", required_argument, NULL, 'M'},
-		{"zstd-level", required_argument, NULL, 'Z'},
-		{"labels", required_argument, NULL, 'L'},
-		{"label-rule", required_argument, NULL, 'R'},
-		{"label-input", required_argument, NULL, 'N'},
-		{"label-slack", required_argument, NULL, 'S'},
-		{"label-utc-offset", required_argument, NULL, 'U'},
-		{"label-mdy", no_argument, NULL, 'Y'},
-		{"quiet", no_argument, NULL, 'q'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"output", required_argument, NULL, 'o'},
+	    {"records", required_argument, NULL, 'W'},
+	    {"filter", required_argument, NULL, 'f'},
+	    {"idle-timeout", required_argument, NULL, 'I'},
+	    {"active-timeout", required_argument, NULL, 'A'},
+	    {"tcp-close", required_argument, NULL, 'C'},
+	    {"tcp-grace", required_argument, NULL, 'G'},
+	    {"max-packets", required_argument, NULL, 'P'},
+	    {"memory-cap", required_argument, NULL, 'M'},
+	    {"zstd-level", required_argument, NULL, 'Z'},
+	    {"labels", required_argument, NULL, 'L'},
+	    {"label-rule", required_argument, NULL, 'R'},
+	    {"label-input", required_argument, NULL, 'N'},
+	    {"label-slack", required_argument, NULL, 'S'},
+	    {"label-utc-offset", required_argument, NULL, 'U'},
+	    {"label-mdy", no_argument, NULL, 'Y'},
+	    {"quiet", no_argument, NULL, 'q'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct ssmf_label_opts lo;
 	ssmf_label_opts_default(&lo);
@@ -258,17 +260,18 @@ int cmd_extract(int argc, char **argv)
 			break;
 		case 'I':
 			if (ssmf_parse_seconds_ns(optarg, &fp.idle_timeout_ns))
-				return ssmf_usage_error("extract", "bad --idle-timeout '%s'", optarg);
+				return ssmf_usage_error("extract", "bad --idle-timeout '%s'",
+				                        optarg);
 			break;
 		case 'A':
 			if (ssmf_parse_seconds_ns(optarg, &fp.active_timeout_ns))
 				return ssmf_usage_error("extract", "bad --active-timeout '%s'",
-							optarg);
+				                        optarg);
 			break;
 		case 'C':
 			if (ssmf_parse_bool(optarg, &fp.tcp_close))
 				return ssmf_usage_error("extract", "bad --tcp-close '%s' (yes|no)",
-							optarg);
+				                        optarg);
 			break;
 		case 'G':
 			if (ssmf_parse_seconds_ns(optarg, &fp.tcp_close_grace_ns))
@@ -276,19 +279,20 @@ int cmd_extract(int argc, char **argv)
 			break;
 		case 'P':
 			if (ssmf_parse_u64(optarg, &v) || v == 0 || v > UINT32_MAX)
-				return ssmf_usage_error("extract", "bad --max-packets '%s'", optarg);
+				return ssmf_usage_error("extract", "bad --max-packets '%s'",
+				                        optarg);
 			fp.max_packets = (uint32_t)v;
 			break;
 		case 'M':
 			if (ssmf_parse_size(optarg, &fp.memory_cap_bytes) ||
 			    fp.memory_cap_bytes < (1u << 20))
-				return ssmf_usage_error("extract",
-							"bad --memory-cap '%s' (at least 1M)", optarg);
+				return ssmf_usage_error(
+				    "extract", "bad --memory-cap '%s' (at least 1M)", optarg);
 			break;
 		case 'Z':
 			if (ssmf_parse_u64(optarg, &v) || v < 1 || v > 19)
 				return ssmf_usage_error("extract", "bad --zstd-level '%s' (1..19)",
-							optarg);
+				                        optarg);
 			wo.zstd_level = (int)v;
 			break;
 		case 'L':
@@ -306,13 +310,14 @@ int cmd_extract(int argc, char **argv)
 		case 'S':
 			lo.slack_s = strtod(optarg, &end);
 			if (*end || !(lo.slack_s >= 0))
-				return ssmf_usage_error("extract", "bad --label-slack '%s'", optarg);
+				return ssmf_usage_error("extract", "bad --label-slack '%s'",
+				                        optarg);
 			break;
 		case 'U':
 			lo.utc_offset_h = strtod(optarg, &end);
 			if (*end || !(lo.utc_offset_h >= -14 && lo.utc_offset_h <= 14))
 				return ssmf_usage_error("extract", "bad --label-utc-offset '%s'",
-							optarg);
+				                        optarg);
 			break;
 		case 'Y':
 			lo.mdy = 1;
@@ -339,7 +344,7 @@ int cmd_extract(int argc, char **argv)
 		int bad = pcap_compile(dead, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) != 0;
 		if (bad) {
 			ssmf_usage_error("extract", "bad --filter '%s': %s", filter,
-					 pcap_geterr(dead));
+			                 pcap_geterr(dead));
 			pcap_close(dead);
 			return SSMF_EXIT_USAGE;
 		}
@@ -369,10 +374,11 @@ int cmd_extract(int argc, char **argv)
 				RC(SSMF_EXIT_INPUT);
 			}
 		for (size_t i = 0; x.labels && i < nlr + nlg; i++) {
-			int bad = i < nlr ? ssmf_labels_add_rule(x.labels, label_rules[i], err,
-								 sizeof err)
-					  : ssmf_labels_add_input_glob(x.labels, label_globs[i - nlr],
-								       err, sizeof err);
+			int bad =
+			    i < nlr
+			        ? ssmf_labels_add_rule(x.labels, label_rules[i], err, sizeof err)
+			        : ssmf_labels_add_input_glob(x.labels, label_globs[i - nlr], err,
+			                                     sizeof err);
 			if (bad)
 				RC(ssmf_usage_error("extract", "%s", err));
 		}
@@ -397,16 +403,16 @@ int cmd_extract(int argc, char **argv)
 		RC(SSMF_EXIT_INTERNAL);
 	}
 	struct ssmf_ingest_hooks hooks = {
-		.user = &x,
-		.warn = on_warn,
-		.progress = on_progress,
-		.should_stop = on_should_stop,
-		.input_started = on_input,
-		.record = records ? on_record : NULL,
+	    .user = &x,
+	    .warn = on_warn,
+	    .progress = on_progress,
+	    .should_stop = on_should_stop,
+	    .input_started = on_input,
+	    .record = records ? on_record : NULL,
 	};
 	struct ssmf_ingest_result res;
 	int rc = ssmf_ingest((const char *const *)argv + optind, (size_t)(argc - optind), filter, t,
-			     &hooks, &res);
+	                     &hooks, &res);
 	if (x.progress_on)
 		fprintf(stderr, "\r\033[K");
 	code = SSMF_EXIT_OK;
@@ -425,7 +431,7 @@ int cmd_extract(int argc, char **argv)
 		if (rc != 0 && x.records_errno) {
 			out_err = 1;
 			ssmf_error("%s: cannot write the record stream: %s", records,
-				   strerror(x.records_errno));
+			           strerror(x.records_errno));
 		} else if (rc != 0) {
 			ssmf_error("%s", out_err ? ssmf_writer_error(x.writer) : "out of memory");
 		}
@@ -447,7 +453,7 @@ int cmd_extract(int argc, char **argv)
 	}
 	const struct ssmf_flow_counters *fc = ssmf_flowtable_counters(t);
 	uint64_t nrec =
-		x.writer ? ssmf_writer_packets(x.writer) : ssmf_record_stream_count(x.records);
+	    x.writer ? ssmf_writer_packets(x.writer) : ssmf_record_stream_count(x.records);
 	err[0] = 0;
 	if (x.records) { /* first: a failed stream must not leave a committed dataset */
 		struct ssmf_record_stream *rs = x.records;

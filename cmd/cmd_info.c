@@ -8,20 +8,21 @@
 #include "datasets/reader.h"
 #include "export/bundle.h"
 
-static const char usage[] = "usage: ssmflow info FILE.h5|MODEL.safetensors...\n"
-			    "\n"
-			    "Prints a dataset's schema version, extraction parameters, per-input\n"
-			    "provenance (path, size, SHA-256, link type, packets, status), flow and\n"
-			    "record counts, and the counts of skipped (malformed or non-IP) packets.\n"
-			    "For a model bundle from 'ssmflow export': its config, dtype, tensors\n"
-			    "and provenance, after checking its structure, alignment (every tensor\n"
-			    "at a multiple of 64 bytes) and coverage (the tensors tile the data\n"
-			    "exactly and include every tensor the config needs).\n"
-			    "\n"
-			    "  -h, --help   this help\n"
-			    "\n"
-			    "Exit codes: 0 ok, 1 usage, 2 a file is not a readable ssmflow dataset\n"
-			    "or a valid model bundle.\n";
+static const char usage[] =
+    "usage: ssmflow info FILE.h5|MODEL.safetensors...\n"
+    "\n"
+    "Prints a dataset's schema version, extraction parameters, per-input\n"
+    "provenance (path, size, SHA-256, link type, packets, status), flow and\n"
+    "record counts, and the counts of skipped (malformed or non-IP) packets.\n"
+    "For a model bundle from 'ssmflow export': its config, dtype, tensors\n"
+    "and provenance, after checking its structure, alignment (every tensor\n"
+    "at a multiple of 64 bytes) and coverage (the tensors tile the data\n"
+    "exactly and include every tensor the config needs).\n"
+    "\n"
+    "  -h, --help   this help\n"
+    "\n"
+    "Exit codes: 0 ok, 1 usage, 2 a file is not a readable ssmflow dataset\n"
+    "or a valid model bundle.\n";
 
 static void print_attr(const char *name, void *user)
 {
@@ -130,8 +131,7 @@ static int info_one(const char *path)
 
 int cmd_info(int argc, char **argv)
 {
-	static const struct option opts[] = {{"help", no_argument, NULL, 'h'},
-					     {NULL, 0, NULL, 0}};
+	static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {

@@ -19,46 +19,46 @@
 #include "score/scorer.h"
 
 static const char usage[] =
-	"usage: ssmflow score [options] INPUT...\n"
-	"\n"
-	"Scores every flow of captures (pcap, pcapng, .gz, .zst, '-' for stdin) or of datasets\n"
-	"made by 'ssmflow extract': the mean surprise per packet of the flow's packets under a\n"
-	"model of normal traffic, with a breakdown per component (direction, size, gap, flags).\n"
-	"Prints the most anomalous flows; -o writes them all.\n"
-	"\n"
-	"  -m, --model FILE         model checkpoint (default: the bundled model)\n"
-	"  -o, --output FILE        write all flows to FILE ('-' for stdout)\n"
-	"  -F, --format FMT         table, csv, jsonl or hdf5 (default: from the -o name's\n"
-	"                           extension; a table on stdout without -o)\n"
-	"      --top N              flows in the table (20)\n"
-	"      --per-packet         also every packet's surprise (jsonl: a 'packets' array;\n"
-	"                           csv: OUT.packets.csv; hdf5: packet_* columns)\n"
-	"  -f, --filter EXPR        BPF filter for capture inputs\n"
-	"      --labels FILE        ground truth: native CSV, CICFlowMeter CSV or Zeek conn.log\n"
-	"      --label-rule N=EXPR  label flows matching a BPF expression N (repeatable)\n"
-	"      --label-input N=GLOB label flows starting in inputs matching GLOB (repeatable)\n"
-	"      --label-slack SEC    only label-file rows whose time window overlaps the\n"
-	"                           flow's within SEC (default: ignore times)\n"
-	"      --label-utc-offset H CICFlowMeter local time is UTC+H (e.g. -3)\n"
-	"      --label-mdy          CICFlowMeter dates are month/day/year\n"
-	"      --threshold X        flag flows with score >= X\n"
-	"      --calibrate BENIGN   set the threshold so that at most --fpr of the flows of\n"
-	"                           BENIGN (a capture or dataset of normal traffic) is flagged\n"
-	"      --fpr F              false-positive rate for --calibrate (0.001)\n"
-	"      --idle-timeout SEC, --active-timeout SEC, --tcp-close yes|no, --memory-cap SIZE\n"
-	"                           flow table settings for captures, as for extract\n"
-	"      --threads N          model threads (default: all cores)\n"
-	"      --device cpu|cuda    where the model runs (cpu)\n"
-	"      --gpu-flows N        with cuda: flows whose state the GPU holds at once (65536)\n"
-	"  -q, --quiet              no progress, no table or evaluation on the terminal\n"
-	"  -h, --help               this help\n"
-	"\n"
-	"With labels, prints ROC-AUC, PR-AUC, TPR at FPR 1e-2 and 1e-3, the best F1 and the\n"
-	"confusion matrix at the threshold (benign/normal/background are the negative class).\n"
-	"Exit codes: 0 ok, 1 usage, 2 an input, model or label file could not be read,\n"
-	"3 a capture was damaged (packets before the damage were scored), 4 output error,\n"
-	"5 internal error, 6 CUDA unavailable (built without CUDA, or no device),\n"
-	"130/143 interrupted.\n";
+    "usage: ssmflow score [options] INPUT...\n"
+    "\n"
+    "Scores every flow of captures (pcap, pcapng, .gz, .zst, '-' for stdin) or of datasets\n"
+    "made by 'ssmflow extract': the mean surprise per packet of the flow's packets under a\n"
+    "model of normal traffic, with a breakdown per component (direction, size, gap, flags).\n"
+    "Prints the most anomalous flows; -o writes them all.\n"
+    "\n"
+    "  -m, --model FILE         model checkpoint (default: the bundled model)\n"
+    "  -o, --output FILE        write all flows to FILE ('-' for stdout)\n"
+    "  -F, --format FMT         table, csv, jsonl or hdf5 (default: from the -o name's\n"
+    "                           extension; a table on stdout without -o)\n"
+    "      --top N              flows in the table (20)\n"
+    "      --per-packet         also every packet's surprise (jsonl: a 'packets' array;\n"
+    "                           csv: OUT.packets.csv; hdf5: packet_* columns)\n"
+    "  -f, --filter EXPR        BPF filter for capture inputs\n"
+    "      --labels FILE        ground truth: native CSV, CICFlowMeter CSV or Zeek conn.log\n"
+    "      --label-rule N=EXPR  label flows matching a BPF expression N (repeatable)\n"
+    "      --label-input N=GLOB label flows starting in inputs matching GLOB (repeatable)\n"
+    "      --label-slack SEC    only label-file rows whose time window overlaps the\n"
+    "                           flow's within SEC (default: ignore times)\n"
+    "      --label-utc-offset H CICFlowMeter local time is UTC+H (e.g. -3)\n"
+    "      --label-mdy          CICFlowMeter dates are month/day/year\n"
+    "      --threshold X        flag flows with score >= X\n"
+    "      --calibrate BENIGN   set the threshold so that at most --fpr of the flows of\n"
+    "                           BENIGN (a capture or dataset of normal traffic) is flagged\n"
+    "      --fpr F              false-positive rate for --calibrate (0.001)\n"
+    "      --idle-timeout SEC, --active-timeout SEC, --tcp-close yes|no, --memory-cap SIZE\n"
+    "                           flow table settings for captures, as for extract\n"
+    "      --threads N          model threads (default: all cores)\n"
+    "      --device cpu|cuda    where the model runs (cpu)\n"
+    "      --gpu-flows N        with cuda: flows whose state the GPU holds at once (65536)\n"
+    "  -q, --quiet              no progress, no table or evaluation on the terminal\n"
+    "  -h, --help               this help\n"
+    "\n"
+    "With labels, prints ROC-AUC, PR-AUC, TPR at FPR 1e-2 and 1e-3, the best F1 and the\n"
+    "confusion matrix at the threshold (benign/normal/background are the negative class).\n"
+    "Exit codes: 0 ok, 1 usage, 2 an input, model or label file could not be read,\n"
+    "3 a capture was damaged (packets before the damage were scored), 4 output error,\n"
+    "5 internal error, 6 CUDA unavailable (built without CUDA, or no device),\n"
+    "130/143 interrupted.\n";
 
 struct score_opts {
 	const char *model, *output, *filter;
@@ -93,7 +93,7 @@ struct capture_ctx {
 };
 
 static int sink_to_scorer(void *user, const struct ssmf_flow_summary *s,
-			  const struct ssmf_record *records)
+                          const struct ssmf_record *records)
 {
 	(void)records;
 	struct capture_ctx *x = user;
@@ -127,7 +127,7 @@ static void on_input(void *user, size_t index, const char *path)
 
 /* Scores inputs (all captures, or all datasets) into sc. Returns an exit code. */
 static int score_inputs(struct ssmf_scorer *sc, const char *const *paths, size_t n,
-			const struct score_opts *o, struct ssmf_labels *labels)
+                        const struct score_opts *o, struct ssmf_labels *labels)
 {
 	size_t ndata = 0;
 	for (size_t i = 0; i < n; i++)
@@ -149,9 +149,11 @@ static int score_inputs(struct ssmf_scorer *sc, const char *const *paths, size_t
 			 * given: its label ids become ids in our name table. */
 			size_t after;
 			struct ssmf_flow_score *r = ssmf_scorer_results(sc, &after);
-			for (size_t k = before; rc == 0 && !ssmf_labels_active(labels) && k < after; k++) {
+			for (size_t k = before; rc == 0 && !ssmf_labels_active(labels) && k < after;
+			     k++) {
 				const char *name = ssmf_dataset_label_name(ds, r[k].s.label);
-				r[k].s.label = name ? ssmf_labels_intern(labels, name) : SSMF_LABEL_NONE;
+				r[k].s.label =
+				    name ? ssmf_labels_intern(labels, name) : SSMF_LABEL_NONE;
 			}
 			ssmf_dataset_close(ds);
 			if (rc != 0) {
@@ -173,10 +175,10 @@ static int score_inputs(struct ssmf_scorer *sc, const char *const *paths, size_t
 		return SSMF_EXIT_INTERNAL;
 	}
 	struct ssmf_ingest_hooks hooks = {.user = &x,
-					  .record = record_to_scorer,
-					  .warn = on_warn,
-					  .should_stop = on_should_stop,
-					  .input_started = on_input};
+	                                  .record = record_to_scorer,
+	                                  .warn = on_warn,
+	                                  .should_stop = on_should_stop,
+	                                  .input_started = on_input};
 	struct ssmf_ingest_result res;
 	int rc = ssmf_ingest(paths, n, o->filter, t, &hooks, &res);
 	if (rc == 0 && !res.stopped)
@@ -192,7 +194,8 @@ static int score_inputs(struct ssmf_scorer *sc, const char *const *paths, size_t
 	if (res.refused)
 		code = SSMF_EXIT_INPUT;
 	if (rc != 0) {
-		ssmf_error("%s", ssmf_scorer_error(sc)[0] ? ssmf_scorer_error(sc) : "out of memory");
+		ssmf_error("%s",
+		           ssmf_scorer_error(sc)[0] ? ssmf_scorer_error(sc) : "out of memory");
 		code = SSMF_EXIT_INTERNAL;
 	}
 	if (ssmf_stop_signal())
@@ -254,7 +257,7 @@ static enum ssmf_score_format format_from_name(const char *path)
 }
 
 static int write_outputs(const struct score_opts *o, struct ssmf_flow_score *r, size_t n,
-			 const struct ssmf_labels *labels, const struct ssmf_metrics *m)
+                         const struct ssmf_labels *labels, const struct ssmf_metrics *m)
 {
 	char err[1024];
 	if (!o->output) {
@@ -266,8 +269,8 @@ static int write_outputs(const struct score_opts *o, struct ssmf_flow_score *r, 
 	if (fmt == SSMF_FMT_HDF5) {
 		if (strcmp(o->output, "-") == 0)
 			return ssmf_usage_error("score", "HDF5 output cannot go to stdout");
-		if (ssmf_write_scores_h5(o->output, r, n, labels, o->per_packet, o->threshold, m, err,
-					 sizeof err) != 0) {
+		if (ssmf_write_scores_h5(o->output, r, n, labels, o->per_packet, o->threshold, m,
+		                         err, sizeof err) != 0) {
 			ssmf_error("%s", err);
 			return SSMF_EXIT_OUTPUT;
 		}
@@ -319,31 +322,31 @@ static int write_outputs(const struct score_opts *o, struct ssmf_flow_score *r, 
 int cmd_score(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"model", required_argument, NULL, 'm'},
-		{"output", required_argument, NULL, 'o'},
-		{"format", required_argument, NULL, 'F'},
-		{"top", required_argument, NULL, 'T'},
-		{"per-packet", no_argument, NULL, 'P'},
-		{"filter", required_argument, NULL, 'f'},
-		{"labels", required_argument, NULL, 'L'},
-		{"label-rule", required_argument, NULL, 'R'},
-		{"label-input", required_argument, NULL, 'N'},
-		{"label-slack", required_argument, NULL, 'S'},
-		{"label-utc-offset", required_argument, NULL, 'U'},
-		{"label-mdy", no_argument, NULL, 'Y'},
-		{"threshold", required_argument, NULL, 't'},
-		{"calibrate", required_argument, NULL, 'c'},
-		{"fpr", required_argument, NULL, 'r'},
-		{"idle-timeout", required_argument, NULL, 'I'},
-		{"active-timeout", required_argument, NULL, 'A'},
-		{"tcp-close", required_argument, NULL, 'C'},
-		{"memory-cap", required_argument, NULL, 'M'},
-		{"threads", required_argument, NULL, 'j'},
-		{"device", required_argument, NULL, 'D'},
-		{"gpu-flows", required_argument, NULL, 'G'},
-		{"quiet", no_argument, NULL, 'q'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"model", required_argument, NULL, 'm'},
+	    {"output", required_argument, NULL, 'o'},
+	    {"format", required_argument, NULL, 'F'},
+	    {"top", required_argument, NULL, 'T'},
+	    {"per-packet", no_argument, NULL, 'P'},
+	    {"filter", required_argument, NULL, 'f'},
+	    {"labels", required_argument, NULL, 'L'},
+	    {"label-rule", required_argument, NULL, 'R'},
+	    {"label-input", required_argument, NULL, 'N'},
+	    {"label-slack", required_argument, NULL, 'S'},
+	    {"label-utc-offset", required_argument, NULL, 'U'},
+	    {"label-mdy", no_argument, NULL, 'Y'},
+	    {"threshold", required_argument, NULL, 't'},
+	    {"calibrate", required_argument, NULL, 'c'},
+	    {"fpr", required_argument, NULL, 'r'},
+	    {"idle-timeout", required_argument, NULL, 'I'},
+	    {"active-timeout", required_argument, NULL, 'A'},
+	    {"tcp-close", required_argument, NULL, 'C'},
+	    {"memory-cap", required_argument, NULL, 'M'},
+	    {"threads", required_argument, NULL, 'j'},
+	    {"device", required_argument, NULL, 'D'},
+	    {"gpu-flows", required_argument, NULL, 'G'},
+	    {"quiet", no_argument, NULL, 'q'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct score_opts o = {.top = 20, .threshold = NAN, .fpr = 1e-3, .gpu_flows = 65536};
 	ssmf_flow_params_default(&o.fp);
@@ -361,10 +364,10 @@ int cmd_score(int argc, char **argv)
 		ssmf_error("out of memory");
 		return SSMF_EXIT_INTERNAL;
 	}
-#define USAGE(...)                                                                         \
-	do {                                                                               \
-		code = ssmf_usage_error("score", __VA_ARGS__);                             \
-		goto done;                                                                 \
+#define USAGE(...)                                                                                 \
+	do {                                                                                       \
+		code = ssmf_usage_error("score", __VA_ARGS__);                                     \
+		goto done;                                                                         \
 	} while (0)
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "m:o:F:f:qh", opts, NULL)) != -1) {
@@ -461,7 +464,8 @@ int cmd_score(int argc, char **argv)
 				o.gpu = NULL;
 			else if (strcmp(optarg, "cuda") == 0)
 				o.gpu = &ssmf_gpu_cuda;
-			else if (strcmp(optarg, "cuda-emulated") == 0) /* tests: kernels on the CPU */
+			else if (strcmp(optarg, "cuda-emulated") ==
+			         0) /* tests: kernels on the CPU */
 				o.gpu = &ssmf_gpu_emulated;
 			else
 				USAGE("bad --device '%s' (cpu|cuda)", optarg);
@@ -490,7 +494,7 @@ int cmd_score(int argc, char **argv)
 		struct bpf_program prog;
 		if (pcap_compile(dead, &prog, o.filter, 1, PCAP_NETMASK_UNKNOWN) != 0) {
 			code = ssmf_usage_error("score", "bad --filter '%s': %s", o.filter,
-						pcap_geterr(dead));
+			                        pcap_geterr(dead));
 			pcap_close(dead);
 			goto done;
 		}
@@ -531,7 +535,7 @@ int cmd_score(int argc, char **argv)
 			goto cleanup;
 		}
 	model = o.model ? ssmf_checkpoint_load(o.model, err, sizeof err)
-			: ssmf_default_model_load(err, sizeof err);
+	                : ssmf_default_model_load(err, sizeof err);
 	if (!model) {
 		ssmf_error("%s", err);
 		code = SSMF_EXIT_INPUT;
@@ -569,8 +573,8 @@ int cmd_score(int argc, char **argv)
 			goto cleanup;
 		}
 		if (!o.quiet)
-			fprintf(stderr, "calibrated on %zu benign flows: threshold %.6f (FPR %g)\n", nc,
-				o.threshold, o.fpr);
+			fprintf(stderr, "calibrated on %zu benign flows: threshold %.6f (FPR %g)\n",
+			        nc, o.threshold, o.fpr);
 	}
 	sc = ssmf_scorer_new(model, &so, err, sizeof err);
 	if (!sc) {
@@ -579,7 +583,7 @@ int cmd_score(int argc, char **argv)
 		goto cleanup;
 	}
 	int rc = score_inputs(sc, (const char *const *)argv + optind, (size_t)(argc - optind), &o,
-			      labels);
+	                      labels);
 	code = worse(code == SSMF_EXIT_PARTIAL ? SSMF_EXIT_OK : code, rc);
 	if (rc != SSMF_EXIT_OK && rc != SSMF_EXIT_PARTIAL && rc != SSMF_EXIT_INPUT)
 		goto cleanup;
@@ -621,12 +625,13 @@ int cmd_score(int argc, char **argv)
 		FILE *mo = o.output && strcmp(o.output, "-") == 0 ? stderr : stdout;
 		ssmf_write_metrics(mo, mp);
 		if (unscored)
-			fprintf(mo, "  (%zu labelled one-packet flows left out: nothing to predict)\n",
-				unscored);
+			fprintf(mo,
+			        "  (%zu labelled one-packet flows left out: nothing to predict)\n",
+			        unscored);
 	}
 	if (!o.quiet)
 		fprintf(stderr, "%zu flows, %llu packets scored\n", n,
-			(unsigned long long)ssmf_scorer_packets(sc));
+		        (unsigned long long)ssmf_scorer_packets(sc));
 cleanup:
 	ssmf_scorer_free(sc);
 	ssmf_scorer_free(cal);

@@ -15,18 +15,18 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{"export", cmd_export, "a model checkpoint to a safetensors bundle for the live pipeline"},
-	{"extract", cmd_extract, "captures (pcap, pcapng, .gz, .zst) to a flow dataset (HDF5)"},
-	{"info", cmd_info, "describe a dataset or a model bundle; check a bundle"},
-	{"selftest", cmd_selftest, "check the GPU kernels against the CPU reference (cpu|cuda)"},
-	{"score", cmd_score, "anomaly scores for captures or datasets; labels and evaluation"},
-	{"train", cmd_train, "train the flow model on datasets (resumable, deterministic)"},
+    {"export", cmd_export, "a model checkpoint to a safetensors bundle for the live pipeline"},
+    {"extract", cmd_extract, "captures (pcap, pcapng, .gz, .zst) to a flow dataset (HDF5)"},
+    {"info", cmd_info, "describe a dataset or a model bundle; check a bundle"},
+    {"selftest", cmd_selftest, "check the GPU kernels against the CPU reference (cpu|cuda)"},
+    {"score", cmd_score, "anomaly scores for captures or datasets; labels and evaluation"},
+    {"train", cmd_train, "train the flow model on datasets (resumable, deterministic)"},
 };
 
 static void usage(FILE *out)
 {
 	fprintf(out, "usage: ssmflow <command> [options] [inputs...]\n"
-		     "       ssmflow --version | --help\n\ncommands:\n");
+	             "       ssmflow --version | --help\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
 		fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].summary);
 	fprintf(out, "\nRun 'ssmflow <command> --help' for a command's options; see ssmflow(1).\n");
@@ -44,7 +44,8 @@ int main(int argc, char **argv)
 		return SSMF_EXIT_USAGE;
 	}
 	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
-		printf("ssmflow %s (record version %u)\n", SSMF_VERSION_STRING, SSMF_RECORD_VERSION);
+		printf("ssmflow %s (record version %u)\n", SSMF_VERSION_STRING,
+		       SSMF_RECORD_VERSION);
 		return SSMF_EXIT_OK;
 	}
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||

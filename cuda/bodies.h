@@ -40,10 +40,10 @@ extern "C" {
 #define SSMF_CX_MAX_N 64
 /* = SSMF_MAX_LAYERS of ssm/internal.h (checked in check.c) */
 #define SSMF_CX_MAX_LAYERS 64
-#define SSMF_CX_A_MIN 1e-4f
-#define SSMF_CX_EPS   1e-5f
-#define SSMF_CX_NL    SSMF_N_LOGITS
-#define SSMF_CX_NC    SSMF_N_COMP
+#define SSMF_CX_A_MIN      1e-4f
+#define SSMF_CX_EPS        1e-5f
+#define SSMF_CX_NL         SSMF_N_LOGITS
+#define SSMF_CX_NC         SSMF_N_COMP
 
 /* Record fields the normalisation table reads. */
 enum ssmf_cx_field {
@@ -73,8 +73,8 @@ struct ssmf_cx_norm {
 
 /* Pointers to one layer's parameters (or gradients) inside a flat buffer. */
 struct ssmf_cx_layer {
-	float *norm_w, *in_proj, *dt_bias, *a_bias, *gap_w, *bnorm_w, *bnorm_b, *cnorm_w,
-	    *cnorm_b, *Dskip, *out_proj;
+	float *norm_w, *in_proj, *dt_bias, *a_bias, *gap_w, *bnorm_w, *bnorm_b, *cnorm_w, *cnorm_b,
+	    *Dskip, *out_proj;
 };
 
 SSMF_BODY float cx_softplus(float x)
@@ -246,8 +246,8 @@ SSMF_BODY void bcnorm_body(int r, struct ssmf_dims d, const float *proj, const f
 /* ---- rotary: thread per (b, h, angle j), sequential over t < len ---- */
 /* phi (B,T,H,NA) cumulative phase; k, q (B,T,H,N) rotated bn, cn (pair 2j, 2j+1). */
 SSMF_BODY void rotary_fwd_body(int b, int h, int j, struct ssmf_dims d, int T, int len,
-                               const float *proj, const float *DT, const float *bn,
-                               const float *cn, float *phi, float *k, float *q)
+                               const float *proj, const float *DT, const float *bn, const float *cn,
+                               float *phi, float *k, float *q)
 {
 	float ph = 0;
 	for (int t = 0; t < len; t++) {
@@ -267,9 +267,9 @@ SSMF_BODY void rotary_fwd_body(int b, int h, int j, struct ssmf_dims d, int T, i
 /* Writes dbn_h, dcn_h (B,T,H,N) pair j, dth_h (B,T,H,NA) and ddt_part (B,T,H,NA): this angle's
  * share of d DT (summed over j by prep_bwd_body), for t < len. */
 SSMF_BODY void rotary_bwd_body(int b, int h, int j, struct ssmf_dims d, int T, int len,
-                               const float *proj, const float *DT, const float *phi,
-                               const float *k, const float *q, const float *dk, const float *dq,
-                               float *dbn_h, float *dcn_h, float *dth_h, float *ddt_part)
+                               const float *proj, const float *DT, const float *phi, const float *k,
+                               const float *q, const float *dk, const float *dq, float *dbn_h,
+                               float *dcn_h, float *dth_h, float *ddt_part)
 {
 	float G = 0;
 	for (int t = len - 1; t >= 0; t--) {
@@ -294,7 +294,7 @@ SSMF_BODY void rotary_bwd_body(int b, int h, int j, struct ssmf_dims d, int T, i
  * else SSMF_CX_MAX_N) so the column lives in registers; N <= NMAX is the real size.
  * y (B,T,DI) is written for every t (zeros from len on). hist, when not NULL, receives S_t for
  * t < len at hist[(t*N + n) * G + g] with g = (b*H + h)*P + p and G = B*H*P (coalesced). */
-#define SSMF_SCAN_FWD_BODY(NMAX)                                                                    \
+#define SSMF_SCAN_FWD_BODY(NMAX)                                                                   \
 	{                                                                                          \
 		int H = d.H, N = d.N, P = d.P;                                                     \
 		size_t g = ((size_t)b * H + h) * P + p;                                            \
@@ -331,12 +331,12 @@ SSMF_BODY void rotary_bwd_body(int b, int h, int j, struct ssmf_dims d, int T, i
 	}
 
 #define SSMF_SCAN_FWD_ARGS                                                                         \
-	int b, int h, int p, struct ssmf_dims d, int T, int len, size_t G, const float *proj,     \
-	    const float *k, const float *q, const float *alpha, const float *DT, const float *lam,  \
+	int b, int h, int p, struct ssmf_dims d, int T, int len, size_t G, const float *proj,      \
+	    const float *k, const float *q, const float *alpha, const float *DT, const float *lam, \
 	    const float *Dskip, float *y, float *hist
 
-SSMF_BODY void scan_fwd_body(SSMF_SCAN_FWD_ARGS) SSMF_SCAN_FWD_BODY(SSMF_CX_MAX_N)
-SSMF_BODY void scan_fwd_body16(SSMF_SCAN_FWD_ARGS) SSMF_SCAN_FWD_BODY(16)
+SSMF_BODY void scan_fwd_body(SSMF_SCAN_FWD_ARGS) SSMF_SCAN_FWD_BODY(SSMF_CX_MAX_N) SSMF_BODY
+    void scan_fwd_body16(SSMF_SCAN_FWD_ARGS) SSMF_SCAN_FWD_BODY(16)
 
 /* Backward of thread (b,h,p), from the states in hist (a forward recompute). Writes:
  *   dv: d_proj x column of channel p for every t (zeros from len on);
@@ -344,7 +344,7 @@ SSMF_BODY void scan_fwd_body16(SSMF_SCAN_FWD_ARGS) SSMF_SCAN_FWD_BODY(16)
  *   scp (B,T,H,3,P): shares of d alpha (state path), d gamma and d beta;
  *   dDp (B,H,P): share of dD.
  * scan_reduce_body sums the shares over p in order. */
-#define SSMF_SCAN_BWD_BODY(NMAX)                                                                    \
+#define SSMF_SCAN_BWD_BODY(NMAX)                                                                   \
 	{                                                                                          \
 		int H = d.H, N = d.N, P = d.P;                                                     \
 		size_t g = ((size_t)b * H + h) * P + p;                                            \
@@ -377,7 +377,8 @@ SSMF_BODY void scan_fwd_body16(SSMF_SCAN_FWD_ARGS) SSMF_SCAN_FWD_BODY(16)
 					dkp[o] = (t == len - 1 ? 0.0f : dkp[o]) + ga * rv;         \
 					dvv += ga * kt[n] * ds[n];                                 \
 					if (t > 0) {                                               \
-						float sp = hist[((size_t)(t - 1) * N + n) * G + g]; \
+						float sp =                                         \
+						    hist[((size_t)(t - 1) * N + n) * G + g];       \
 						ra += sp * ds[n];                                  \
 						float rvp = ds[n] * vprev;                         \
 						dbe += kprev[n] * rvp;                             \
@@ -398,20 +399,20 @@ SSMF_BODY void scan_fwd_body16(SSMF_SCAN_FWD_ARGS) SSMF_SCAN_FWD_BODY(16)
 	}
 
 #define SSMF_SCAN_BWD_ARGS                                                                         \
-	int b, int h, int p, struct ssmf_dims d, int T, int len, size_t G, const float *proj,     \
-	    const float *k, const float *q, const float *alpha, const float *DT, const float *lam,  \
-	    const float *Dskip, const float *dy, const float *hist, float *dproj, float *dkp,       \
+	int b, int h, int p, struct ssmf_dims d, int T, int len, size_t G, const float *proj,      \
+	    const float *k, const float *q, const float *alpha, const float *DT, const float *lam, \
+	    const float *Dskip, const float *dy, const float *hist, float *dproj, float *dkp,      \
 	    float *dqp, float *scp, float *dDp
 
-SSMF_BODY void scan_bwd_body(SSMF_SCAN_BWD_ARGS) SSMF_SCAN_BWD_BODY(SSMF_CX_MAX_N)
-SSMF_BODY void scan_bwd_body16(SSMF_SCAN_BWD_ARGS) SSMF_SCAN_BWD_BODY(16)
+        SSMF_BODY void scan_bwd_body(SSMF_SCAN_BWD_ARGS) SSMF_SCAN_BWD_BODY(SSMF_CX_MAX_N) SSMF_BODY
+    void scan_bwd_body16(SSMF_SCAN_BWD_ARGS) SSMF_SCAN_BWD_BODY(16)
 
-/* Thread per (row bt, head h): sums the channel shares in order; writes d_k, d_q (B,T,H,N),
- * d_alpha, d_dt (scan part), d_lam (B,T,H); zeros for t >= len. */
-SSMF_BODY void scan_reduce_body(int bt, int h, struct ssmf_dims d, int valid, const float *dkp,
-                                const float *dqp, const float *scp, const float *alpha,
-                                const float *DT, const float *lam, float *dk, float *dq,
-                                float *dalpha, float *ddt, float *dlam)
+    /* Thread per (row bt, head h): sums the channel shares in order; writes d_k, d_q (B,T,H,N),
+     * d_alpha, d_dt (scan part), d_lam (B,T,H); zeros for t >= len. */
+    SSMF_BODY void scan_reduce_body(int bt, int h, struct ssmf_dims d, int valid, const float *dkp,
+                                    const float *dqp, const float *scp, const float *alpha,
+                                    const float *DT, const float *lam, float *dk, float *dq,
+                                    float *dalpha, float *ddt, float *dlam)
 {
 	int N = d.N, P = d.P;
 	size_t i = (size_t)bt * d.H + h;
@@ -459,12 +460,11 @@ SSMF_BODY void dskip_reduce_body(int h, struct ssmf_dims d, int B, const float *
  * (B*T, 3H+4N): this row's share of dt_bias | a_bias | gap_w | B_norm.w | B_bias | C_norm.w |
  * C_bias, the order of the parameter buffer (summed by colsum). */
 SSMF_BODY void prep_bwd_body(int bt, struct ssmf_dims d, int valid, const float *proj,
-                             const float *gdt, const float *DT, const float *A,
-                             const float *alpha, const float *lam, const float *rstd_b,
-                             const float *rstd_c, const float *ddt, const float *ddt_part,
-                             const float *dalpha, const float *dlam, const float *dbn_h,
-                             const float *dcn_h, const float *dth_h,
-                             struct ssmf_cx_layer p, float *dproj, float *ppart)
+                             const float *gdt, const float *DT, const float *A, const float *alpha,
+                             const float *lam, const float *rstd_b, const float *rstd_c,
+                             const float *ddt, const float *ddt_part, const float *dalpha,
+                             const float *dlam, const float *dbn_h, const float *dcn_h,
+                             const float *dth_h, struct ssmf_cx_layer p, float *dproj, float *ppart)
 {
 	int H = d.H, N = d.N, NA = d.NA;
 	size_t np = (size_t)3 * H + 4 * N;
@@ -729,9 +729,9 @@ SSMF_BODY void sumsq_body(int chunk, const float *x, size_t n, size_t per, float
 
 /* Thread per parameter i: AdamW (PyTorch semantics, decoupled weight decay on mask[i] != 0).
  * g is scaled by gscale (gradient clipping) before use. bc1 = 1 - beta1^t, bc2 = 1 - beta2^t. */
-SSMF_BODY void adamw_body(size_t i, float *p, const float *g, float *m, float *v,
-                          const float *mask, float lr, float beta1, float beta2, float eps,
-                          float wd, float bc1, float bc2, float gscale)
+SSMF_BODY void adamw_body(size_t i, float *p, const float *g, float *m, float *v, const float *mask,
+                          float lr, float beta1, float beta2, float eps, float wd, float bc1,
+                          float bc2, float gscale)
 {
 	float gi = g[i] * gscale;
 	float mi = beta1 * m[i] + (1.0f - beta1) * gi;
@@ -766,10 +766,9 @@ SSMF_BODY float *cx_head_ptr(float *state, const int32_t *slot, int i, int l, in
 }
 
 /* Thread per (i, h, j): advance flow i's phase, write k, q (n,H,N) pair j. */
-SSMF_BODY void step_rotary_body(int i, int h, int j, int l, struct ssmf_dims d,
-                                const int32_t *slot, float *state, const float *proj,
-                                const float *DT, const float *bn, const float *cn, float *k,
-                                float *q)
+SSMF_BODY void step_rotary_body(int i, int h, int j, int l, struct ssmf_dims d, const int32_t *slot,
+                                float *state, const float *proj, const float *DT, const float *bn,
+                                const float *cn, float *k, float *q)
 {
 	if (slot[i] < 0)
 		return;
@@ -820,8 +819,8 @@ SSMF_BODY void step_scan_body(int i, int h, int p, int l, struct ssmf_dims d, co
 }
 
 /* Thread per (i, h, n): k_prev = k. */
-SSMF_BODY void step_commit_body(int i, int h, int n, int l, struct ssmf_dims d,
-                                const int32_t *slot, float *state, const float *k)
+SSMF_BODY void step_commit_body(int i, int h, int n, int l, struct ssmf_dims d, const int32_t *slot,
+                                float *state, const float *k)
 {
 	if (slot[i] < 0)
 		return;

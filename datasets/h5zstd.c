@@ -4,7 +4,7 @@
 #include <zstd.h>
 
 static size_t zstd_filter(unsigned int flags, size_t cd_nelmts, const unsigned int cd_values[],
-			  size_t nbytes, size_t *buf_size, void **buf)
+                          size_t nbytes, size_t *buf_size, void **buf)
 {
 	void *out;
 	size_t n;
@@ -42,14 +42,14 @@ static size_t zstd_filter(unsigned int flags, size_t cd_nelmts, const unsigned i
 }
 
 const H5Z_class2_t ssmf_h5z_zstd_class = {
-	.version = H5Z_CLASS_T_VERS,
-	.id = SSMF_H5Z_ZSTD_ID,
-	.encoder_present = 1,
-	.decoder_present = 1,
-	.name = "Zstandard compression: http://www.zstd.net",
-	.can_apply = NULL,
-	.set_local = NULL,
-	.filter = zstd_filter,
+    .version = H5Z_CLASS_T_VERS,
+    .id = SSMF_H5Z_ZSTD_ID,
+    .encoder_present = 1,
+    .decoder_present = 1,
+    .name = "Zstandard compression: http://www.zstd.net",
+    .can_apply = NULL,
+    .set_local = NULL,
+    .filter = zstd_filter,
 };
 
 #ifndef SSMF_H5Z_PLUGIN /* the plugin is registered by the library that loads it */

@@ -129,7 +129,8 @@ int ssmf_labels_active(const struct ssmf_labels *l)
 
 static char *trim(char *s)
 {
-	while (isspace((unsigned char)*s) || (unsigned char)*s == 0xef || (unsigned char)*s == 0xbb ||
+	while (isspace((unsigned char)*s) || (unsigned char)*s == 0xef ||
+	       (unsigned char)*s == 0xbb ||
 	       (unsigned char)*s == 0xbf) /* also a UTF-8 byte order mark */
 		s++;
 	size_t n = strlen(s);
@@ -254,7 +255,7 @@ static int parse_cic_time(const char *s, const struct ssmf_label_opts *o, int64_
 		tm.tm_mon = a - 1;
 		tm.tm_mday = b;
 	} else if (sscanf(s, "%d/%d/%d %d:%d:%lf %2s", &a, &b, &y, &H, &M, &S, ampm) >= 5 ||
-		   sscanf(s, "%d/%d/%d %d:%d %2s", &a, &b, &y, &H, &M, ampm) >= 5) {
+	           sscanf(s, "%d/%d/%d %d:%d %2s", &a, &b, &y, &H, &M, ampm) >= 5) {
 		tm.tm_mday = o->mdy ? b : a;
 		tm.tm_mon = (o->mdy ? a : b) - 1;
 		if (strcasecmp(ampm, "PM") == 0 && H < 12)
@@ -278,8 +279,8 @@ static int parse_cic_time(const char *s, const struct ssmf_label_opts *o, int64_
 }
 
 static int add_entry(struct ssmf_labels *l, const uint8_t *s, uint16_t sp, const uint8_t *d,
-		     uint16_t dp, uint8_t proto, int wild, int64_t start, int64_t end, int has_win,
-		     const char *label)
+                     uint16_t dp, uint8_t proto, int wild, int64_t start, int64_t end, int has_win,
+                     const char *label)
 {
 	if (l->nentries == l->cap) {
 		size_t ncap = l->cap ? l->cap * 2 : 256;
@@ -320,10 +321,10 @@ static int col(char **names, int n, const char *want)
 }
 
 #define MAX_COLS 128
-#define LFAIL(...)                                                                         \
-	do {                                                                               \
-		snprintf(err, errlen, __VA_ARGS__);                                        \
-		goto fail;                                                                 \
+#define LFAIL(...)                                                                                 \
+	do {                                                                                       \
+		snprintf(err, errlen, __VA_ARGS__);                                                \
+		goto fail;                                                                         \
 	} while (0)
 
 int ssmf_labels_load(struct ssmf_labels *l, const char *path, char *err, size_t errlen)
@@ -348,8 +349,10 @@ int ssmf_labels_load(struct ssmf_labels *l, const char *path, char *err, size_t 
 		while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
 			line[--len] = 0;
 		if (!hdr) { /* header: recognise the format */
-			if (strncmp(line, "#separator", 10) == 0 || strncmp(line, "#set_separator", 14) == 0 ||
-			    strncmp(line, "#empty_field", 12) == 0 || strncmp(line, "#unset_field", 12) == 0 ||
+			if (strncmp(line, "#separator", 10) == 0 ||
+			    strncmp(line, "#set_separator", 14) == 0 ||
+			    strncmp(line, "#empty_field", 12) == 0 ||
+			    strncmp(line, "#unset_field", 12) == 0 ||
 			    strncmp(line, "#path", 5) == 0 || strncmp(line, "#open", 5) == 0 ||
 			    strncmp(line, "#types", 6) == 0) {
 				fmt = FMT_ZEEK;
@@ -406,10 +409,11 @@ int ssmf_labels_load(struct ssmf_labels *l, const char *path, char *err, size_t 
 			}
 			if (c_src < 0 || c_dst < 0 || c_proto < 0 || c_label < 0)
 				LFAIL("%s:%ld: not a label file: the header needs %s", path, lineno,
-				      fmt == FMT_ZEEK  ? "id.orig_h, id.resp_h, proto and label"
-				      : fmt == FMT_CIC ? "Source IP, Destination IP, Protocol and Label"
-						       : "src, dst, proto and label (native CSV; also "
-							 "sport, dport, start, end)");
+				      fmt == FMT_ZEEK ? "id.orig_h, id.resp_h, proto and label"
+				      : fmt == FMT_CIC
+				          ? "Source IP, Destination IP, Protocol and Label"
+				          : "src, dst, proto and label (native CSV; also "
+				            "sport, dport, start, end)");
 			continue;
 		}
 		if (fmt == FMT_ZEEK && line[0] == '#')
@@ -441,29 +445,33 @@ int ssmf_labels_load(struct ssmf_labels *l, const char *path, char *err, size_t 
 		if (parse_proto(fields[c_proto], &proto))
 			LFAIL("%s:%ld: bad protocol '%s'", path, lineno, fields[c_proto]);
 		int wild = (c_sp < 0 || !*fields[c_sp] || strcmp(fields[c_sp], "-") == 0) &&
-			   (c_dp < 0 || !*fields[c_dp] || strcmp(fields[c_dp], "-") == 0);
+		           (c_dp < 0 || !*fields[c_dp] || strcmp(fields[c_dp], "-") == 0);
 		if (!wild && ((c_sp >= 0 && parse_port(fields[c_sp], &sp)) ||
-			      (c_dp >= 0 && parse_port(fields[c_dp], &dp))))
+		              (c_dp >= 0 && parse_port(fields[c_dp], &dp))))
 			LFAIL("%s:%ld: bad port '%s' or '%s'", path, lineno,
 			      c_sp >= 0 ? fields[c_sp] : "", c_dp >= 0 ? fields[c_dp] : "");
 		int64_t start = 0, end = 0;
 		int has_win = 0;
 		if (c_start >= 0 && *fields[c_start] && strcmp(fields[c_start], "-") != 0) {
 			int bad = fmt == FMT_CIC ? parse_cic_time(fields[c_start], &l->o, &start)
-						 : parse_epoch_ns(fields[c_start], &start);
+			                         : parse_epoch_ns(fields[c_start], &start);
 			if (bad)
 				LFAIL("%s:%ld: bad time '%s'", path, lineno, fields[c_start]);
 			has_win = 1;
 			end = start;
 			if (c_end >= 0 && *fields[c_end]) {
 				if (parse_epoch_ns(fields[c_end], &end) || end < start)
-					LFAIL("%s:%ld: bad end time '%s'", path, lineno, fields[c_end]);
-			} else if (c_dur >= 0 && *fields[c_dur] && strcmp(fields[c_dur], "-") != 0) {
+					LFAIL("%s:%ld: bad end time '%s'", path, lineno,
+					      fields[c_end]);
+			} else if (c_dur >= 0 && *fields[c_dur] &&
+			           strcmp(fields[c_dur], "-") != 0) {
 				char *e;
 				double dur = strtod(fields[c_dur], &e);
 				/* longer than ~3 years is not a flow, and would overflow end */
-				if (*e || !isfinite(dur) || dur * (fmt == FMT_CIC ? 1e3 : 1e9) > 1e17)
-					LFAIL("%s:%ld: bad duration '%s'", path, lineno, fields[c_dur]);
+				if (*e || !isfinite(dur) ||
+				    dur * (fmt == FMT_CIC ? 1e3 : 1e9) > 1e17)
+					LFAIL("%s:%ld: bad duration '%s'", path, lineno,
+					      fields[c_dur]);
 				if (dur < 0) /* CICFlowMeter writes -1 for some flows */
 					dur = 0;
 				/* CICFlowMeter durations are in microseconds, Zeek's in seconds */
@@ -605,7 +613,7 @@ static size_t synth_packet(const struct ssmf_flow_summary *s, uint8_t *p)
 }
 
 int32_t ssmf_labels_lookup(const struct ssmf_labels *lc, const struct ssmf_flow_summary *s,
-			   const char *input)
+                           const char *input)
 {
 	struct ssmf_labels *l = (struct ssmf_labels *)lc; /* sorts lazily */
 	if (l->nentries) {
@@ -646,7 +654,8 @@ int32_t ssmf_labels_lookup(const struct ssmf_labels *lc, const struct ssmf_flow_
 				if (slack >= 0 && e->has_window &&
 				    (e->start_ns - slack > last || e->end_ns + slack < first))
 					continue;
-				int64_t dist = e->has_window ? llabs(e->start_ns - first) : INT64_MAX - 1;
+				int64_t dist =
+				    e->has_window ? llabs(e->start_ns - first) : INT64_MAX - 1;
 				if (dist < best_dist) {
 					best_dist = dist;
 					best = e->label;

@@ -18,9 +18,9 @@
 #include "features/flow_summary.h"
 
 struct ssmf_label_opts {
-	double slack_s;        /* < 0: ignore time windows (default) */
-	double utc_offset_h;   /* CICFlowMeter timestamps are local time: hours east of UTC */
-	int mdy;               /* CICFlowMeter dates month/day/year (default day/month/year) */
+	double slack_s;      /* < 0: ignore time windows (default) */
+	double utc_offset_h; /* CICFlowMeter timestamps are local time: hours east of UTC */
+	int mdy;             /* CICFlowMeter dates month/day/year (default day/month/year) */
 };
 
 void ssmf_label_opts_default(struct ssmf_label_opts *o);
@@ -39,7 +39,7 @@ int ssmf_labels_add_input_glob(struct ssmf_labels *l, const char *spec, char *er
 int ssmf_labels_active(const struct ssmf_labels *l);
 /* The label id for a flow (input: the path it started in, or NULL), or SSMF_LABEL_NONE. */
 int32_t ssmf_labels_lookup(const struct ssmf_labels *l, const struct ssmf_flow_summary *s,
-			   const char *input);
+                           const char *input);
 size_t ssmf_labels_count(const struct ssmf_labels *l);
 const char *ssmf_labels_name(const struct ssmf_labels *l, int32_t id);
 /* The id of a label name, added if new (-1: out of memory). */

@@ -103,10 +103,10 @@ static int read_label_names(struct ssmf_dataset *ds)
 	H5Tset_cset(t, H5T_CSET_UTF8);
 	char **raw = calloc(n ? n : 1, sizeof *raw);
 	ds->label_names = calloc(n + 1, sizeof *ds->label_names);
-	int rc = raw && ds->label_names &&
-			 (!n || H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw) >= 0)
-		     ? 0
-		     : -1;
+	int rc =
+	    raw && ds->label_names && (!n || H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw) >= 0)
+	        ? 0
+	        : -1;
 	for (size_t i = 0; i < n; i++) {
 		if (rc == 0 && ds->label_names) {
 			ds->label_names[i] = strdup(raw[i] ? raw[i] : "");
@@ -121,11 +121,11 @@ static int read_label_names(struct ssmf_dataset *ds)
 	return rc;
 }
 
-#define FAIL(...)                                                                          \
-	do {                                                                               \
-		snprintf(err, errlen, __VA_ARGS__);                                        \
-		ssmf_dataset_close(ds);                                                    \
-		return NULL;                                                               \
+#define FAIL(...)                                                                                  \
+	do {                                                                                       \
+		snprintf(err, errlen, __VA_ARGS__);                                                \
+		ssmf_dataset_close(ds);                                                            \
+		return NULL;                                                                       \
 	} while (0)
 
 struct ssmf_dataset *ssmf_dataset_open(const char *path, char *err, size_t errlen)
@@ -185,8 +185,8 @@ struct ssmf_dataset *ssmf_dataset_open(const char *path, char *err, size_t errle
 	ds->nflows = dataset_len(flows);
 	ds->flows = calloc(ds->nflows ? ds->nflows : 1, sizeof *ds->flows);
 	herr_t rc = ds->flows && ds->nflows
-			    ? H5Dread(flows, ftype, H5S_ALL, H5S_ALL, H5P_DEFAULT, ds->flows)
-			    : 0;
+	                ? H5Dread(flows, ftype, H5S_ALL, H5S_ALL, H5P_DEFAULT, ds->flows)
+	                : 0;
 	H5Tclose(ftype);
 	H5Dclose(flows);
 	if (!ds->flows)
@@ -241,7 +241,7 @@ const struct ssmf_flow_summary *ssmf_dataset_flows(const struct ssmf_dataset *ds
 }
 
 int ssmf_dataset_read_packets(struct ssmf_dataset *ds, uint64_t start, uint64_t n,
-			      struct ssmf_record *out, char *err, size_t errlen)
+                              struct ssmf_record *out, char *err, size_t errlen)
 {
 	if (start > ds->npackets || n > ds->npackets - start) {
 		snprintf(err, errlen, "%s: packet range out of bounds", ds->path);
@@ -258,7 +258,7 @@ int ssmf_dataset_read_packets(struct ssmf_dataset *ds, uint64_t start, uint64_t 
 	H5Sclose(fspace);
 	if (rc < 0) {
 		snprintf(err, errlen, "%s: cannot read %s (corrupt, or the zstd filter failed)",
-			 ds->path, SSMF_DS_PACKETS);
+		         ds->path, SSMF_DS_PACKETS);
 		return -1;
 	}
 	return 0;
@@ -334,7 +334,7 @@ static herr_t attr_cb(hid_t loc, const char *name, const H5A_info_t *info, void 
 }
 
 void ssmf_dataset_each_attr(const struct ssmf_dataset *ds, void (*fn)(const char *, void *),
-			    void *user)
+                            void *user)
 {
 	struct attr_iter it = {fn, user};
 	hsize_t idx = 0;

@@ -22,15 +22,14 @@ const char *ssmf_dataset_path(const struct ssmf_dataset *ds);
 const struct ssmf_flow_summary *ssmf_dataset_flows(const struct ssmf_dataset *ds);
 /* Records [start, start+n). 0 or -1 with err. */
 int ssmf_dataset_read_packets(struct ssmf_dataset *ds, uint64_t start, uint64_t n,
-			      struct ssmf_record *out, char *err, size_t errlen);
+                              struct ssmf_record *out, char *err, size_t errlen);
 /* Root attributes: 0 if present and of the right kind, else -1. */
 int ssmf_dataset_attr_u64(const struct ssmf_dataset *ds, const char *name, uint64_t *v);
 int ssmf_dataset_attr_f64(const struct ssmf_dataset *ds, const char *name, double *v);
-int ssmf_dataset_attr_str(const struct ssmf_dataset *ds, const char *name, char *buf,
-			  size_t len);
+int ssmf_dataset_attr_str(const struct ssmf_dataset *ds, const char *name, char *buf, size_t len);
 /* Calls fn for each root attribute name in creation order. */
-void ssmf_dataset_each_attr(const struct ssmf_dataset *ds,
-			    void (*fn)(const char *name, void *user), void *user);
+void ssmf_dataset_each_attr(const struct ssmf_dataset *ds, void (*fn)(const char *name, void *user),
+                            void *user);
 /* Provenance rows; the strings belong to the dataset. */
 size_t ssmf_dataset_ninputs(const struct ssmf_dataset *ds);
 const struct ssmf_input_info *ssmf_dataset_input(const struct ssmf_dataset *ds, size_t i);

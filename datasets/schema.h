@@ -7,14 +7,13 @@
 
 #include "pcapio/provenance.h"
 
-#define SSMF_DATASET_FORMAT "ssmflow-dataset"
+#define SSMF_DATASET_FORMAT  "ssmflow-dataset"
 #define SSMF_DATASET_VERSION 1u
 
-#define SSMF_DS_PACKETS "/packets"
-#define SSMF_DS_FLOWS "/flows"
-#define SSMF_DS_INPUTS "/inputs"
+#define SSMF_DS_PACKETS     "/packets"
+#define SSMF_DS_FLOWS       "/flows"
+#define SSMF_DS_INPUTS      "/inputs"
 #define SSMF_DS_LABEL_NAMES "/label_names"
-
 
 /* HDF5 compound types with the exact C layout (file type = memory type).
  * Each returns a type the caller closes with H5Tclose, or H5I_INVALID_HID. */

@@ -50,13 +50,13 @@ struct ssmf_writer {
 
 void ssmf_writer_opts_default(struct ssmf_writer_opts *o)
 {
-	o->zstd_level = 1; /* with the shuffle filter, within 3% of level 3's size, faster */
+	o->zstd_level = 1;        /* with the shuffle filter, within 3% of level 3's size, faster */
 	o->packets_chunk = 65536; /* 2 MiB of records */
 	o->flows_chunk = 4096;
 }
 
 static int appender_init(struct ssmf_writer *w, struct appender *a, const char *name, hid_t type,
-			 uint32_t chunk, int level)
+                         uint32_t chunk, int level)
 {
 	a->type = type;
 	a->elem_size = H5Tget_size(type);
@@ -210,7 +210,7 @@ static void appender_close(struct appender *a)
 }
 
 struct ssmf_writer *ssmf_writer_create(const char *path, const struct ssmf_writer_opts *o,
-				       char *err, size_t errlen)
+                                       char *err, size_t errlen)
 {
 	if (ssmf_h5zstd_register() != 0) {
 		snprintf(err, errlen, "cannot register the HDF5 zstd filter");
@@ -235,7 +235,7 @@ struct ssmf_writer *ssmf_writer_create(const char *path, const struct ssmf_write
 	const char *dir = dir_copy ? dirname(dir_copy) : ".";
 	if (access(dir, W_OK) != 0) {
 		snprintf(err, errlen, "%s: cannot write in directory %s: %s", path, dir,
-			 strerror(errno));
+		         strerror(errno));
 		free(dir_copy);
 		free(w->final_path);
 		free(w->temp_path);
@@ -258,9 +258,9 @@ struct ssmf_writer *ssmf_writer_create(const char *path, const struct ssmf_write
 		return NULL;
 	}
 	if (appender_init(w, &w->packets, SSMF_DS_PACKETS, ssmf_h5_record_type(), o->packets_chunk,
-			  o->zstd_level) != 0 ||
+	                  o->zstd_level) != 0 ||
 	    appender_init(w, &w->flows, SSMF_DS_FLOWS, ssmf_h5_flow_type(), o->flows_chunk,
-			  o->zstd_level) != 0) {
+	                  o->zstd_level) != 0) {
 		snprintf(err, errlen, "%s", w->error);
 		ssmf_writer_abort(w);
 		return NULL;
@@ -281,7 +281,7 @@ struct ssmf_writer *ssmf_writer_create(const char *path, const struct ssmf_write
 }
 
 int ssmf_writer_add_flow(struct ssmf_writer *w, const struct ssmf_flow_summary *s,
-			 const struct ssmf_record *records)
+                         const struct ssmf_record *records)
 {
 	struct ssmf_flow_summary row = *s;
 	row.packet_offset = w->packets.written + w->packets.nbuf;
@@ -313,7 +313,7 @@ int ssmf_writer_add_input(struct ssmf_writer *w, const struct ssmf_input_info *i
 }
 
 static int write_attr(struct ssmf_writer *w, const char *name, hid_t ftype, hid_t mtype,
-		      const void *v)
+                      const void *v)
 {
 	if (writer_sync(w) != 0)
 		return -1;
@@ -327,7 +327,7 @@ static int write_attr(struct ssmf_writer *w, const char *name, hid_t ftype, hid_
 	H5Sclose(space);
 	if (rc < 0) {
 		snprintf(w->error, sizeof w->error, "%s: cannot write attribute %s", w->temp_path,
-			 name);
+		         name);
 		return -1;
 	}
 	return 0;
@@ -354,7 +354,7 @@ int ssmf_writer_attr_str(struct ssmf_writer *w, const char *name, const char *v)
 }
 
 static int write_small_dataset(struct ssmf_writer *w, const char *name, hid_t type, size_t n,
-			       const void *data)
+                               const void *data)
 {
 	if (writer_sync(w) != 0)
 		return -1;
@@ -467,7 +467,7 @@ int ssmf_writer_commit(struct ssmf_writer *w, char *err, size_t errlen)
 		int fd = open(w->temp_path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0 || fsync(fd) != 0) {
 			snprintf(w->error, sizeof w->error, "%s: cannot sync: %s", w->temp_path,
-				 strerror(errno));
+			         strerror(errno));
 			rc = -1;
 		}
 		if (fd >= 0)
@@ -475,7 +475,7 @@ int ssmf_writer_commit(struct ssmf_writer *w, char *err, size_t errlen)
 	}
 	if (rc == 0 && rename(w->temp_path, w->final_path) != 0) {
 		snprintf(w->error, sizeof w->error, "%s: cannot rename from %s: %s", w->final_path,
-			 w->temp_path, strerror(errno));
+		         w->temp_path, strerror(errno));
 		rc = -1;
 	}
 	if (rc != 0) {

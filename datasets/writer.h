@@ -12,9 +12,9 @@
 #include "features/ssmf_record.h"
 
 struct ssmf_writer_opts {
-	int zstd_level;          /* 1..19 */
-	uint32_t packets_chunk;  /* records per HDF5 chunk */
-	uint32_t flows_chunk;    /* summaries per HDF5 chunk */
+	int zstd_level;         /* 1..19 */
+	uint32_t packets_chunk; /* records per HDF5 chunk */
+	uint32_t flows_chunk;   /* summaries per HDF5 chunk */
 };
 
 void ssmf_writer_opts_default(struct ssmf_writer_opts *o);
@@ -22,10 +22,10 @@ void ssmf_writer_opts_default(struct ssmf_writer_opts *o);
 struct ssmf_writer;
 
 struct ssmf_writer *ssmf_writer_create(const char *path, const struct ssmf_writer_opts *o,
-				       char *err, size_t errlen);
+                                       char *err, size_t errlen);
 /* Appends one flow (its packet_offset is set here). 0 or -1 (see ssmf_writer_error). */
 int ssmf_writer_add_flow(struct ssmf_writer *w, const struct ssmf_flow_summary *s,
-			 const struct ssmf_record *records);
+                         const struct ssmf_record *records);
 int ssmf_writer_add_input(struct ssmf_writer *w, const struct ssmf_input_info *in);
 /* Root attributes (parameters, counters). */
 int ssmf_writer_attr_u64(struct ssmf_writer *w, const char *name, uint64_t v);

@@ -22,9 +22,9 @@ enum ssmf_skip_reason ssmf_decode_ipv4(struct cursor *c, int depth, struct ssmf_
 	uint8_t vihl, ttl, proto;
 	uint16_t total, frag, id;
 	if (!cur_peek_u8(c, 0, &vihl) || !cur_peek_be16(c, 2, &total) ||
-	    !cur_peek_be16(c, 4, &id) || !cur_peek_be16(c, 6, &frag) ||
-	    !cur_peek_u8(c, 8, &ttl) || !cur_peek_u8(c, 9, &proto) ||
-	    !cur_peek_bytes(c, 12, d->src, 4) || !cur_peek_bytes(c, 16, d->dst, 4))
+	    !cur_peek_be16(c, 4, &id) || !cur_peek_be16(c, 6, &frag) || !cur_peek_u8(c, 8, &ttl) ||
+	    !cur_peek_u8(c, 9, &proto) || !cur_peek_bytes(c, 12, d->src, 4) ||
+	    !cur_peek_bytes(c, 16, d->dst, 4))
 		return SSMF_SKIP_TRUNC_IP;
 	if (vihl >> 4 != 4)
 		return SSMF_SKIP_BAD_IP_VERSION;

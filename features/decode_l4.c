@@ -4,12 +4,12 @@
 #include "features/ssmf_record.h"
 
 #define PORT_VXLAN 4789
-#define PORT_GTPU 2152
+#define PORT_GTPU  2152
 
 /* Decodes an encapsulated packet; on success it replaces the outer fields,
  * else the packet stays a flow of the outer header. */
 static void decode_inner(enum ssmf_skip_reason (*fn)(struct cursor *, int, struct ssmf_decoded *),
-			 struct cursor *c, int depth, struct ssmf_decoded *d)
+                         struct cursor *c, int depth, struct ssmf_decoded *d)
 {
 	if (depth >= SSMF_MAX_ENCAP_DEPTH)
 		return;
@@ -36,7 +36,7 @@ static enum ssmf_skip_reason decode_ipv6_inner(struct cursor *c, int depth, stru
 }
 
 enum ssmf_skip_reason ssmf_decode_l4(struct cursor *c, uint32_t l4_len, int depth,
-				     struct ssmf_decoded *d)
+                                     struct ssmf_decoded *d)
 {
 	switch (d->proto) {
 	case 6: { /* TCP */
@@ -55,7 +55,7 @@ enum ssmf_skip_reason ssmf_decode_l4(struct cursor *c, uint32_t l4_len, int dept
 		d->payload_len = l4_len - hlen;
 		return SSMF_SKIP_NONE;
 	}
-	case 17: /* UDP */
+	case 17:  /* UDP */
 	case 136: /* UDP-Lite */
 		if (!cur_peek_be16(c, 0, &d->sport) || !cur_peek_be16(c, 2, &d->dport) ||
 		    !cur_has(c, 8) || l4_len < 8)

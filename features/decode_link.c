@@ -5,36 +5,36 @@
 #include "features/decode.h"
 #include "features/ssmf_record.h"
 
-#define ETHERTYPE_IPV4 0x0800
-#define ETHERTYPE_IPV6 0x86dd
-#define ETHERTYPE_VLAN 0x8100
-#define ETHERTYPE_QINQ 0x88a8
-#define ETHERTYPE_QINQ_OLD 0x9100
-#define ETHERTYPE_MPLS 0x8847
-#define ETHERTYPE_MPLS_MC 0x8848
+#define ETHERTYPE_IPV4          0x0800
+#define ETHERTYPE_IPV6          0x86dd
+#define ETHERTYPE_VLAN          0x8100
+#define ETHERTYPE_QINQ          0x88a8
+#define ETHERTYPE_QINQ_OLD      0x9100
+#define ETHERTYPE_MPLS          0x8847
+#define ETHERTYPE_MPLS_MC       0x8848
 #define ETHERTYPE_PPPOE_SESSION 0x8864
 
 /* LINKTYPE_ values that libpcap reports as such (not always equal to DLT_). */
 #define LINKTYPE_LINUX_SLL2 276
-#define LINKTYPE_IPV4 228
-#define LINKTYPE_IPV6 229
+#define LINKTYPE_IPV4       228
+#define LINKTYPE_IPV6       229
 
 const char *const ssmf_skip_reason_names[SSMF_SKIP_COUNT] = {
-	[SSMF_SKIP_NONE] = "none",
-	[SSMF_SKIP_NON_IP] = "non_ip",
-	[SSMF_SKIP_LINKTYPE] = "unknown_linktype",
-	[SSMF_SKIP_TRUNC_L2] = "truncated_link_header",
-	[SSMF_SKIP_BAD_ENCAP] = "bad_encapsulation",
-	[SSMF_SKIP_TRUNC_IP] = "truncated_ip_header",
-	[SSMF_SKIP_BAD_IP_VERSION] = "bad_ip_version",
-	[SSMF_SKIP_BAD_IP_HEADER] = "bad_ip_header",
-	[SSMF_SKIP_BAD_IP6_EXT] = "bad_ipv6_extension_headers",
-	[SSMF_SKIP_TRUNC_L4] = "truncated_l4_header",
-	[SSMF_SKIP_BAD_L4_HEADER] = "bad_l4_header",
+    [SSMF_SKIP_NONE] = "none",
+    [SSMF_SKIP_NON_IP] = "non_ip",
+    [SSMF_SKIP_LINKTYPE] = "unknown_linktype",
+    [SSMF_SKIP_TRUNC_L2] = "truncated_link_header",
+    [SSMF_SKIP_BAD_ENCAP] = "bad_encapsulation",
+    [SSMF_SKIP_TRUNC_IP] = "truncated_ip_header",
+    [SSMF_SKIP_BAD_IP_VERSION] = "bad_ip_version",
+    [SSMF_SKIP_BAD_IP_HEADER] = "bad_ip_header",
+    [SSMF_SKIP_BAD_IP6_EXT] = "bad_ipv6_extension_headers",
+    [SSMF_SKIP_TRUNC_L4] = "truncated_l4_header",
+    [SSMF_SKIP_BAD_L4_HEADER] = "bad_l4_header",
 };
 
 enum ssmf_skip_reason ssmf_decode_ethertype(uint16_t ethertype, struct cursor *c, int depth,
-					    struct ssmf_decoded *d)
+                                            struct ssmf_decoded *d)
 {
 	if (depth > SSMF_MAX_ENCAP_DEPTH)
 		return SSMF_SKIP_BAD_ENCAP;
@@ -106,7 +106,7 @@ int ssmf_decode_linktype_supported(int linktype)
 }
 
 enum ssmf_skip_reason ssmf_decode_packet(int linktype, const uint8_t *data, uint32_t caplen,
-					 struct ssmf_decoded *d)
+                                         struct ssmf_decoded *d)
 {
 	struct cursor c = {data, caplen};
 	*d = (struct ssmf_decoded){0};

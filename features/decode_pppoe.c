@@ -5,7 +5,7 @@
 #define PPP_IPV6 0x0057
 
 enum ssmf_skip_reason ssmf_decode_ppp_proto(uint16_t proto, struct cursor *c, int depth,
-					    struct ssmf_decoded *d)
+                                            struct ssmf_decoded *d)
 {
 	switch (proto) {
 	case PPP_IPV4:

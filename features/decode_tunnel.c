@@ -64,8 +64,7 @@ enum ssmf_skip_reason ssmf_decode_gtpu(struct cursor *c, int depth, struct ssmf_
 {
 	uint8_t flags, type;
 	uint32_t teid;
-	if (!cur_peek_u8(c, 0, &flags) || !cur_peek_u8(c, 1, &type) ||
-	    !cur_peek_be32(c, 4, &teid))
+	if (!cur_peek_u8(c, 0, &flags) || !cur_peek_u8(c, 1, &type) || !cur_peek_be32(c, 4, &teid))
 		return SSMF_SKIP_TRUNC_L4;
 	if (flags >> 5 != 1 || type != 0xff) /* GTPv1, G-PDU carries user packets */
 		return SSMF_SKIP_BAD_ENCAP;

@@ -11,12 +11,12 @@
 #include <stdint.h>
 
 enum ssmf_end_reason {
-	SSMF_END_IDLE = 0,     /* no packet for the idle timeout */
-	SSMF_END_ACTIVE = 1,   /* flow lasted the active timeout */
-	SSMF_END_FIN = 2,      /* FIN seen in both directions (plus grace) */
-	SSMF_END_RST = 3,      /* TCP reset (plus grace) */
-	SSMF_END_EOF = 4,      /* still open at the end of input */
-	SSMF_END_EVICTED = 5,  /* evicted under the flow table's memory cap */
+	SSMF_END_IDLE = 0,    /* no packet for the idle timeout */
+	SSMF_END_ACTIVE = 1,  /* flow lasted the active timeout */
+	SSMF_END_FIN = 2,     /* FIN seen in both directions (plus grace) */
+	SSMF_END_RST = 3,     /* TCP reset (plus grace) */
+	SSMF_END_EOF = 4,     /* still open at the end of input */
+	SSMF_END_EVICTED = 5, /* evicted under the flow table's memory cap */
 	SSMF_END_COUNT
 };
 

@@ -7,11 +7,11 @@
 #include "features/fragcache.h"
 
 const char *const ssmf_end_reason_names[SSMF_END_COUNT] = {
-	[SSMF_END_IDLE] = "idle",     [SSMF_END_ACTIVE] = "active", [SSMF_END_FIN] = "fin",
-	[SSMF_END_RST] = "rst",       [SSMF_END_EOF] = "eof",       [SSMF_END_EVICTED] = "evicted",
+    [SSMF_END_IDLE] = "idle", [SSMF_END_ACTIVE] = "active", [SSMF_END_FIN] = "fin",
+    [SSMF_END_RST] = "rst",   [SSMF_END_EOF] = "eof",       [SSMF_END_EVICTED] = "evicted",
 };
 
-#define FRAG_SLOTS 8192
+#define FRAG_SLOTS      8192
 #define FRAG_TIMEOUT_NS (30ull * 1000000000ull)
 
 /* Canonical bidirectional key: the (address, port) sides in byte order. */
@@ -35,15 +35,15 @@ struct running_stat {
 struct flow {
 	struct flow_key key;
 	uint64_t hash;
-	uint32_t next_in_bucket; /* index + 1, 0 = end */
+	uint32_t next_in_bucket;     /* index + 1, 0 = end */
 	uint32_t lru_prev, lru_next; /* index + 1 in the active or closing list */
 	uint8_t initiator_is_lo;
-	uint8_t closing;          /* SSMF_END_FIN / SSMF_END_RST once closed, else 0 */
-	uint8_t fin_seen[2];      /* per direction */
+	uint8_t closing;     /* SSMF_END_FIN / SSMF_END_RST once closed, else 0 */
+	uint8_t fin_seen[2]; /* per direction */
 	uint8_t on_closing_list;
 	uint64_t close_ts_ns;
-	uint64_t last_ts_ns;      /* latest packet timestamp of the flow */
-	uint64_t prev_ts_ns;      /* previous packet's timestamp (for gap_us) */
+	uint64_t last_ts_ns; /* latest packet timestamp of the flow */
+	uint64_t prev_ts_ns; /* previous packet's timestamp (for gap_us) */
 	uint64_t dir_last_ts_ns[2];
 	struct running_stat size[2], iat[2];
 	struct ssmf_flow_summary s;
@@ -61,9 +61,9 @@ struct ssmf_flowtable {
 	void *user;
 	struct flow *flows; /* pool; index + 1 is a flow's handle */
 	uint32_t cap, used;
-	uint32_t free_head;  /* free list through next_in_bucket */
+	uint32_t free_head; /* free list through next_in_bucket */
 	uint32_t *buckets;
-	uint32_t nbuckets;   /* power of two */
+	uint32_t nbuckets; /* power of two */
 	uint32_t nflows;
 	struct flow_list active;  /* by last activity, oldest first */
 	struct flow_list closing; /* closed TCP flows in their grace period, by close time */
@@ -298,7 +298,7 @@ static int enforce_cap(struct ssmf_flowtable *t, uint64_t incoming, uint32_t kee
 }
 
 static uint32_t new_flow(struct ssmf_flowtable *t, const struct flow_key *k, uint64_t hash,
-			 int initiator_is_lo, const struct ssmf_decoded *d, uint64_t ts)
+                         int initiator_is_lo, const struct ssmf_decoded *d, uint64_t ts)
 {
 	if (t->nflows + 1 > t->nbuckets / 2 && grow_buckets(t) != 0)
 		return 0;
@@ -369,7 +369,7 @@ static int store_record(struct ssmf_flowtable *t, struct flow *f, const struct s
 #define TCP_SYN_ONLY(fl) (((fl) & (SSMF_TCP_SYN | SSMF_TCP_ACK)) == SSMF_TCP_SYN)
 
 int ssmf_flowtable_add(struct ssmf_flowtable *t, const struct ssmf_decoded *din, uint64_t ts,
-		       uint32_t caplen, uint32_t wire_len, struct ssmf_record *rec_out)
+                       uint32_t caplen, uint32_t wire_len, struct ssmf_record *rec_out)
 {
 	int rc;
 	struct ssmf_decoded d = *din;
@@ -404,13 +404,14 @@ int ssmf_flowtable_add(struct ssmf_flowtable *t, const struct ssmf_decoded *din,
 		struct flow *f = F(t, h);
 		enum ssmf_end_reason why = SSMF_END_COUNT;
 		if (f->closing && (ts > f->close_ts_ns + t->p.tcp_close_grace_ns ||
-				   (tcp && TCP_SYN_ONLY(d.tcp_flags))))
-			why = (enum ssmf_end_reason)f->closing; /* a new connection on the same key */
+		                   (tcp && TCP_SYN_ONLY(d.tcp_flags))))
+			why =
+			    (enum ssmf_end_reason)f->closing; /* a new connection on the same key */
 		else if (t->p.idle_timeout_ns && ts > f->last_ts_ns &&
-			 ts - f->last_ts_ns >= t->p.idle_timeout_ns)
+		         ts - f->last_ts_ns >= t->p.idle_timeout_ns)
 			why = SSMF_END_IDLE;
 		else if (t->p.active_timeout_ns && ts > f->s.first_ts_ns &&
-			 ts - f->s.first_ts_ns >= t->p.active_timeout_ns)
+		         ts - f->s.first_ts_ns >= t->p.active_timeout_ns)
 			why = SSMF_END_ACTIVE;
 		if (why != SSMF_END_COUNT) {
 			if ((rc = end_flow(t, h, why)))
@@ -425,7 +426,7 @@ int ssmf_flowtable_add(struct ssmf_flowtable *t, const struct ssmf_decoded *din,
 		 * SYN-ACK: then the capture missed the SYN, whose sender is the
 		 * receiver of this one. */
 		int src_initiates = !(tcp && (d.tcp_flags & (SSMF_TCP_SYN | SSMF_TCP_ACK)) ==
-						     (SSMF_TCP_SYN | SSMF_TCP_ACK));
+		                                 (SSMF_TCP_SYN | SSMF_TCP_ACK));
 		int initiator_is_lo = src_initiates ? src_is_lo : !src_is_lo;
 		if (!t->nbuckets && grow_buckets(t) != 0)
 			return -1;
@@ -443,9 +444,8 @@ int ssmf_flowtable_add(struct ssmf_flowtable *t, const struct ssmf_decoded *din,
 	struct ssmf_record r = {0};
 	r.ts_ns = ts;
 	r.flow_id = f->s.flow_id;
-	uint64_t gap_ns = f->s.fwd_packets + f->s.bwd_packets == 0 || ts < f->prev_ts_ns
-				  ? 0
-				  : ts - f->prev_ts_ns;
+	uint64_t gap_ns =
+	    f->s.fwd_packets + f->s.bwd_packets == 0 || ts < f->prev_ts_ns ? 0 : ts - f->prev_ts_ns;
 	uint64_t gap_us = gap_ns / 1000;
 	r.gap_us = gap_us > SSMF_GAP_US_MAX ? SSMF_GAP_US_MAX : (uint32_t)gap_us;
 	r.ip_len = d.ip_len > UINT16_MAX ? UINT16_MAX : (uint16_t)d.ip_len;
@@ -541,7 +541,7 @@ int ssmf_flowtable_new_timeline(struct ssmf_flowtable *t)
 }
 
 struct ssmf_flowtable *ssmf_flowtable_new(const struct ssmf_flow_params *p, ssmf_flow_sink sink,
-					  void *user)
+                                          void *user)
 {
 	struct ssmf_flowtable *t = calloc(1, sizeof *t);
 	if (!t)

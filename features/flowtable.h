@@ -11,12 +11,12 @@
 #include "features/ssmf_record.h"
 
 struct ssmf_flow_params {
-	uint64_t idle_timeout_ns;   /* 0: never */
-	uint64_t active_timeout_ns; /* 0: never */
-	int tcp_close;              /* end TCP flows on RST / FIN both ways */
-	uint64_t tcp_close_grace_ns; /* late packets this long after the close join the flow */
-	uint32_t max_packets;       /* records kept per flow (the summary counts all) */
-	uint64_t memory_cap_bytes;  /* flow state + buffered records; LRU eviction above */
+	uint64_t idle_timeout_ns;      /* 0: never */
+	uint64_t active_timeout_ns;    /* 0: never */
+	int tcp_close;                 /* end TCP flows on RST / FIN both ways */
+	uint64_t tcp_close_grace_ns;   /* late packets this long after the close join the flow */
+	uint32_t max_packets;          /* records kept per flow (the summary counts all) */
+	uint64_t memory_cap_bytes;     /* flow state + buffered records; LRU eviction above */
 	uint64_t extra_bytes_per_flow; /* a caller's own per-flow state (a scorer's model
 	                                * state), counted against the cap */
 };
@@ -26,13 +26,13 @@ void ssmf_flow_params_default(struct ssmf_flow_params *p);
 /* Receives each ended flow: its summary and its first packet_count records in
  * time order. Returns 0, or nonzero to stop (the error is the sink's to keep). */
 typedef int (*ssmf_flow_sink)(void *user, const struct ssmf_flow_summary *s,
-			      const struct ssmf_record *records);
+                              const struct ssmf_record *records);
 
 struct ssmf_flow_counters {
-	uint64_t packets;        /* packets given to the table */
-	uint64_t flows;          /* flows started */
+	uint64_t packets; /* packets given to the table */
+	uint64_t flows;   /* flows started */
 	uint64_t ended[SSMF_END_COUNT];
-	uint64_t out_of_order;   /* packets earlier than the latest timestamp seen */
+	uint64_t out_of_order;           /* packets earlier than the latest timestamp seen */
 	uint64_t fragments_attributed;   /* non-first fragments given their ports */
 	uint64_t fragments_unattributed; /* non-first fragments whose first was not seen */
 	uint64_t fragment_cache_evictions;
@@ -43,11 +43,11 @@ struct ssmf_flow_counters {
 struct ssmf_flowtable;
 
 struct ssmf_flowtable *ssmf_flowtable_new(const struct ssmf_flow_params *p, ssmf_flow_sink sink,
-					  void *user);
+                                          void *user);
 /* Adds one decoded packet. Fills *rec (if not NULL) with its record. Returns
  * 0, or the sink's nonzero result. */
 int ssmf_flowtable_add(struct ssmf_flowtable *t, const struct ssmf_decoded *d, uint64_t ts_ns,
-		       uint32_t caplen, uint32_t wire_len, struct ssmf_record *rec);
+                       uint32_t caplen, uint32_t wire_len, struct ssmf_record *rec);
 /* Ends every open flow (reason: end of input), oldest activity first. */
 int ssmf_flowtable_flush(struct ssmf_flowtable *t);
 /* Ends every open flow and restarts the table's clock: for an input whose time starts

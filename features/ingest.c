@@ -19,7 +19,7 @@ static void warn(const struct ssmf_ingest_hooks *h, const char *msg)
 }
 
 static void fill_info(struct ssmf_input_info *info, const char *path, struct ssmf_capture *c,
-		      const char *status, const char *message)
+                      const char *status, const char *message)
 {
 	info->path = dupstr(path);
 	info->status = dupstr(status);
@@ -42,8 +42,8 @@ static void fill_info(struct ssmf_input_info *info, const char *path, struct ssm
 }
 
 int ssmf_ingest(const char *const *paths, size_t npaths, const char *bpf_filter,
-		struct ssmf_flowtable *t, const struct ssmf_ingest_hooks *hooks,
-		struct ssmf_ingest_result *res)
+                struct ssmf_flowtable *t, const struct ssmf_ingest_hooks *hooks,
+                struct ssmf_ingest_result *res)
 {
 	memset(res, 0, sizeof *res);
 	res->inputs = calloc(npaths ? npaths : 1, sizeof *res->inputs);
@@ -64,9 +64,10 @@ int ssmf_ingest(const char *const *paths, size_t npaths, const char *bpf_filter,
 		}
 		int lt = ssmf_capture_linktype(c);
 		if (!ssmf_decode_linktype_supported(lt)) {
-			snprintf(err, sizeof err, "%s: link type %d (%s) is not supported", paths[i],
-				 lt, pcap_datalink_val_to_name(lt) ? pcap_datalink_val_to_name(lt)
-								   : "unknown");
+			snprintf(err, sizeof err, "%s: link type %d (%s) is not supported",
+			         paths[i], lt,
+			         pcap_datalink_val_to_name(lt) ? pcap_datalink_val_to_name(lt)
+			                                       : "unknown");
 			fill_info(info, paths[i], c, "refused", err);
 			res->refused++;
 			ssmf_capture_close(c);
@@ -80,11 +81,12 @@ int ssmf_ingest(const char *const *paths, size_t npaths, const char *bpf_filter,
 				first_ts = pkt.ts_ns;
 				if (have_prev && first_ts < prev_last_ts) {
 					char msg[1200];
-					snprintf(msg, sizeof msg,
-						 "%s: starts %.6f s before the previous input ends: "
-						 "time goes backwards across files, so the flows still "
-						 "open were ended there (give inputs in time order)",
-						 paths[i], (double)(prev_last_ts - first_ts) * 1e-9);
+					snprintf(
+					    msg, sizeof msg,
+					    "%s: starts %.6f s before the previous input ends: "
+					    "time goes backwards across files, so the flows still "
+					    "open were ended there (give inputs in time order)",
+					    paths[i], (double)(prev_last_ts - first_ts) * 1e-9);
 					warn(hooks, msg);
 					/* Without this the table's clock, years ahead, would
 					 * expire every flow of this input at its first packet. */
@@ -100,13 +102,14 @@ int ssmf_ingest(const char *const *paths, size_t npaths, const char *bpf_filter,
 			res->packets_read++;
 			struct ssmf_decoded d;
 			enum ssmf_skip_reason why =
-				ssmf_decode_packet(pkt.linktype, pkt.data, pkt.caplen, &d);
+			    ssmf_decode_packet(pkt.linktype, pkt.data, pkt.caplen, &d);
 			if (why != SSMF_SKIP_NONE) {
 				res->skipped[why]++;
 			} else {
 				struct ssmf_record r;
 				res->packets_decoded++;
-				if (ssmf_flowtable_add(t, &d, pkt.ts_ns, pkt.caplen, pkt.len, &r) != 0) {
+				if (ssmf_flowtable_add(t, &d, pkt.ts_ns, pkt.caplen, pkt.len, &r) !=
+				    0) {
 					res->sink_error = 1;
 					break;
 				}
@@ -137,8 +140,8 @@ int ssmf_ingest(const char *const *paths, size_t npaths, const char *bpf_filter,
 				res->refused++;
 			} else {
 				char msg[1200];
-				snprintf(msg, sizeof msg, "%s; kept the %llu packets before it", err,
-					 (unsigned long long)ssmf_capture_packets_read(c));
+				snprintf(msg, sizeof msg, "%s; kept the %llu packets before it",
+				         err, (unsigned long long)ssmf_capture_packets_read(c));
 				warn(hooks, msg);
 				fill_info(info, paths[i], c, "partial", err);
 				res->partial++;
@@ -148,7 +151,7 @@ int ssmf_ingest(const char *const *paths, size_t npaths, const char *bpf_filter,
 			fill_info(info, paths[i], c, "partial", "interrupted");
 		} else {
 			fill_info(info, paths[i], c, res->stopped ? "partial" : "ok",
-				  res->stopped ? "interrupted" : "");
+			          res->stopped ? "interrupted" : "");
 		}
 		ssmf_capture_close(c);
 	}

@@ -37,16 +37,16 @@ struct ssmf_ingest_result {
 	uint64_t packets_read;    /* passing --filter */
 	uint64_t packets_decoded; /* that became records */
 	uint64_t skipped[SSMF_SKIP_COUNT];
-	int partial, refused;     /* inputs in each state */
-	int stopped;              /* stopped early by should_stop/progress */
-	int sink_error;           /* the flow table's sink failed */
+	int partial, refused; /* inputs in each state */
+	int stopped;          /* stopped early by should_stop/progress */
+	int sink_error;       /* the flow table's sink failed */
 };
 
 /* Reads `paths` into the flow table `t` (not flushed). Returns 0, or -1 if
  * the flow table's sink failed or memory ran out (see result). */
 int ssmf_ingest(const char *const *paths, size_t npaths, const char *bpf_filter,
-		struct ssmf_flowtable *t, const struct ssmf_ingest_hooks *hooks,
-		struct ssmf_ingest_result *res);
+                struct ssmf_flowtable *t, const struct ssmf_ingest_hooks *hooks,
+                struct ssmf_ingest_result *res);
 void ssmf_ingest_result_free(struct ssmf_ingest_result *res);
 
 #endif

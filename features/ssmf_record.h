@@ -17,7 +17,7 @@
 #include <stdint.h>
 
 #define SSMF_RECORD_VERSION 1u
-#define SSMF_RECORD_SIZE 32u
+#define SSMF_RECORD_SIZE    32u
 
 /* `gap_us` saturates here: 2^32-1 us is about 71 minutes. */
 #define SSMF_GAP_US_MAX UINT32_MAX
@@ -26,10 +26,10 @@
 
 /* Bits of `flags`. */
 enum ssmf_record_flag {
-	SSMF_REC_IPV6 = 1u << 0,      /* network layer is IPv6 (else IPv4 or none) */
-	SSMF_REC_FRAGMENT = 1u << 1,  /* part of a fragmented IP datagram */
-	SSMF_REC_TUNNEL = 1u << 2,    /* decoded from inside GRE/VXLAN/GTP-U/IP-in-IP */
-	SSMF_REC_TRUNCATED = 1u << 3, /* captured length < wire length (snaplen) */
+	SSMF_REC_IPV6 = 1u << 0,         /* network layer is IPv6 (else IPv4 or none) */
+	SSMF_REC_FRAGMENT = 1u << 1,     /* part of a fragmented IP datagram */
+	SSMF_REC_TUNNEL = 1u << 2,       /* decoded from inside GRE/VXLAN/GTP-U/IP-in-IP */
+	SSMF_REC_TRUNCATED = 1u << 3,    /* captured length < wire length (snaplen) */
 	SSMF_REC_OUT_OF_ORDER = 1u << 4, /* timestamp earlier than the flow's previous */
 };
 
@@ -46,19 +46,19 @@ enum ssmf_tcp_flag {
 };
 
 struct ssmf_record {
-	uint64_t ts_ns;         /* capture time, ns since the Unix epoch */
-	uint32_t flow_id;       /* flow number within the dataset / stream */
-	uint32_t gap_us;        /* us since the flow's previous packet, 0 for the first; saturating */
-	uint16_t ip_len;        /* IP total length (IPv6: payload length + 40); saturating */
-	uint16_t payload_len;   /* L4 payload bytes (IP length minus IP and L4 headers) */
-	uint16_t tcp_window;    /* raw TCP window field (unscaled), 0 if not TCP */
-	uint16_t pkt_index;     /* 0-based index of the packet in its flow; saturating */
-	uint8_t tcp_flags;      /* enum ssmf_tcp_flag bits, 0 if not TCP */
-	uint8_t ttl;            /* IPv4 TTL or IPv6 hop limit */
-	uint8_t ip_proto;       /* IP protocol number of the L4 header (6 TCP, 17 UDP, ...) */
-	uint8_t direction;      /* 0 = from the flow's initiator, 1 = towards it */
-	uint8_t flags;          /* enum ssmf_record_flag bits */
-	uint8_t reserved[3];    /* zero; room for new fields (see the version rule) */
+	uint64_t ts_ns;       /* capture time, ns since the Unix epoch */
+	uint32_t flow_id;     /* flow number within the dataset / stream */
+	uint32_t gap_us;      /* us since the flow's previous packet, 0 for the first; saturating */
+	uint16_t ip_len;      /* IP total length (IPv6: payload length + 40); saturating */
+	uint16_t payload_len; /* L4 payload bytes (IP length minus IP and L4 headers) */
+	uint16_t tcp_window;  /* raw TCP window field (unscaled), 0 if not TCP */
+	uint16_t pkt_index;   /* 0-based index of the packet in its flow; saturating */
+	uint8_t tcp_flags;    /* enum ssmf_tcp_flag bits, 0 if not TCP */
+	uint8_t ttl;          /* IPv4 TTL or IPv6 hop limit */
+	uint8_t ip_proto;     /* IP protocol number of the L4 header (6 TCP, 17 UDP, ...) */
+	uint8_t direction;    /* 0 = from the flow's initiator, 1 = towards it */
+	uint8_t flags;        /* enum ssmf_record_flag bits */
+	uint8_t reserved[3];  /* zero; room for new fields (see the version rule) */
 };
 
 _Static_assert(sizeof(struct ssmf_record) == SSMF_RECORD_SIZE, "record is 32 bytes");

@@ -19,7 +19,7 @@ struct ssmf_capture {
 };
 
 struct ssmf_capture *ssmf_capture_open(const char *path, const char *bpf_filter, char *err,
-				       size_t errlen)
+                                       size_t errlen)
 {
 	struct ssmf_capture *c = calloc(1, sizeof *c);
 	if (!c) {
@@ -38,8 +38,7 @@ struct ssmf_capture *ssmf_capture_open(const char *path, const char *bpf_filter,
 	if (!c->pcap) {
 		fclose(f);
 		const char *why = ssmf_instream_error(c->in);
-		snprintf(err, errlen, "%s: not a readable capture: %s", path,
-			 why ? why : pcap_err);
+		snprintf(err, errlen, "%s: not a readable capture: %s", path, why ? why : pcap_err);
 		ssmf_capture_close(c);
 		return NULL;
 	}
@@ -47,20 +46,21 @@ struct ssmf_capture *ssmf_capture_open(const char *path, const char *bpf_filter,
 	if (bpf_filter && *bpf_filter) {
 		if (pcap_compile(c->pcap, &c->prog, bpf_filter, 1, PCAP_NETMASK_UNKNOWN) != 0) {
 			snprintf(err, errlen, "%s: bad filter '%s': %s", path, bpf_filter,
-				 pcap_geterr(c->pcap));
+			         pcap_geterr(c->pcap));
 			ssmf_capture_close(c);
 			return NULL;
 		}
 		c->has_filter = 1;
 	}
 	static const char *const comp_suffix[] = {"", ".gz", ".zst"};
-	snprintf(c->format, sizeof c->format, "%s%s", ssmf_instream_is_pcapng(c->in) ? "pcapng" : "pcap",
-		 comp_suffix[ssmf_instream_compression(c->in)]);
+	snprintf(c->format, sizeof c->format, "%s%s",
+	         ssmf_instream_is_pcapng(c->in) ? "pcapng" : "pcap",
+	         comp_suffix[ssmf_instream_compression(c->in)]);
 	return c;
 }
 
 enum ssmf_capture_status ssmf_capture_next(struct ssmf_capture *c, struct ssmf_packet *pkt,
-					   char *err, size_t errlen)
+                                           char *err, size_t errlen)
 {
 	struct pcap_pkthdr *hdr;
 	const u_char *data;
@@ -82,8 +82,8 @@ enum ssmf_capture_status ssmf_capture_next(struct ssmf_capture *c, struct ssmf_p
 	if (rc == PCAP_ERROR_BREAK && !stream_err)
 		return SSMF_CAPTURE_END;
 	snprintf(err, errlen, "%s: damaged at packet %llu: %s", c->path,
-		 (unsigned long long)c->packets_read + 1,
-		 stream_err ? stream_err : pcap_geterr(c->pcap));
+	         (unsigned long long)c->packets_read + 1,
+	         stream_err ? stream_err : pcap_geterr(c->pcap));
 	return SSMF_CAPTURE_DAMAGED;
 }
 

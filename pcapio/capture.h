@@ -20,8 +20,8 @@ struct ssmf_packet {
 
 /* Results of ssmf_capture_next. */
 enum ssmf_capture_status {
-	SSMF_CAPTURE_PACKET = 1, /* *pkt holds the next packet */
-	SSMF_CAPTURE_END = 0,    /* clean end of input */
+	SSMF_CAPTURE_PACKET = 1,   /* *pkt holds the next packet */
+	SSMF_CAPTURE_END = 0,      /* clean end of input */
 	SSMF_CAPTURE_DAMAGED = -1, /* stopped on damage: err says where and why */
 };
 
@@ -30,10 +30,10 @@ struct ssmf_capture;
 /* Opens `path` ("-" for stdin). Returns NULL with "path: reason" in err when the
  * file cannot be opened, libpcap refuses it, or the filter does not compile. */
 struct ssmf_capture *ssmf_capture_open(const char *path, const char *bpf_filter, char *err,
-				       size_t errlen);
+                                       size_t errlen);
 /* Next packet that passes the filter. The data stays valid until the next call. */
 enum ssmf_capture_status ssmf_capture_next(struct ssmf_capture *c, struct ssmf_packet *pkt,
-					   char *err, size_t errlen);
+                                           char *err, size_t errlen);
 int ssmf_capture_linktype(const struct ssmf_capture *c);
 const char *ssmf_capture_format(const struct ssmf_capture *c); /* "pcap", "pcapng" + ".gz"... */
 /* Packets read from the file so far, filtered out ones included. */

@@ -22,7 +22,7 @@ struct ssmf_hasher {
 	uint64_t issued; /* tickets handed out */
 	uint64_t hashed; /* tickets finished */
 	int quit;
-	int file_fd;       /* >= 0: hash this whole file instead of queued ranges */
+	int file_fd; /* >= 0: hash this whole file instead of queued ranges */
 	int file_done;
 	uint64_t bytes;
 	EVP_MD_CTX *sha;

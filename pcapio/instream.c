@@ -12,7 +12,7 @@
 #include <zstd.h>
 
 #define RAW_BUF_SIZE (1u << 20)
-#define RAW_BUFS 4 /* read into one while the hasher works through the others */
+#define RAW_BUFS     4 /* read into one while the hasher works through the others */
 
 struct ssmf_instream {
 	int fd;
@@ -22,9 +22,9 @@ struct ssmf_instream {
 	uint8_t *bufs[RAW_BUFS];
 	uint64_t ticket[RAW_BUFS]; /* the hasher's ticket for each buffer's last bytes */
 	int cur;
-	uint8_t *raw;     /* the current raw input buffer, bufs[cur] */
-	size_t raw_len;   /* valid bytes in raw */
-	size_t raw_pos;   /* consumed bytes in raw */
+	uint8_t *raw;   /* the current raw input buffer, bufs[cur] */
+	size_t raw_len; /* valid bytes in raw */
+	size_t raw_pos; /* consumed bytes in raw */
 	int raw_eof;
 	int direct; /* a plain regular file: libpcap reads it itself, the hasher beside it */
 	uint64_t raw_total;
@@ -101,7 +101,7 @@ static ssize_t read_gzip(struct ssmf_instream *in, char *buf, size_t size)
 			in->gz_end = 1;
 		} else if (rc != Z_OK && rc != Z_BUF_ERROR) {
 			snprintf(in->error, sizeof in->error, "gzip data is corrupt: %s",
-				 in->gz.msg ? in->gz.msg : "inflate failed");
+			         in->gz.msg ? in->gz.msg : "inflate failed");
 			break;
 		}
 	}
@@ -124,7 +124,7 @@ static ssize_t read_zstd(struct ssmf_instream *in, char *buf, size_t size)
 		in->raw_pos += zin.pos;
 		if (ZSTD_isError(last)) {
 			snprintf(in->error, sizeof in->error, "zstd data is corrupt: %s",
-				 ZSTD_getErrorName(last));
+			         ZSTD_getErrorName(last));
 			break;
 		}
 	}
@@ -216,7 +216,7 @@ struct ssmf_instream *ssmf_instream_open(const char *path, char *err, size_t err
 		}
 		in->gz_ready = 1;
 	} else if (in->raw_len >= 4 && m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f &&
-		   m[3] == 0xfd) {
+	           m[3] == 0xfd) {
 		in->comp = SSMF_COMP_ZSTD;
 		in->zs = ZSTD_createDStream();
 		if (!in->zs) {

@@ -5,13 +5,13 @@
 
 struct ssmf_input_info {
 	char *path;
-	char *format;    /* "pcap", "pcapng.gz", ... or "" if unreadable */
-	char *sha256;    /* 64 hex digits of the raw (on-disk) bytes; "" if unreadable */
-	char *status;    /* "ok", "partial" (damaged: read up to the damage), "refused" */
-	char *message;   /* the reason, "" when ok */
+	char *format;  /* "pcap", "pcapng.gz", ... or "" if unreadable */
+	char *sha256;  /* 64 hex digits of the raw (on-disk) bytes; "" if unreadable */
+	char *status;  /* "ok", "partial" (damaged: read up to the damage), "refused" */
+	char *message; /* the reason, "" when ok */
 	unsigned long long size_bytes; /* raw bytes read */
 	unsigned long long packets;    /* packets read from it (before --filter) */
-	int linktype;    /* DLT_ value, -1 if unreadable */
+	int linktype;                  /* DLT_ value, -1 if unreadable */
 	char *linktype_name;
 };
 

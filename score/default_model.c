@@ -16,8 +16,9 @@ size_t ssmf_default_model_size(void)
 struct ssmf_model *ssmf_default_model_load(char *err, size_t errlen)
 {
 	if (!ssmf_default_model_len) {
-		snprintf(err, errlen, "this build has no bundled model (models/default.ssmf was "
-				      "missing at build time): give one with -m MODEL");
+		snprintf(err, errlen,
+		         "this build has no bundled model (models/default.ssmf was "
+		         "missing at build time): give one with -m MODEL");
 		return NULL;
 	}
 	/* The checkpoint loader reads files: give it an anonymous in-memory one. */

@@ -12,12 +12,12 @@
 struct ssmf_gpu_ops {
 	const char *name;
 	int (*create)(void **ctx, const struct ssmf_model *m, const struct ssmf_cuda_opts *o,
-		      char *err, size_t errlen);
+	              char *err, size_t errlen);
 	void (*destroy)(void *ctx);
 	int (*forward)(void *ctx, const struct ssmf_batch *b, struct ssmf_outputs *out, char *err,
-		       size_t errlen);
+	               size_t errlen);
 	int (*step)(void *ctx, const struct ssmf_record *rec, const int32_t *slot, int n,
-		    ssmf_real *nll, char *err, size_t errlen);
+	            ssmf_real *nll, char *err, size_t errlen);
 	int (*step_reset)(void *ctx, const int32_t *slots, int n, char *err, size_t errlen);
 };
 

@@ -21,7 +21,7 @@ static int dbl_cmp(const void *a, const void *b)
 }
 
 int ssmf_metrics_compute(const double *score, const int *label, size_t n, double threshold,
-			 struct ssmf_metrics *m)
+                         struct ssmf_metrics *m)
 {
 	*m = (struct ssmf_metrics){0};
 	m->threshold = threshold;

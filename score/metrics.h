@@ -6,9 +6,9 @@
 
 struct ssmf_metrics {
 	size_t n_pos, n_neg;
-	double roc_auc;         /* ties count one half */
-	double pr_auc;          /* average precision (step-wise, as scikit-learn) */
-	double tpr_at_fpr_1e2;  /* highest TPR with FPR <= 1e-2 */
+	double roc_auc;        /* ties count one half */
+	double pr_auc;         /* average precision (step-wise, as scikit-learn) */
+	double tpr_at_fpr_1e2; /* highest TPR with FPR <= 1e-2 */
 	double tpr_at_fpr_1e3;
 	double best_f1, best_f1_threshold;
 	/* At the given threshold (score >= threshold is flagged): */
@@ -18,7 +18,7 @@ struct ssmf_metrics {
 
 /* score[i], label[i] in {0, 1}; n >= 1. Returns -1 without both classes. */
 int ssmf_metrics_compute(const double *score, const int *label, size_t n, double threshold,
-			 struct ssmf_metrics *m);
+                         struct ssmf_metrics *m);
 /* The threshold whose false-positive rate on these benign scores is at most fpr:
  * the smallest value above the (1 - fpr) quantile (flagged means score >= it). */
 double ssmf_threshold_for_fpr(const double *benign, size_t n, double fpr);

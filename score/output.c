@@ -64,30 +64,33 @@ static int top_component(const struct ssmf_flow_score *r)
 }
 
 void ssmf_write_table(FILE *out, const struct ssmf_flow_score *r, size_t n, size_t top,
-		      const struct ssmf_labels *labels, int have_threshold)
+                      const struct ssmf_labels *labels, int have_threshold)
 {
 	if (top > n)
 		top = n;
 	fprintf(out, "%4s %7s %-5s %-47s %-47s %7s %9s %-7s %-9s %s\n", "rank", "score", "proto",
-		"initiator", "responder", "packets", "seconds", "end", "mostly", "label");
+	        "initiator", "responder", "packets", "seconds", "end", "mostly", "label");
 	for (size_t i = 0; i < top; i++) {
 		const struct ssmf_flow_score *x = &r[i];
 		char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN], ea[64], eb[64], pb[8];
 		addr_str(x->s.src_addr, x->s.ip_version == 6, a, sizeof a);
 		addr_str(x->s.dst_addr, x->s.ip_version == 6, b, sizeof b);
-		snprintf(ea, sizeof ea, x->s.ip_version == 6 ? "[%s]:%u" : "%s:%u", a, x->s.src_port);
-		snprintf(eb, sizeof eb, x->s.ip_version == 6 ? "[%s]:%u" : "%s:%u", b, x->s.dst_port);
-		fprintf(out, "%4zu %7.3f %-5s %-47s %-47s %7" PRIu64 " %9.3f %-7s %-9s %s%s\n", i + 1,
-			x->score, proto_name(x->s.protocol, pb, sizeof pb), ea, eb,
-			x->s.fwd_packets + x->s.bwd_packets, (double)x->s.duration_ns * 1e-9,
-			ssmf_end_reason_names[x->s.end_reason],
-			x->packets_scored > 1 ? comp_names[top_component(x)] : "-",
-			label_of(labels, x->s.label),
-			have_threshold && x->flagged ? (x->s.label >= 0 ? " FLAGGED" : "FLAGGED") : "");
+		snprintf(ea, sizeof ea, x->s.ip_version == 6 ? "[%s]:%u" : "%s:%u", a,
+		         x->s.src_port);
+		snprintf(eb, sizeof eb, x->s.ip_version == 6 ? "[%s]:%u" : "%s:%u", b,
+		         x->s.dst_port);
+		fprintf(out, "%4zu %7.3f %-5s %-47s %-47s %7" PRIu64 " %9.3f %-7s %-9s %s%s\n",
+		        i + 1, x->score, proto_name(x->s.protocol, pb, sizeof pb), ea, eb,
+		        x->s.fwd_packets + x->s.bwd_packets, (double)x->s.duration_ns * 1e-9,
+		        ssmf_end_reason_names[x->s.end_reason],
+		        x->packets_scored > 1 ? comp_names[top_component(x)] : "-",
+		        label_of(labels, x->s.label),
+		        have_threshold && x->flagged ? (x->s.label >= 0 ? " FLAGGED" : "FLAGGED")
+		                                     : "");
 	}
 	if (n > top)
 		fprintf(out, "(%zu more flows; -o FILE --format csv|jsonl|hdf5 writes them all)\n",
-			n - top);
+		        n - top);
 }
 
 static void ts_str(uint64_t ns, char *buf, size_t len)
@@ -96,12 +99,12 @@ static void ts_str(uint64_t ns, char *buf, size_t len)
 }
 
 int ssmf_write_csv(FILE *out, FILE *pout, const struct ssmf_flow_score *r, size_t n,
-		   const struct ssmf_labels *labels)
+                   const struct ssmf_labels *labels)
 {
 	fprintf(out, "flow_id,src_addr,src_port,dst_addr,dst_port,protocol,vlan,first_ts,last_ts,"
-		     "duration_s,fwd_packets,bwd_packets,fwd_bytes,bwd_bytes,end_reason,score,"
-		     "score_direction,score_size,score_gap,score_flags,max_surprise,"
-		     "max_surprise_index,packets_scored,label,flagged\n");
+	             "duration_s,fwd_packets,bwd_packets,fwd_bytes,bwd_bytes,end_reason,score,"
+	             "score_direction,score_size,score_gap,score_flags,max_surprise,"
+	             "max_surprise_index,packets_scored,label,flagged\n");
 	if (pout)
 		fprintf(pout, "flow_id,pkt_index,ts,surprise,direction,size,gap,flags\n");
 	for (size_t i = 0; i < n; i++) {
@@ -113,13 +116,13 @@ int ssmf_write_csv(FILE *out, FILE *pout, const struct ssmf_flow_score *r, size_
 		ts_str(x->s.last_ts_ns, t1, sizeof t1);
 		const char *lab = label_of(labels, x->s.label);
 		fprintf(out,
-			"%u,%s,%u,%s,%u,%u,%u,%s,%s,%.9f,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
-			",%s,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%u,%" PRIu64 ",",
-			x->s.flow_id, a, x->s.src_port, b, x->s.dst_port, x->s.protocol, x->s.vlan, t0,
-			t1, (double)x->s.duration_ns * 1e-9, x->s.fwd_packets, x->s.bwd_packets,
-			x->s.fwd_bytes, x->s.bwd_bytes, ssmf_end_reason_names[x->s.end_reason],
-			x->score, x->comp[0], x->comp[1], x->comp[2], x->comp[3], x->max_surprise,
-			x->max_surprise_index, x->packets_scored);
+		        "%u,%s,%u,%s,%u,%u,%u,%s,%s,%.9f,%" PRIu64 ",%" PRIu64 ",%" PRIu64
+		        ",%" PRIu64 ",%s,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%u,%" PRIu64 ",",
+		        x->s.flow_id, a, x->s.src_port, b, x->s.dst_port, x->s.protocol, x->s.vlan,
+		        t0, t1, (double)x->s.duration_ns * 1e-9, x->s.fwd_packets, x->s.bwd_packets,
+		        x->s.fwd_bytes, x->s.bwd_bytes, ssmf_end_reason_names[x->s.end_reason],
+		        x->score, x->comp[0], x->comp[1], x->comp[2], x->comp[3], x->max_surprise,
+		        x->max_surprise_index, x->packets_scored);
 		/* labels are free text: quote them */
 		fputc('"', out);
 		for (const char *p = lab; *p; p++) {
@@ -134,9 +137,9 @@ int ssmf_write_csv(FILE *out, FILE *pout, const struct ssmf_flow_score *r, size_
 				char ts[32];
 				ts_str(p->ts_ns, ts, sizeof ts);
 				fprintf(pout, "%u,%" PRIu64 ",%s,%.6f,%.6f,%.6f,%.6f,%.6f\n",
-					x->s.flow_id, k, ts,
-					(double)p->nll[0] + p->nll[1] + p->nll[2] + p->nll[3],
-					p->nll[0], p->nll[1], p->nll[2], p->nll[3]);
+				        x->s.flow_id, k, ts,
+				        (double)p->nll[0] + p->nll[1] + p->nll[2] + p->nll[3],
+				        p->nll[0], p->nll[1], p->nll[2], p->nll[3]);
 			}
 	}
 	return ferror(out) || (pout && ferror(pout)) ? -1 : 0;
@@ -148,7 +151,7 @@ static double r6(double x)
 }
 
 int ssmf_write_jsonl(FILE *out, const struct ssmf_flow_score *r, size_t n,
-		     const struct ssmf_labels *labels, int per_packet)
+                     const struct ssmf_labels *labels, int per_packet)
 {
 	for (size_t i = 0; i < n; i++) {
 		const struct ssmf_flow_score *x = &r[i];
@@ -195,8 +198,8 @@ int ssmf_write_jsonl(FILE *out, const struct ssmf_flow_score *r, size_t n,
 				cJSON *po = cJSON_CreateObject();
 				cJSON_AddStringToObject(po, "ts", ts);
 				cJSON_AddNumberToObject(
-					po, "surprise",
-					r6((double)p->nll[0] + p->nll[1] + p->nll[2] + p->nll[3]));
+				    po, "surprise",
+				    r6((double)p->nll[0] + p->nll[1] + p->nll[2] + p->nll[3]));
 				for (int m = 0; m < SSMF_N_COMP; m++)
 					cJSON_AddNumberToObject(po, comp_names[m], r6(p->nll[m]));
 				cJSON_AddItemToArray(arr, po);
@@ -216,17 +219,18 @@ int ssmf_write_jsonl(FILE *out, const struct ssmf_flow_score *r, size_t n,
 void ssmf_write_metrics(FILE *out, const struct ssmf_metrics *m)
 {
 	fprintf(out,
-		"evaluation: %zu attack and %zu benign flows\n"
-		"  ROC-AUC %.4f   PR-AUC %.4f   TPR@FPR=1e-2 %.4f   TPR@FPR=1e-3 %.4f\n"
-		"  best F1 %.4f at score >= %.4f\n",
-		m->n_pos, m->n_neg, m->roc_auc, m->pr_auc, m->tpr_at_fpr_1e2, m->tpr_at_fpr_1e3,
-		m->best_f1, m->best_f1_threshold);
+	        "evaluation: %zu attack and %zu benign flows\n"
+	        "  ROC-AUC %.4f   PR-AUC %.4f   TPR@FPR=1e-2 %.4f   TPR@FPR=1e-3 %.4f\n"
+	        "  best F1 %.4f at score >= %.4f\n",
+	        m->n_pos, m->n_neg, m->roc_auc, m->pr_auc, m->tpr_at_fpr_1e2, m->tpr_at_fpr_1e3,
+	        m->best_f1, m->best_f1_threshold);
 	if (isfinite(m->threshold))
-		fprintf(out,
-			"  at threshold %.4f: TP %zu  FP %zu  TN %zu  FN %zu  (TPR %.4f, FPR %.4f)\n",
-			m->threshold, m->tp, m->fp, m->tn, m->fn,
-			m->tp + m->fn ? (double)m->tp / (double)(m->tp + m->fn) : 0.0,
-			m->fp + m->tn ? (double)m->fp / (double)(m->fp + m->tn) : 0.0);
+		fprintf(
+		    out,
+		    "  at threshold %.4f: TP %zu  FP %zu  TN %zu  FN %zu  (TPR %.4f, FPR %.4f)\n",
+		    m->threshold, m->tp, m->fp, m->tn, m->fn,
+		    m->tp + m->fn ? (double)m->tp / (double)(m->tp + m->fn) : 0.0,
+		    m->fp + m->tn ? (double)m->fp / (double)(m->fp + m->tn) : 0.0);
 }
 
 /* The HDF5 row of /scores: the flow summary plus the scores. */
@@ -245,8 +249,8 @@ struct packet_row {
 };
 
 int ssmf_write_scores_h5(const char *path, const struct ssmf_flow_score *r, size_t n,
-			 const struct ssmf_labels *labels, int per_packet, double threshold,
-			 const struct ssmf_metrics *m, char *err, size_t errlen)
+                         const struct ssmf_labels *labels, int per_packet, double threshold,
+                         const struct ssmf_metrics *m, char *err, size_t errlen)
 {
 	/* The dataset writer gives the temporary name, shuffle+zstd chunks and the rename;
 	 * /packets stays empty and /flows holds the flows in score order. */
@@ -263,8 +267,8 @@ int ssmf_write_scores_h5(const char *path, const struct ssmf_flow_score *r, size
 	}
 	/* Scores as named columns beside /flows, row for row. */
 	double *cols[6];
-	static const char *const names[6] = {"score",      "score_direction", "score_size",
-					     "score_gap",  "score_flags",     "max_surprise"};
+	static const char *const names[6] = {"score",     "score_direction", "score_size",
+	                                     "score_gap", "score_flags",     "max_surprise"};
 	for (int k = 0; k < 6; k++)
 		cols[k] = malloc((n ? n : 1) * sizeof(double));
 	uint64_t *scored = malloc((n ? n : 1) * sizeof *scored);
@@ -325,10 +329,11 @@ int ssmf_write_scores_h5(const char *path, const struct ssmf_flow_score *r, size
 		rc |= ssmf_writer_attr_f64(w, "best_f1", m->best_f1);
 	}
 	if (rc == 0 && labels && ssmf_labels_count(labels))
-		rc = ssmf_writer_label_names(w, ssmf_labels_names(labels), ssmf_labels_count(labels));
+		rc = ssmf_writer_label_names(w, ssmf_labels_names(labels),
+		                             ssmf_labels_count(labels));
 	if (rc != 0) {
-		snprintf(err, errlen, "%s", ssmf_writer_error(w)[0] ? ssmf_writer_error(w)
-								   : "out of memory");
+		snprintf(err, errlen, "%s",
+		         ssmf_writer_error(w)[0] ? ssmf_writer_error(w) : "out of memory");
 		ssmf_writer_abort(w);
 		return -1;
 	}

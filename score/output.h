@@ -16,15 +16,15 @@ void ssmf_scores_sort(struct ssmf_flow_score *r, size_t n);
 
 /* The top `top` flows as an aligned table. */
 void ssmf_write_table(FILE *out, const struct ssmf_flow_score *r, size_t n, size_t top,
-		      const struct ssmf_labels *labels, int have_threshold);
+                      const struct ssmf_labels *labels, int have_threshold);
 /* All flows; with per_packet, each flow's packets too (CSV: a second file). */
 int ssmf_write_csv(FILE *out, FILE *packets_out, const struct ssmf_flow_score *r, size_t n,
-		   const struct ssmf_labels *labels);
+                   const struct ssmf_labels *labels);
 int ssmf_write_jsonl(FILE *out, const struct ssmf_flow_score *r, size_t n,
-		     const struct ssmf_labels *labels, int per_packet);
+                     const struct ssmf_labels *labels, int per_packet);
 int ssmf_write_scores_h5(const char *path, const struct ssmf_flow_score *r, size_t n,
-			 const struct ssmf_labels *labels, int per_packet, double threshold,
-			 const struct ssmf_metrics *m, char *err, size_t errlen);
+                         const struct ssmf_labels *labels, int per_packet, double threshold,
+                         const struct ssmf_metrics *m, char *err, size_t errlen);
 void ssmf_write_metrics(FILE *out, const struct ssmf_metrics *m);
 
 #endif

@@ -14,9 +14,9 @@ struct live_flow {
 	double max_surprise;
 	uint32_t max_index;
 	uint64_t seen;
-	uint32_t npend;  /* packets waiting in the scorer's buffer */
-	uint32_t wave;   /* while flushing: the next wave index of this flow */
-	int ended;       /* the flow table has ended it; finished after the flush */
+	uint32_t npend; /* packets waiting in the scorer's buffer */
+	uint32_t wave;  /* while flushing: the next wave index of this flow */
+	int ended;      /* the flow table has ended it; finished after the flush */
 	struct ssmf_flow_summary summary;
 	struct ssmf_packet_score *packets;
 	size_t npk, cappk;
@@ -72,7 +72,7 @@ void ssmf_scorer_opts_default(struct ssmf_scorer_opts *o)
 }
 
 struct ssmf_scorer *ssmf_scorer_new(const struct ssmf_model *m, const struct ssmf_scorer_opts *o,
-				    char *err, size_t errlen)
+                                    char *err, size_t errlen)
 {
 	struct ssmf_scorer *sc = calloc(1, sizeof *sc);
 	if (!sc) {
@@ -249,17 +249,17 @@ static int step_batch(struct ssmf_scorer *sc)
 	if (sc->o.gpu) {
 		if (!sc->gpu) { /* step-mode context on first use */
 			struct ssmf_cuda_opts co = {.step_n = sc->o.batch_flows,
-						    .step_flows = sc->o.gpu_flows};
+			                            .step_flows = sc->o.gpu_flows};
 			if (sc->o.gpu->create(&sc->gpu, sc->m, &co, sc->error, sizeof sc->error))
 				return -1;
 		}
 		for (int i = 0; i < sc->bn; i++)
 			sc->bslot[i] = sc->bflow[i]->slot;
 		if (sc->o.gpu->step(sc->gpu, sc->brec, sc->bslot, sc->bn, sc->bnll, sc->error,
-				    sizeof sc->error) != 0)
+		                    sizeof sc->error) != 0)
 			return -1;
-	} else if (ssmf_step(sc->m, sc->ws, sc->bstate, sc->brec, sc->bn, sc->bnll, NULL,
-			     sc->error, sizeof sc->error) != 0) {
+	} else if (ssmf_step(sc->m, sc->ws, sc->bstate, sc->brec, sc->bn, sc->bnll, NULL, sc->error,
+	                     sizeof sc->error) != 0) {
 		return -1;
 	}
 	for (int i = 0; i < sc->bn; i++) {
@@ -373,15 +373,15 @@ int ssmf_scorer_record(struct ssmf_scorer *sc, const struct ssmf_record *r)
 			if (!sc->nfree) {
 				free_live(f);
 				snprintf(sc->error, sizeof sc->error,
-					 "more than %d flows active at once on the GPU (raise "
-					 "--gpu-flows, or lower --idle-timeout)",
-					 sc->o.gpu_flows);
+				         "more than %d flows active at once on the GPU (raise "
+				         "--gpu-flows, or lower --idle-timeout)",
+				         sc->o.gpu_flows);
 				return -1;
 			}
 			f->slot = sc->free_slots[--sc->nfree];
 			/* a reused slot starts from the initial state */
 			if (sc->gpu && sc->o.gpu->step_reset(sc->gpu, &f->slot, 1, sc->error,
-							     sizeof sc->error) != 0) {
+			                                     sizeof sc->error) != 0) {
 				free_live(f);
 				return -1;
 			}
@@ -442,8 +442,9 @@ static int finish_flow(struct ssmf_scorer *sc, struct live_flow *f)
 	r->packets = f->packets;
 	f->packets = NULL;
 	if (sc->o.labels && ssmf_labels_active(sc->o.labels))
-		r->s.label = ssmf_labels_lookup(sc->o.labels, &f->summary,
-						f->input < sc->ninputs ? sc->inputs[f->input] : NULL);
+		r->s.label =
+		    ssmf_labels_lookup(sc->o.labels, &f->summary,
+		                       f->input < sc->ninputs ? sc->inputs[f->input] : NULL);
 	remove_slot(sc, find(sc, f->flow_id));
 	if (sc->o.gpu)
 		sc->free_slots[sc->nfree++] = f->slot;
@@ -532,7 +533,7 @@ int ssmf_scorer_dataset(struct ssmf_scorer *sc, struct ssmf_dataset *ds)
 	}
 	ssmf_acts_free(sc->acts);
 	sc->acts = ssmf_acts_new(sc->m, sc->o.gpu ? 1 : rowsB, sc->o.gpu ? 1 : maxT, sc->error,
-				 sizeof sc->error);
+	                         sizeof sc->error);
 	rec = malloc((size_t)rowsB * (size_t)maxT * sizeof *rec);
 	len = malloc((size_t)rowsB * sizeof *len);
 	if (!sc->acts || !rec || !len) {
@@ -548,7 +549,7 @@ int ssmf_scorer_dataset(struct ssmf_scorer *sc, struct ssmf_dataset *ds)
 		while (j < nf && B < rowsB) {
 			int t = (int)flows[order[j]].packet_count;
 			if ((size_t)(B + 1) * (size_t)(t > T ? t : T) >
-				    (size_t)rowsB * (size_t)maxT)
+			    (size_t)rowsB * (size_t)maxT)
 				break;
 			if (t > T)
 				T = t;
@@ -562,17 +563,18 @@ int ssmf_scorer_dataset(struct ssmf_scorer *sc, struct ssmf_dataset *ds)
 			const struct ssmf_flow_summary *f = &flows[order[i + (size_t)b]];
 			len[b] = (int)f->packet_count;
 			if (ssmf_dataset_read_packets(ds, f->packet_offset, f->packet_count,
-						      &rec[(size_t)b * (size_t)T], sc->error,
-						      sizeof sc->error) != 0)
+			                              &rec[(size_t)b * (size_t)T], sc->error,
+			                              sizeof sc->error) != 0)
 				goto out;
 		}
 		struct ssmf_batch batch = {.rec = rec, .len = len, .B = B, .T = T};
 		struct ssmf_outputs out;
 		if (sc->o.gpu) {
-			if (sc->o.gpu->forward(gctx, &batch, &out, sc->error, sizeof sc->error) != 0)
+			if (sc->o.gpu->forward(gctx, &batch, &out, sc->error, sizeof sc->error) !=
+			    0)
 				goto out;
 		} else if (ssmf_forward((struct ssmf_model *)sc->m, sc->acts, &batch, &out,
-					sc->error, sizeof sc->error) != 0) {
+		                        sc->error, sizeof sc->error) != 0) {
 			goto out;
 		}
 		for (int b = 0; b < B; b++) {
@@ -611,7 +613,7 @@ int ssmf_scorer_dataset(struct ssmf_scorer *sc, struct ssmf_dataset *ds)
 			finish_score(r, comp, (uint64_t)len[b]);
 			if (sc->o.labels && ssmf_labels_active(sc->o.labels))
 				r->s.label =
-					ssmf_labels_lookup(sc->o.labels, f, ssmf_dataset_path(ds));
+				    ssmf_labels_lookup(sc->o.labels, f, ssmf_dataset_path(ds));
 			sc->packets += (uint64_t)len[b];
 		}
 		i = j;

@@ -24,21 +24,21 @@ struct ssmf_packet_score {
 };
 
 struct ssmf_flow_score {
-	struct ssmf_flow_summary s; /* key, times, counts, end reason, label */
-	double score;                /* mean summed NLL per predicted packet */
-	double comp[SSMF_N_COMP];    /* the same per component */
-	double max_surprise;         /* largest summed NLL of one packet */
-	uint32_t max_surprise_index; /* its index in the flow */
-	uint64_t packets_scored;     /* packets given to the model */
-	int flagged;                 /* score >= threshold */
+	struct ssmf_flow_summary s;        /* key, times, counts, end reason, label */
+	double score;                      /* mean summed NLL per predicted packet */
+	double comp[SSMF_N_COMP];          /* the same per component */
+	double max_surprise;               /* largest summed NLL of one packet */
+	uint32_t max_surprise_index;       /* its index in the flow */
+	uint64_t packets_scored;           /* packets given to the model */
+	int flagged;                       /* score >= threshold */
 	struct ssmf_packet_score *packets; /* (packets_scored) with per-packet output, else NULL */
 };
 
 struct ssmf_scorer_opts {
-	int per_packet;    /* keep every packet's surprise */
-	int batch_flows;   /* flows per step-mode call (capture) */
-	int buffer_packets; /* packets buffered before a step-mode flush (capture) */
-	int batch_packets; /* records per sequence-mode batch (dataset), B*T bound */
+	int per_packet;                   /* keep every packet's surprise */
+	int batch_flows;                  /* flows per step-mode call (capture) */
+	int buffer_packets;               /* packets buffered before a step-mode flush (capture) */
+	int batch_packets;                /* records per sequence-mode batch (dataset), B*T bound */
 	const struct ssmf_labels *labels; /* may be NULL */
 	const struct ssmf_gpu_ops *gpu;   /* NULL: the CPU */
 	int gpu_flows;                    /* flows whose state the GPU holds at once */
@@ -49,7 +49,7 @@ void ssmf_scorer_opts_default(struct ssmf_scorer_opts *o);
 struct ssmf_scorer;
 
 struct ssmf_scorer *ssmf_scorer_new(const struct ssmf_model *m, const struct ssmf_scorer_opts *o,
-				    char *err, size_t errlen);
+                                    char *err, size_t errlen);
 void ssmf_scorer_free(struct ssmf_scorer *sc);
 
 /* Capture mode: the flow table's per-packet records and ended flows, in that

@@ -8,7 +8,9 @@ $SUDO apt-get update -q
 $SUDO apt-get install -y -q --no-install-recommends \
 	build-essential cmake pkg-config ca-certificates \
 	libpcap-dev libhdf5-dev hdf5-tools libzstd-dev zstd zlib1g-dev libssl-dev libcjson-dev \
-	tshark python3 python3-h5py python3-numpy python3-torch python3-sklearn \
+	tshark python3 python3-pip python3-h5py python3-numpy python3-torch python3-sklearn \
 	clang libclang-rt-14-dev libopenblas0-pthread
 # The official safetensors reader, for the export tests (tests/export); Debian has no package.
-python3 -m pip install -q --break-system-packages safetensors==0.4.5
+# The tests run Debian's /usr/bin/python3 (with its torch, h5py, numpy), not whatever
+# python3 comes first on PATH.
+/usr/bin/python3 -m pip install -q --break-system-packages safetensors==0.4.5

@@ -10,7 +10,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: pcap_loop CAPTURE\n");
 		return 1;
 	}
-	pcap_t *p = pcap_open_offline_with_tstamp_precision(argv[1], PCAP_TSTAMP_PRECISION_NANO, err);
+	pcap_t *p =
+	    pcap_open_offline_with_tstamp_precision(argv[1], PCAP_TSTAMP_PRECISION_NANO, err);
 	if (!p) {
 		fprintf(stderr, "pcap_loop: %s\n", err);
 		return 2;

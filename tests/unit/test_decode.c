@@ -31,7 +31,7 @@ static size_t put(uint8_t *p, const char *hex)
 /* Decodes, then checks that every shorter prefix of the packet is skipped
  * (never read past the end, never mistaken for a whole packet). */
 static enum ssmf_skip_reason decode_all_prefixes(int dlt, const uint8_t *p, size_t n,
-						 struct ssmf_decoded *d)
+                                                 struct ssmf_decoded *d)
 {
 	for (size_t cut = 0; cut < n; cut++) {
 		uint8_t *copy = malloc(cut ? cut : 1); /* exact size: ASan sees any overread */
@@ -54,7 +54,7 @@ static void test_ethernet_vlan_ipv4_tcp(void)
 {
 	uint8_t p[128];
 	size_t n = put(p, ETH "8100 0064 88a8 00c8" /* two tags: 100 outer? no: 0x8100 then QinQ */
-			      "0800" IPV4_TCP TCP_SYNACK);
+	                      "0800" IPV4_TCP TCP_SYNACK);
 	struct ssmf_decoded d;
 	CHECK_EQ(decode_all_prefixes(DLT_EN10MB, p, n, &d), SSMF_SKIP_NONE);
 	CHECK_EQ(d.vlan, 200); /* innermost tag */
@@ -75,12 +75,13 @@ static void test_ipv6_ext_udp(void)
 {
 	uint8_t p[160];
 	/* IPv6, payload 8+8+12 = 28, next header hop-by-hop, hop limit 7;
-	 * HBH (8 bytes, next = dest opts), dest opts (8 bytes, next = UDP); UDP 53 -> 5353, 4 bytes. */
+	 * HBH (8 bytes, next = dest opts), dest opts (8 bytes, next = UDP); UDP 53 -> 5353, 4
+	 * bytes. */
 	size_t n = put(p, "6000 0000 001c 00 07"
-			  "20010db8000000000000000000000001 20010db8000000000000000000000002"
-			  "3c00 000000000000"
-			  "1100 000000000000"
-			  "0035 14e9 000c 0000 deadbeef");
+	                  "20010db8000000000000000000000001 20010db8000000000000000000000002"
+	                  "3c00 000000000000"
+	                  "1100 000000000000"
+	                  "0035 14e9 000c 0000 deadbeef");
 	struct ssmf_decoded d;
 	CHECK_EQ(decode_all_prefixes(DLT_RAW, p, n, &d), SSMF_SKIP_NONE);
 	CHECK_EQ(d.ip_version, 6);
@@ -120,9 +121,9 @@ static void test_tunnels(void)
 	struct ssmf_decoded d;
 	/* Outer IPv4/UDP to 4789 (VXLAN, VNI 0x123456) carrying Ethernet/IPv4/TCP. */
 	size_t n = put(p, ETH "0800"
-			      "4500 005a 0000 0000 4011 0000 c0a80001 c0a80002"
-			      "c000 12b5 0046 0000"
-			      "08000000 12345600" ETH "0800" IPV4_TCP TCP_SYNACK);
+	                      "4500 005a 0000 0000 4011 0000 c0a80001 c0a80002"
+	                      "c000 12b5 0046 0000"
+	                      "08000000 12345600" ETH "0800" IPV4_TCP TCP_SYNACK);
 	CHECK_EQ(decode_all_prefixes(DLT_EN10MB, p, n, &d), SSMF_SKIP_NONE);
 	CHECK_EQ(d.proto, 6);
 	CHECK_EQ(d.sport, 1234);
@@ -131,7 +132,7 @@ static void test_tunnels(void)
 	CHECK(d.rec_flags & SSMF_REC_TUNNEL);
 	/* GRE with a key, carrying IPv4/TCP: the key is recorded, not keyed on. */
 	n = put(p, ETH "0800 4500 0034 0000 0000 402f 0000 c0a80001 c0a80002"
-		       "2000 0800 0000beef" IPV4_TCP TCP_SYNACK);
+	               "2000 0800 0000beef" IPV4_TCP TCP_SYNACK);
 	CHECK_EQ(decode_all_prefixes(DLT_EN10MB, p, n, &d), SSMF_SKIP_NONE);
 	CHECK_EQ(d.tunnel_id, 0xbeef);
 	CHECK_EQ(d.tunnel_key, 0);
@@ -157,7 +158,7 @@ static void test_hostile(void)
 	CHECK_EQ(ssmf_decode_packet(DLT_EN10MB, p, (uint32_t)n, &d), SSMF_SKIP_BAD_ENCAP);
 	/* An IPv6 chain of 100 destination-options headers. */
 	n = put(p, "6000 0000 0320 3c 07"
-		   "20010db8000000000000000000000001 20010db8000000000000000000000002");
+	           "20010db8000000000000000000000001 20010db8000000000000000000000002");
 	for (int i = 0; i < 100; i++)
 		n += put(p + n, "3c00 000000000000");
 	CHECK_EQ(ssmf_decode_packet(DLT_RAW, p, (uint32_t)n, &d), SSMF_SKIP_BAD_IP6_EXT);

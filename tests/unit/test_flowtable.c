@@ -4,7 +4,7 @@
 #include "check.h"
 #include "features/flowtable.h"
 
-#define SEC 1000000000ull
+#define SEC       1000000000ull
 #define MAX_FLOWS 64
 
 struct ended {
@@ -26,7 +26,7 @@ static int collect(void *user, const struct ssmf_flow_summary *s, const struct s
 
 /* A TCP/UDP packet from a.b.c.<src>:sport to a.b.c.<dst>:dport. */
 static struct ssmf_decoded pkt(uint8_t proto, uint8_t src, uint16_t sport, uint8_t dst,
-			       uint16_t dport, uint8_t flags)
+                               uint16_t dport, uint8_t flags)
 {
 	struct ssmf_decoded d = {0};
 	d.ip_version = 4;
@@ -70,7 +70,7 @@ static void test_tcp_close_and_grace(void)
 	add(t, pkt(6, 1, 1000, 2, 80, ACK), 1 * SEC + 2000);
 	add(t, pkt(6, 1, 1000, 2, 80, FIN | ACK), 2 * SEC);
 	add(t, pkt(6, 2, 80, 1, 1000, FIN | ACK), 2 * SEC + 500);
-	CHECK_EQ(e.n, 0); /* closed, but in its grace period */
+	CHECK_EQ(e.n, 0);                                   /* closed, but in its grace period */
 	add(t, pkt(6, 1, 1000, 2, 80, ACK), 2 * SEC + 900); /* late ACK joins */
 	add(t, pkt(6, 1, 1000, 2, 80, SYN), 5 * SEC);       /* a new connection */
 	CHECK_EQ(e.n, 1);
@@ -143,7 +143,7 @@ static void test_timeouts(void)
 	struct ssmf_flowtable *t = table(&e, NULL); /* idle 120 s, active 1800 s */
 	add(t, pkt(17, 1, 53, 2, 53, 0), 0 * SEC + 1);
 	add(t, pkt(17, 1, 53, 2, 53, 0), 121 * SEC); /* idle gap: a new flow */
-	for (uint64_t s = 200; s <= 2000; s += 100)   /* keeps busy past the active timeout */
+	for (uint64_t s = 200; s <= 2000; s += 100)  /* keeps busy past the active timeout */
 		add(t, pkt(17, 1, 53, 2, 53, 0), s * SEC);
 	ssmf_flowtable_flush(t);
 	CHECK_EQ(e.n, 3);
