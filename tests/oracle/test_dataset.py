@@ -36,7 +36,7 @@ SAMPLE = ["1kxun.pcap", "quic-23.pcap", "dns-tunnel-iodine.pcap", "ookla.pcap", 
 def header_offsets(src):
     text = open(os.path.join(src, "features", "ssmf_record.h")).read()
     offs = dict(re.findall(r"offsetof\(struct ssmf_record, (\w+)\) == (\d+)", text))
-    size = int(re.search(r"#define SSMF_RECORD_SIZE (\d+)u", text).group(1))
+    size = int(re.search(r"#define SSMF_RECORD_SIZE\s+(\d+)u", text).group(1))
     return {k: int(v) for k, v in offs.items()}, size
 
 
