@@ -145,6 +145,10 @@ static int score_inputs(struct ssmf_scorer *sc, const char *const *paths, size_t
 			size_t before;
 			ssmf_scorer_results(sc, &before);
 			int rc = ssmf_scorer_dataset(sc, ds);
+			if (rc != 0 && ssmf_stop_signal()) {
+				ssmf_dataset_close(ds);
+				return 128 + ssmf_stop_signal();
+			}
 			/* Labels the dataset carries (extract --labels), unless others are
 			 * given: its label ids become ids in our name table. */
 			size_t after;
@@ -547,6 +551,7 @@ int cmd_score(int argc, char **argv)
 	so.labels = labels;
 	so.gpu = o.gpu;
 	so.gpu_flows = o.gpu_flows;
+	so.should_stop = ssmf_stop_signal;
 	if (o.ncalibrate) {
 		struct ssmf_scorer_opts co = so;
 		co.per_packet = 0;
@@ -558,6 +563,12 @@ int cmd_score(int argc, char **argv)
 			goto cleanup;
 		}
 		code = score_inputs(cal, o.calibrate, o.ncalibrate, &o, labels);
+		if (ssmf_stop_signal()) {
+			ssmf_error("interrupted by signal %d; no output written",
+			           ssmf_stop_signal());
+			code = 128 + ssmf_stop_signal();
+			goto cleanup;
+		}
 		if (code != SSMF_EXIT_OK && code != SSMF_EXIT_PARTIAL)
 			goto cleanup;
 		size_t nc;
@@ -584,6 +595,11 @@ int cmd_score(int argc, char **argv)
 	}
 	int rc = score_inputs(sc, (const char *const *)argv + optind, (size_t)(argc - optind), &o,
 	                      labels);
+	if (ssmf_stop_signal()) {
+		ssmf_error("interrupted by signal %d; no output written", ssmf_stop_signal());
+		code = 128 + ssmf_stop_signal();
+		goto cleanup;
+	}
 	code = worse(code == SSMF_EXIT_PARTIAL ? SSMF_EXIT_OK : code, rc);
 	if (rc != SSMF_EXIT_OK && rc != SSMF_EXIT_PARTIAL && rc != SSMF_EXIT_INPUT)
 		goto cleanup;

@@ -69,6 +69,7 @@ void ssmf_scorer_opts_default(struct ssmf_scorer_opts *o)
 	o->labels = NULL;
 	o->gpu = NULL;
 	o->gpu_flows = 65536;
+	o->should_stop = NULL;
 }
 
 struct ssmf_scorer *ssmf_scorer_new(const struct ssmf_model *m, const struct ssmf_scorer_opts *o,
@@ -542,6 +543,10 @@ int ssmf_scorer_dataset(struct ssmf_scorer *sc, struct ssmf_dataset *ds)
 		goto out;
 	}
 	for (size_t i = 0; i < nf;) {
+		if (sc->o.should_stop && sc->o.should_stop()) {
+			snprintf(sc->error, sizeof sc->error, "interrupted");
+			goto out;
+		}
 		int T = (int)flows[order[i]].packet_count;
 		/* the batch: as many flows as fit B*T <= batch_packets, T = longest in it */
 		size_t j = i;

@@ -42,6 +42,7 @@ struct ssmf_scorer_opts {
 	const struct ssmf_labels *labels; /* may be NULL */
 	const struct ssmf_gpu_ops *gpu;   /* NULL: the CPU */
 	int gpu_flows;                    /* flows whose state the GPU holds at once */
+	int (*should_stop)(void);         /* polled between batches: nonzero stops (NULL-able) */
 };
 
 void ssmf_scorer_opts_default(struct ssmf_scorer_opts *o);

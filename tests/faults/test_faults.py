@@ -188,7 +188,74 @@ def case_output(ssmflow, td):
     print("output paths: exit 4, one error line, nothing written")
 
 
-CASES = {"signals": case_signals, "disk_full": case_disk_full, "unreadable": case_unreadable,
+def wait_then_signal(proc, sig, seconds):
+    t0 = time.monotonic()
+    while proc.poll() is None and time.monotonic() - t0 < seconds:
+        time.sleep(0.05)
+    if proc.poll() is not None:
+        return False
+    proc.send_signal(sig)
+    return True
+
+
+def case_score_signals(ssmflow, td):
+    """SIGINT/SIGTERM while scoring a large capture: exit 128+sig, a one-line message,
+    nothing under the final name, no temporary left."""
+    big = os.path.join(td, "big.pcap")
+    pcapgen.write_many_udp_flows(big, 1500000)
+    for sig, code in ((signal.SIGINT, 130), (signal.SIGTERM, 143)):
+        final = os.path.join(td, f"scores-{int(sig)}.jsonl")
+        proc = subprocess.Popen([ssmflow, "score", "-q", "-o", final, big],
+                                stderr=subprocess.PIPE, text=True)
+        if not wait_then_signal(proc, sig, 1.0):
+            fail(f"score finished before signal {sig}: input too small")
+        _, err = proc.communicate(timeout=60)
+        if proc.returncode != code or "interrupted" not in err:
+            fail(f"score, signal {sig}: exit {proc.returncode} (expected {code}): {err.strip()}")
+        if leftovers(td, final):
+            fail(f"score, signal {sig}: left {leftovers(td, final)}")
+    print("score signals: exit 130/143, nothing under the final name")
+
+
+def case_train_signals(ssmflow, td):
+    """SIGTERM during training: exit 143, no model under the final name, a valid
+    checkpoint that --resume continues from."""
+    pcaps = os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "data", "traffic",
+                         "nDPI", "tests", "cfgs", "default", "pcap")
+    ds = os.path.join(td, "train.h5")
+    p = run([ssmflow, "extract", "-q", "-o", ds, os.path.join(pcaps, "1kxun.pcap")])
+    if p.returncode != 0:
+        fail(f"extract for training: {p.stderr.strip()}")
+    model = os.path.join(td, "m.ssmf")
+    proc = subprocess.Popen([ssmflow, "train", "-q", "--epochs", "500", "--patience", "0",
+                             "--threads", "1", "-o", model, ds],
+                            stderr=subprocess.PIPE, text=True)
+    if not wait_then_signal(proc, signal.SIGTERM, 4.0):
+        fail("train finished before the signal")
+    _, err = proc.communicate(timeout=120)
+    if proc.returncode != 143:
+        fail(f"train, SIGTERM: exit {proc.returncode}, expected 143: {err.strip()}")
+    if os.path.exists(model) or [x for x in os.listdir(td) if ".tmp" in x]:
+        fail(f"train, SIGTERM: a model or temporary was left: {os.listdir(td)}")
+    ckpt = model + ".ckpt"
+    if not os.path.exists(ckpt):
+        fail("train, SIGTERM: no checkpoint to resume from")
+    # The checkpoint is complete and valid: a model loader takes it, and resuming starts
+    # (stopped again by a signal: the run would otherwise go on for its 500 epochs).
+    p = run([ssmflow, "score", "-q", "-m", ckpt, "-o", os.path.join(td, "s.jsonl"), ds])
+    if p.returncode != 0:
+        fail(f"the checkpoint left by SIGTERM does not load: {p.stderr.strip()}")
+    proc = subprocess.Popen([ssmflow, "train", "-q", "--resume", ckpt, "-o", model, ds],
+                            stderr=subprocess.PIPE, text=True)
+    wait_then_signal(proc, signal.SIGINT, 3.0)
+    _, err = proc.communicate(timeout=120)
+    if proc.returncode not in (0, 130):
+        fail(f"train --resume after SIGTERM: exit {proc.returncode}: {err.strip()}")
+    print("train SIGTERM: exit 143, checkpoint kept and valid, resume runs")
+
+
+CASES = {"signals": case_signals, "score_signals": case_score_signals,
+         "train_signals": case_train_signals, "disk_full": case_disk_full, "unreadable": case_unreadable,
          "output": case_output}
 
 
