@@ -1,5 +1,7 @@
 #include "cmd/cli.h"
 
+#include <pcap/pcap.h>
+
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -8,6 +10,8 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+
+#include "features/ingest.h"
 
 const char *ssmf_progname = "ssmflow";
 
@@ -154,4 +158,31 @@ double ssmf_now(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+int ssmf_report_inputs(const struct ssmf_ingest_result *res)
+{
+	for (size_t i = 0; i < res->ninputs; i++)
+		if (strcmp(res->inputs[i].status, "refused") == 0)
+			ssmf_error("%s", res->inputs[i].message);
+	if (res->refused)
+		return SSMF_EXIT_INPUT;
+	return res->partial ? SSMF_EXIT_PARTIAL : SSMF_EXIT_OK;
+}
+
+int ssmf_check_filter(const char *cmd, const char *filter)
+{
+	if (!filter)
+		return 0;
+	pcap_t *dead = pcap_open_dead(DLT_EN10MB, 262144);
+	struct bpf_program prog;
+	int rc = 0;
+	if (!dead || pcap_compile(dead, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) != 0)
+		rc = ssmf_usage_error(cmd, "bad --filter '%s': %s", filter,
+		                      dead ? pcap_geterr(dead) : "out of memory");
+	else
+		pcap_freecode(&prog);
+	if (dead)
+		pcap_close(dead);
+	return rc;
 }

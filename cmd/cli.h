@@ -40,6 +40,13 @@ int ssmf_parse_seconds_ns(const char *s, uint64_t *ns); /* "120", "1.5", "0" */
 int ssmf_parse_size(const char *s, uint64_t *bytes);    /* "512M", "2G", "65536" */
 int ssmf_parse_bool(const char *s, int *v);             /* yes/no, on/off, 1/0, true/false */
 
+struct ssmf_ingest_result;
+/* Reports the inputs that could not be read (one error line each) and returns the exit
+ * code reading them earned: OK, PARTIAL (an input was damaged) or INPUT (one refused). */
+int ssmf_report_inputs(const struct ssmf_ingest_result *res);
+/* A --filter that does not compile is a usage error: 0, or SSMF_EXIT_USAGE (reported). */
+int ssmf_check_filter(const char *cmd, const char *filter);
+
 /* SIGINT/SIGTERM set a flag that long loops poll; they do not restart reads. */
 void ssmf_signals_install(void);
 int ssmf_stop_signal(void); /* 0, or the signal that asked us to stop */

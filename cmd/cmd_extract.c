@@ -338,19 +338,8 @@ int cmd_extract(int argc, char **argv)
 		return ssmf_usage_error("extract", "an HDF5 dataset cannot go to stdout");
 	if (optind >= argc)
 		return ssmf_usage_error("extract", "no input capture given");
-	if (filter) { /* a filter that does not compile is a usage error, not a bad input */
-		pcap_t *dead = pcap_open_dead(DLT_EN10MB, 262144);
-		struct bpf_program prog;
-		int bad = pcap_compile(dead, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) != 0;
-		if (bad) {
-			ssmf_usage_error("extract", "bad --filter '%s': %s", filter,
-			                 pcap_geterr(dead));
-			pcap_close(dead);
-			return SSMF_EXIT_USAGE;
-		}
-		pcap_freecode(&prog);
-		pcap_close(dead);
-	}
+	if (ssmf_check_filter("extract", filter))
+		return SSMF_EXIT_USAGE;
 	int nstdin = 0;
 	for (int i = optind; i < argc; i++)
 		nstdin += strcmp(argv[i], "-") == 0;
@@ -415,14 +404,7 @@ int cmd_extract(int argc, char **argv)
 	                     &hooks, &res);
 	if (x.progress_on)
 		fprintf(stderr, "\r\033[K");
-	code = SSMF_EXIT_OK;
-	for (size_t i = 0; i < res.ninputs; i++)
-		if (strcmp(res.inputs[i].status, "refused") == 0)
-			ssmf_error("%s", res.inputs[i].message);
-	if (res.partial)
-		code = SSMF_EXIT_PARTIAL;
-	if (res.refused)
-		code = SSMF_EXIT_INPUT;
+	code = ssmf_report_inputs(&res);
 	if (rc == 0 && !res.stopped && !ssmf_stop_signal())
 		rc = ssmf_flowtable_flush(t);
 	int sig = ssmf_stop_signal();

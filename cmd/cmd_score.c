@@ -189,14 +189,7 @@ static int score_inputs(struct ssmf_scorer *sc, const char *const *paths, size_t
 		rc = ssmf_flowtable_flush(t);
 	if (rc == 0 && !res.stopped)
 		rc = ssmf_scorer_finish(sc);
-	int code = SSMF_EXIT_OK;
-	for (size_t i = 0; i < res.ninputs; i++)
-		if (strcmp(res.inputs[i].status, "refused") == 0)
-			ssmf_error("%s", res.inputs[i].message);
-	if (res.partial)
-		code = SSMF_EXIT_PARTIAL;
-	if (res.refused)
-		code = SSMF_EXIT_INPUT;
+	int code = ssmf_report_inputs(&res);
 	if (rc != 0) {
 		ssmf_error("%s",
 		           ssmf_scorer_error(sc)[0] ? ssmf_scorer_error(sc) : "out of memory");
@@ -493,17 +486,9 @@ int cmd_score(int argc, char **argv)
 		USAGE("no input given");
 	if (o.ncalibrate && isfinite(o.threshold))
 		USAGE("give --threshold or --calibrate, not both");
-	if (o.filter) {
-		pcap_t *dead = pcap_open_dead(DLT_EN10MB, 262144);
-		struct bpf_program prog;
-		if (pcap_compile(dead, &prog, o.filter, 1, PCAP_NETMASK_UNKNOWN) != 0) {
-			code = ssmf_usage_error("score", "bad --filter '%s': %s", o.filter,
-			                        pcap_geterr(dead));
-			pcap_close(dead);
-			goto done;
-		}
-		pcap_freecode(&prog);
-		pcap_close(dead);
+	if (ssmf_check_filter("score", o.filter)) {
+		code = SSMF_EXIT_USAGE;
+		goto done;
 	}
 
 	char err[1024];
