@@ -31,7 +31,7 @@ for th in sorted({1, ncpu}):
                        f"{tmp}/s.h5", inp])))
 rows.append((f"ssmflow score of the dataset, sequence mode, {ncpu} thread(s)",
              best([f"{build}/ssmflow", "score", "-q", "-o", f"{tmp}/d.h5", f"{tmp}/o.h5"])))
-print(f"input: {n} packets (bench/extract/make_input.py, repeat {sys.argv[0] and ''}); "
+print(f"input: {n} packets (bench/extract/make_input.py); "
       f"{ncpu} cores")
 print(f"{'program':60s} {'kpkt/s':>9s} {'seconds':>8s} {'extract/it':>10s}")
 for name, t in rows:
