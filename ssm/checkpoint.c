@@ -284,18 +284,13 @@ int ssmf_checkpoint_save(const char *path, const struct ssmf_model *m, char *err
 	return ssmf_checkpoint_save_sections(path, m, NULL, 0, err, errlen);
 }
 
-struct ssmf_model *ssmf_checkpoint_load_sections(const char *path, struct ssmf_ckpt_section *want,
-                                                 int n_want, char *err, size_t errlen)
+/* Validates and loads a checkpoint held in buf (n bytes, malloc'd; freed here). `path`
+ * names it in messages. */
+static struct ssmf_model *load_buffer(const char *path, unsigned char *buf, uint64_t n,
+                                      struct ssmf_ckpt_section *want, int n_want, char *err,
+                                      size_t errlen)
 {
-	unsigned char *buf = NULL;
-	uint64_t n = 0;
 	struct ssmf_model *m = NULL;
-	for (int w = 0; w < n_want; w++) {
-		want[w].data = NULL;
-		want[w].size = 0;
-	}
-	if (read_file(path, &buf, &n, err, errlen) < 0)
-		return NULL;
 #define FAIL(...)                                                                                  \
 	do {                                                                                       \
 		int k_ = snprintf(err, errlen, "%s: ", path);                                      \
@@ -416,6 +411,32 @@ fail:
 	ssmf_model_free(m);
 	free(buf);
 	return NULL;
+}
+
+struct ssmf_model *ssmf_checkpoint_load_sections(const char *path, struct ssmf_ckpt_section *want,
+                                                 int n_want, char *err, size_t errlen)
+{
+	unsigned char *buf = NULL;
+	uint64_t n = 0;
+	for (int w = 0; w < n_want; w++) {
+		want[w].data = NULL;
+		want[w].size = 0;
+	}
+	if (read_file(path, &buf, &n, err, errlen) < 0)
+		return NULL;
+	return load_buffer(path, buf, n, want, n_want, err, errlen);
+}
+
+struct ssmf_model *ssmf_checkpoint_load_mem(const char *name, const void *data, size_t len,
+                                            char *err, size_t errlen)
+{
+	unsigned char *buf = malloc(len ? len : 1);
+	if (!buf) {
+		snprintf(err, errlen, "%s: out of memory", name);
+		return NULL;
+	}
+	memcpy(buf, data, len);
+	return load_buffer(name, buf, len, NULL, 0, err, errlen);
 }
 
 struct ssmf_model *ssmf_checkpoint_load(const char *path, char *err, size_t errlen)

@@ -201,6 +201,9 @@ int ssmf_gap_bucket(uint32_t gap_us);
 int ssmf_checkpoint_save(const char *path, const struct ssmf_model *m, char *err, size_t errlen);
 /* Validates everything (sizes, version, section table, CRC32s, config) before use. */
 struct ssmf_model *ssmf_checkpoint_load(const char *path, char *err, size_t errlen);
+/* The same from a checkpoint in memory (`name` for messages). */
+struct ssmf_model *ssmf_checkpoint_load_mem(const char *name, const void *data, size_t len,
+                                            char *err, size_t errlen);
 
 /* Extra sections beside CONFIG and PARAMS (optimizer state, training metadata...): same
  * file, same checks; loaders that do not know a section skip it. */

@@ -119,6 +119,32 @@ def case_disk_full(ssmflow, td):
     print("disk full: exit 4, one error line, previous output kept, no temporary left")
 
 
+def case_disk_full_score_train(ssmflow, td):
+    """A full disk under score's outputs (CSV, JSON lines, HDF5) and train's model: exit 4,
+    one clear error, nothing under the final name."""
+    cap = os.path.join(td, "flows.pcap")
+    pcapgen.write_many_udp_flows(cap, 20000)
+    for ext in ("csv", "jsonl", "h5"):
+        final = os.path.join(td, f"scores.{ext}")
+        p = run([ssmflow, "score", "-q", "-o", final, cap], preexec_fn=limit_fsize(16 * 1024))
+        expect_clean_failure(p, EXIT_OUTPUT, td, final, f"score -o .{ext} on a full disk")
+    pcaps = os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "data", "traffic",
+                         "nDPI", "tests", "cfgs", "default", "pcap")
+    ds = os.path.join(td, "train.h5")
+    p = run([ssmflow, "extract", "-q", "-o", ds, os.path.join(pcaps, "dns_doh.pcap")])
+    if p.returncode != 0:
+        fail(f"extract for training: {p.stderr.strip()}")
+    model = os.path.join(td, "m.ssmf")
+    p = run([ssmflow, "train", "-q", "--epochs", "1", "-o", model, ds],
+            preexec_fn=limit_fsize(64 * 1024))
+    if p.returncode != EXIT_OUTPUT or os.path.exists(model):
+        fail(f"train on a full disk: exit {p.returncode} (expected {EXIT_OUTPUT}), model "
+             f"{'written' if os.path.exists(model) else 'absent'}: {p.stderr.strip()[-600:]}")
+    if [x for x in os.listdir(td) if ".tmp" in x]:
+        fail(f"train on a full disk left a temporary: {os.listdir(td)}")
+    print("full disk under score and train: exit 4, nothing under the final names")
+
+
 def case_unreadable(ssmflow, td):
     """Inputs that cannot be read: exit 2, one error naming the input, no output."""
     final = os.path.join(td, "u.h5")
@@ -255,6 +281,7 @@ def case_train_signals(ssmflow, td):
 
 
 CASES = {"signals": case_signals, "score_signals": case_score_signals,
+         "disk_full_score_train": case_disk_full_score_train,
          "train_signals": case_train_signals, "disk_full": case_disk_full, "unreadable": case_unreadable,
          "output": case_output}
 
