@@ -64,7 +64,5 @@ int ssmf_st_is_padding(const char *name);
 /* A metadata value, or NULL. */
 const char *ssmf_st_meta(const struct ssmf_st_file *f, const char *key);
 
-/* `len` bytes to `path` atomically: PATH.tmp.PID, fsync, rename, fsync the directory. */
-int ssmf_write_atomic(const char *path, const void *buf, size_t len, char *err, size_t errlen);
 
 #endif

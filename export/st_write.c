@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/atomic_file.h"
 #include "export/safetensors.h"
 
 static const char *const dtype_names[SSMF_ST_NDTYPES] = {"F32", "BF16", "F16", "U8"};
@@ -123,7 +124,7 @@ int ssmf_st_write(const char *path, struct ssmf_st_tensor *t, int n, const cJSON
 	for (int i = 0; i < n; i++)
 		if (t[i].end > t[i].begin)
 			memcpy(buf + 8 + hlen + t[i].begin, t[i].data, t[i].end - t[i].begin);
-	int rc = ssmf_write_atomic(path, buf, total, err, errlen);
+	int rc = ssmf_atomic_write_file(path, buf, total, err, errlen);
 	free(buf);
 	return rc;
 }

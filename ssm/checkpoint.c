@@ -21,6 +21,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "common/atomic_file.h"
 #include "ssm/internal.h"
 
 #define CKPT_MAGIC        "SSMFCKPT"
@@ -77,22 +78,6 @@ static uint64_t get64(const unsigned char *p)
 	uint64_t v;
 	memcpy(&v, p, 8);
 	return v;
-}
-
-static int write_all(int fd, const void *p, size_t n)
-{
-	const char *c = p;
-	while (n) {
-		ssize_t w = write(fd, c, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		c += w;
-		n -= (size_t)w;
-	}
-	return 0;
 }
 
 /* One section to write: name (1..8 characters), payload. */
@@ -175,62 +160,18 @@ int ssmf_checkpoint_save_sections(const char *path, const struct ssmf_model *m,
 	}
 	put32(head + 32, crc(head, table_end));
 
-	size_t plen = strlen(path);
-	char *tmp = malloc(plen + 32);
-	if (!tmp) {
-		snprintf(err, errlen, "%s: out of memory", path);
+	struct ssmf_atomic_file f;
+	if (ssmf_atomic_open(&f, path, err, errlen) != 0)
 		return -1;
-	}
-	snprintf(tmp, plen + 32, "%s.tmp.%ld", path, (long)getpid());
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		snprintf(err, errlen, "%s: cannot create: %s", tmp, strerror(errno));
-		free(tmp);
-		return -1;
-	}
 	unsigned char pad[64] = {0};
-	int rc = write_all(fd, head, (size_t)table_end);
+	ssmf_atomic_write(&f, head, (size_t)table_end);
 	uint64_t at = table_end;
-	for (uint32_t j = 0; j < nsec && rc == 0; j++) {
-		rc = write_all(fd, pad, (size_t)(off[j] - at));
-		rc = rc ? rc : write_all(fd, sec[j].data, (size_t)sec[j].size);
+	for (uint32_t j = 0; j < nsec; j++) {
+		ssmf_atomic_write(&f, pad, (size_t)(off[j] - at));
+		ssmf_atomic_write(&f, sec[j].data, (size_t)sec[j].size);
 		at = off[j] + sec[j].size;
 	}
-	if (rc == 0 && fsync(fd) != 0)
-		rc = -1;
-	int saved = errno;
-	if (close(fd) != 0 && rc == 0) {
-		rc = -1;
-		saved = errno;
-	}
-	if (rc == 0 && rename(tmp, path) != 0) {
-		rc = -1;
-		saved = errno;
-	}
-	if (rc != 0) {
-		snprintf(err, errlen, "%s: cannot write checkpoint: %s", path, strerror(saved));
-		unlink(tmp);
-		free(tmp);
-		return -1;
-	}
-	free(tmp);
-	/* make the rename itself durable */
-	char *dir = strdup(path);
-	if (dir) {
-		char *slash = strrchr(dir, '/');
-		const char *dname = ".";
-		if (slash) {
-			*slash = 0;
-			dname = slash == dir ? "/" : dir;
-		}
-		int dfd = open(dname, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (dfd >= 0) {
-			fsync(dfd);
-			close(dfd);
-		}
-		free(dir);
-	}
-	return 0;
+	return ssmf_atomic_commit(&f, err, errlen);
 }
 
 static int read_file(const char *path, unsigned char **out, uint64_t *len, char *err, size_t errlen)
