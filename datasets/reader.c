@@ -1,6 +1,12 @@
 #include "datasets/reader.h"
 
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <string.h>
 
 #include "datasets/h5zstd.h"
@@ -128,7 +134,9 @@ static int read_label_names(struct ssmf_dataset *ds)
 		return NULL;                                                                       \
 	} while (0)
 
-struct ssmf_dataset *ssmf_dataset_open(const char *path, char *err, size_t errlen)
+/* Opens and validates path; with metadata_only, stops before reading the flows. */
+static struct ssmf_dataset *open_dataset(const char *path, int metadata_only, char *err,
+                                         size_t errlen)
 {
 	if (ssmf_h5zstd_register() != 0) {
 		snprintf(err, errlen, "cannot register the HDF5 zstd filter");
@@ -181,6 +189,11 @@ struct ssmf_dataset *ssmf_dataset_open(const char *path, char *err, size_t errle
 		FAIL("%s: %s or %s does not hold ssmflow rows", path, SSMF_DS_PACKETS,
 		     SSMF_DS_FLOWS);
 	}
+	if (metadata_only) {
+		H5Tclose(ftype);
+		H5Dclose(flows);
+		return ds;
+	}
 	ds->npackets = dataset_len(ds->packets);
 	ds->nflows = dataset_len(flows);
 	ds->flows = calloc(ds->nflows ? ds->nflows : 1, sizeof *ds->flows);
@@ -218,6 +231,91 @@ struct ssmf_dataset *ssmf_dataset_open(const char *path, char *err, size_t errle
 		H5Dclose(inputs);
 	}
 	return ds;
+}
+
+/* HDF5 parses a file's metadata with no defence against hostile structures (1.10.8 loops
+ * forever on some crafted files, and may crash on others). So a child process reads the
+ * metadata first: if it hangs or dies, the file is reported as such and we go on. */
+#define PROBE_SECONDS 30 /* SSMF_HDF5_TIMEOUT overrides */
+
+static int probe_metadata(const char *path, char *err, size_t errlen)
+{
+	int fds[2];
+	if (pipe(fds) != 0)
+		return 0; /* cannot probe: open directly */
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return 0;
+	}
+	if (pid == 0) {
+		close(fds[0]);
+		char e[1024] = "";
+		struct ssmf_dataset *ds = open_dataset(path, 1, e, sizeof e);
+		ssize_t w = write(fds[1], e, strlen(e));
+		(void)w;
+		_exit(ds ? 0 : 1);
+	}
+	close(fds[1]);
+	int seconds = PROBE_SECONDS;
+	const char *env = getenv("SSMF_HDF5_TIMEOUT");
+	if (env && atoi(env) > 0)
+		seconds = atoi(env);
+	char msg[1024];
+	size_t got = 0;
+	int timed_out = 0;
+	for (;;) {
+		struct pollfd p = {.fd = fds[0], .events = POLLIN};
+		int r = poll(&p, 1, seconds * 1000);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r == 0) {
+			timed_out = 1;
+			break;
+		}
+		ssize_t n = read(fds[0], msg + got, sizeof msg - 1 - got);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+		if (got == sizeof msg - 1)
+			break;
+	}
+	msg[got] = 0;
+	close(fds[0]);
+	if (timed_out)
+		kill(pid, SIGKILL);
+	int status = 0;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (timed_out) {
+		snprintf(
+		    err, errlen,
+		    "%s: HDF5 did not finish reading the file's metadata in %d s (a corrupt or "
+		    "hostile file?)",
+		    path, PROBE_SECONDS);
+		return -1;
+	}
+	if (WIFSIGNALED(status)) {
+		snprintf(err, errlen,
+		         "%s: HDF5 crashed reading the file (signal %d): a corrupt or "
+		         "hostile file",
+		         path, WTERMSIG(status));
+		return -1;
+	}
+	if (WIFEXITED(status) && WEXITSTATUS(status) != 0) {
+		snprintf(err, errlen, "%s", got ? msg : "cannot open the dataset");
+		return -1;
+	}
+	return 0;
+}
+
+struct ssmf_dataset *ssmf_dataset_open(const char *path, char *err, size_t errlen)
+{
+	if (probe_metadata(path, err, errlen) != 0)
+		return NULL;
+	return open_dataset(path, 0, err, errlen);
 }
 
 uint64_t ssmf_dataset_nflows(const struct ssmf_dataset *ds)

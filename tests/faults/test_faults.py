@@ -145,6 +145,24 @@ def case_disk_full_score_train(ssmflow, td):
     print("full disk under score and train: exit 4, nothing under the final names")
 
 
+def case_hostile_hdf5(ssmflow, td):
+    """Datasets on which HDF5 itself loops forever: a clear error and exit 2 once the
+    metadata probe times out, for info, score and train alike."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    hang = os.path.join(here, "..", "fuzz", "hdf5-known", "hang-H5HG_read-vlen-attribute.h5")
+    env = dict(os.environ, SSMF_HDF5_TIMEOUT="2")
+    for cmd in (["info", hang], ["score", "-q", hang], ["train", "-q", "-o",
+                                                        os.path.join(td, "m.ssmf"), hang]):
+        t0 = time.monotonic()
+        p = run([ssmflow, *cmd], env=env)
+        took = time.monotonic() - t0
+        errs = errors(p)
+        if p.returncode != EXIT_INPUT or len(errs) != 1 or "HDF5" not in errs[0] or took > 30:
+            fail(f"{cmd[0]} on a hostile HDF5 file: exit {p.returncode} after {took:.1f} s: "
+                 f"{p.stderr.strip()[-500:]}")
+    print("hostile HDF5: info, score and train give up with exit 2")
+
+
 def case_unreadable(ssmflow, td):
     """Inputs that cannot be read: exit 2, one error naming the input, no output."""
     final = os.path.join(td, "u.h5")
@@ -282,6 +300,7 @@ def case_train_signals(ssmflow, td):
 
 CASES = {"signals": case_signals, "score_signals": case_score_signals,
          "disk_full_score_train": case_disk_full_score_train,
+         "hostile_hdf5": case_hostile_hdf5,
          "train_signals": case_train_signals, "disk_full": case_disk_full, "unreadable": case_unreadable,
          "output": case_output}
 
