@@ -318,6 +318,11 @@ struct ssmf_dataset *ssmf_dataset_open(const char *path, char *err, size_t errle
 	return open_dataset(path, 0, err, errlen);
 }
 
+struct ssmf_dataset *ssmf_dataset_open_direct(const char *path, char *err, size_t errlen)
+{
+	return open_dataset(path, 0, err, errlen);
+}
+
 uint64_t ssmf_dataset_nflows(const struct ssmf_dataset *ds)
 {
 	return ds->nflows;

@@ -15,6 +15,9 @@ struct ssmf_dataset;
 /* Opens and validates `path`: format name, versions, record size, and that
  * every flow's packet range lies inside /packets. NULL with err on failure. */
 struct ssmf_dataset *ssmf_dataset_open(const char *path, char *err, size_t errlen);
+/* The same without the child-process metadata probe (see reader.c): for files this
+ * process wrote itself, and for the fuzzer, which must see the code it drives. */
+struct ssmf_dataset *ssmf_dataset_open_direct(const char *path, char *err, size_t errlen);
 uint64_t ssmf_dataset_nflows(const struct ssmf_dataset *ds);
 uint64_t ssmf_dataset_npackets(const struct ssmf_dataset *ds);
 const char *ssmf_dataset_path(const struct ssmf_dataset *ds);

@@ -148,7 +148,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 3 || write_dataset(path, data, size) != 0)
 		return 0;
 	char err[1024] = "";
-	struct ssmf_dataset *ds = ssmf_dataset_open(path, err, sizeof err);
+	struct ssmf_dataset *ds = ssmf_dataset_open_direct(path, err, sizeof err);
 	if (!ds) {
 		FUZZ_CHECK(err[0] != 0);
 		unlink(path);
