@@ -48,6 +48,7 @@ static struct {
 	char why[512];
 } module;
 
+#ifdef SSMF_CUDA_MODULE
 static void *open_module(void)
 {
 	char self[PATH_MAX], path[PATH_MAX + 64];
@@ -68,6 +69,7 @@ static void *open_module(void)
 	}
 	return NULL;
 }
+#endif
 
 static const struct cuda_api *api(void)
 {
