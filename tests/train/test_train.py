@@ -189,6 +189,9 @@ def expect_error(args, code, must_contain):
 
 def check_bad_input():
     ds = datasets(CAPTURES[:1])
+    for stale in ("x.ssmf", "x.ssmf.ckpt"):  # from an earlier run in this work directory
+        if os.path.exists(os.path.join(WORK, stale)):
+            os.remove(os.path.join(WORK, stale))
     missing = os.path.join(WORK, "no-such.h5")
     expect_error(["-o", "x.ssmf", missing], 2, "no-such.h5")
     notds = os.path.join(PCAPS, CAPTURES[0])
