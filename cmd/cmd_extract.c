@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cmd/cli.h"
+#include "cmd/shared_opts.h"
 #include "datasets/labels.h"
 #include "datasets/writer.h"
 #include "features/flowtable.h"
@@ -206,6 +207,13 @@ static void print_summary(const char *out, const struct ssmf_ingest_result *res,
 		        (unsigned long long)fc->records_dropped);
 }
 
+/* Frees the label arguments on the way out of option parsing. */
+static int la_free_then(struct ssmf_label_args *la, int code)
+{
+	ssmf_label_args_free(la);
+	return code;
+}
+
 int cmd_extract(int argc, char **argv)
 {
 #define RC(v)                                                                                      \
@@ -217,28 +225,20 @@ int cmd_extract(int argc, char **argv)
 	    {"output", required_argument, NULL, 'o'},
 	    {"records", required_argument, NULL, 'W'},
 	    {"filter", required_argument, NULL, 'f'},
-	    {"idle-timeout", required_argument, NULL, 'I'},
-	    {"active-timeout", required_argument, NULL, 'A'},
-	    {"tcp-close", required_argument, NULL, 'C'},
+	    SSMF_FLOW_LONG_OPTIONS,
 	    {"tcp-grace", required_argument, NULL, 'G'},
 	    {"max-packets", required_argument, NULL, 'P'},
-	    {"memory-cap", required_argument, NULL, 'M'},
 	    {"zstd-level", required_argument, NULL, 'Z'},
-	    {"labels", required_argument, NULL, 'L'},
-	    {"label-rule", required_argument, NULL, 'R'},
-	    {"label-input", required_argument, NULL, 'N'},
-	    {"label-slack", required_argument, NULL, 'S'},
-	    {"label-utc-offset", required_argument, NULL, 'U'},
-	    {"label-mdy", no_argument, NULL, 'Y'},
+	    SSMF_LABEL_LONG_OPTIONS,
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	struct ssmf_label_opts lo;
-	ssmf_label_opts_default(&lo);
-	const char *label_files[64], *label_rules[64], *label_globs[64];
-	size_t nlf = 0, nlr = 0, nlg = 0;
-	char *end;
+	struct ssmf_label_args la;
+	if (ssmf_label_args_init(&la, argc) != 0) {
+		ssmf_error("out of memory");
+		return SSMF_EXIT_INTERNAL;
+	}
 	struct ssmf_flow_params fp;
 	ssmf_flow_params_default(&fp);
 	struct ssmf_writer_opts wo;
@@ -258,93 +258,62 @@ int cmd_extract(int argc, char **argv)
 		case 'W':
 			records = optarg;
 			break;
-		case 'I':
-			if (ssmf_parse_seconds_ns(optarg, &fp.idle_timeout_ns))
-				return ssmf_usage_error("extract", "bad --idle-timeout '%s'",
-				                        optarg);
-			break;
-		case 'A':
-			if (ssmf_parse_seconds_ns(optarg, &fp.active_timeout_ns))
-				return ssmf_usage_error("extract", "bad --active-timeout '%s'",
-				                        optarg);
-			break;
-		case 'C':
-			if (ssmf_parse_bool(optarg, &fp.tcp_close))
-				return ssmf_usage_error("extract", "bad --tcp-close '%s' (yes|no)",
-				                        optarg);
-			break;
 		case 'G':
 			if (ssmf_parse_seconds_ns(optarg, &fp.tcp_close_grace_ns))
-				return ssmf_usage_error("extract", "bad --tcp-grace '%s'", optarg);
+				return la_free_then(
+				    &la,
+				    ssmf_usage_error("extract", "bad --tcp-grace '%s'", optarg));
 			break;
 		case 'P':
 			if (ssmf_parse_u64(optarg, &v) || v == 0 || v > UINT32_MAX)
-				return ssmf_usage_error("extract", "bad --max-packets '%s'",
-				                        optarg);
+				return la_free_then(
+				    &la,
+				    ssmf_usage_error("extract", "bad --max-packets '%s'", optarg));
 			fp.max_packets = (uint32_t)v;
-			break;
-		case 'M':
-			if (ssmf_parse_size(optarg, &fp.memory_cap_bytes) ||
-			    fp.memory_cap_bytes < (1u << 20))
-				return ssmf_usage_error(
-				    "extract", "bad --memory-cap '%s' (at least 1M)", optarg);
 			break;
 		case 'Z':
 			if (ssmf_parse_u64(optarg, &v) || v < 1 || v > 19)
-				return ssmf_usage_error("extract", "bad --zstd-level '%s' (1..19)",
-				                        optarg);
+				return la_free_then(
+				    &la, ssmf_usage_error("extract",
+				                          "bad --zstd-level '%s' (1..19)", optarg));
 			wo.zstd_level = (int)v;
-			break;
-		case 'L':
-		case 'R':
-		case 'N':
-			if ((c == 'L' ? nlf : c == 'R' ? nlr : nlg) == 64)
-				return ssmf_usage_error("extract", "too many label sources (64)");
-			if (c == 'L')
-				label_files[nlf++] = optarg;
-			else if (c == 'R')
-				label_rules[nlr++] = optarg;
-			else
-				label_globs[nlg++] = optarg;
-			break;
-		case 'S':
-			lo.slack_s = strtod(optarg, &end);
-			if (*end || !(lo.slack_s >= 0))
-				return ssmf_usage_error("extract", "bad --label-slack '%s'",
-				                        optarg);
-			break;
-		case 'U':
-			lo.utc_offset_h = strtod(optarg, &end);
-			if (*end || !(lo.utc_offset_h >= -14 && lo.utc_offset_h <= 14))
-				return ssmf_usage_error("extract", "bad --label-utc-offset '%s'",
-				                        optarg);
-			break;
-		case 'Y':
-			lo.mdy = 1;
 			break;
 		case 'q':
 			quiet = 1;
 			break;
 		case 'h':
 			fputs(usage, stdout);
-			return SSMF_EXIT_OK;
+			return la_free_then(&la, SSMF_EXIT_OK);
 		default:
-			return ssmf_usage_error("extract", "unknown option");
+			switch (ssmf_shared_option("extract", c, optarg, &fp, &la)) {
+			case 1:
+				break;
+			case 0:
+				ssmf_label_args_free(&la);
+				return la_free_then(&la,
+				                    ssmf_usage_error("extract", "unknown option"));
+			default:
+				return la_free_then(&la, SSMF_EXIT_USAGE);
+			}
 		}
 	}
 	if (!out && !records)
-		return ssmf_usage_error("extract", "no output: give -o OUT.h5 or --records FILE");
+		return la_free_then(
+		    &la,
+		    ssmf_usage_error("extract", "no output: give -o OUT.h5 or --records FILE"));
 	if (out && strcmp(out, "-") == 0)
-		return ssmf_usage_error("extract", "an HDF5 dataset cannot go to stdout");
+		return la_free_then(
+		    &la, ssmf_usage_error("extract", "an HDF5 dataset cannot go to stdout"));
 	if (optind >= argc)
-		return ssmf_usage_error("extract", "no input capture given");
+		return la_free_then(&la, ssmf_usage_error("extract", "no input capture given"));
 	if (ssmf_check_filter("extract", filter))
-		return SSMF_EXIT_USAGE;
+		return la_free_then(&la, SSMF_EXIT_USAGE);
 	int nstdin = 0;
 	for (int i = optind; i < argc; i++)
 		nstdin += strcmp(argv[i], "-") == 0;
 	if (nstdin > 1)
-		return ssmf_usage_error("extract", "'-' (stdin) given more than once");
+		return la_free_then(
+		    &la, ssmf_usage_error("extract", "'-' (stdin) given more than once"));
 
 	ssmf_signals_install();
 	char err[1024];
@@ -353,25 +322,11 @@ int cmd_extract(int argc, char **argv)
 	x.input_first_flow = calloc((size_t)(argc - optind), sizeof *x.input_first_flow);
 	if (!x.input_first_flow) {
 		ssmf_error("out of memory");
-		return SSMF_EXIT_INTERNAL;
+		return la_free_then(&la, SSMF_EXIT_INTERNAL);
 	}
-	if (nlf || nlr || nlg) {
-		x.labels = ssmf_labels_new(&lo);
-		for (size_t i = 0; x.labels && i < nlf; i++)
-			if (ssmf_labels_load(x.labels, label_files[i], err, sizeof err) != 0) {
-				ssmf_error("%s", err);
-				RC(SSMF_EXIT_INPUT);
-			}
-		for (size_t i = 0; x.labels && i < nlr + nlg; i++) {
-			int bad =
-			    i < nlr
-			        ? ssmf_labels_add_rule(x.labels, label_rules[i], err, sizeof err)
-			        : ssmf_labels_add_input_glob(x.labels, label_globs[i - nlr], err,
-			                                     sizeof err);
-			if (bad)
-				RC(ssmf_usage_error("extract", "%s", err));
-		}
-	}
+	if (ssmf_label_args_given(&la) &&
+	    !(x.labels = ssmf_labels_from_args("extract", &la, &code)))
+		RC(code);
 	x.t0 = x.last_progress = ssmf_now();
 	if (out && !(x.writer = ssmf_writer_create(out, &wo, err, sizeof err))) {
 		ssmf_error("%s", err);
@@ -472,5 +427,6 @@ int cmd_extract(int argc, char **argv)
 out:
 	ssmf_labels_free(x.labels);
 	free(x.input_first_flow);
+	ssmf_label_args_free(&la);
 	return code;
 }

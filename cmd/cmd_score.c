@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cmd/cli.h"
+#include "cmd/shared_opts.h"
 #include "datasets/reader.h"
 #include "features/flowtable.h"
 #include "features/ingest.h"
@@ -325,19 +326,11 @@ int cmd_score(int argc, char **argv)
 	    {"top", required_argument, NULL, 'T'},
 	    {"per-packet", no_argument, NULL, 'P'},
 	    {"filter", required_argument, NULL, 'f'},
-	    {"labels", required_argument, NULL, 'L'},
-	    {"label-rule", required_argument, NULL, 'R'},
-	    {"label-input", required_argument, NULL, 'N'},
-	    {"label-slack", required_argument, NULL, 'S'},
-	    {"label-utc-offset", required_argument, NULL, 'U'},
-	    {"label-mdy", no_argument, NULL, 'Y'},
+	    SSMF_LABEL_LONG_OPTIONS,
 	    {"threshold", required_argument, NULL, 't'},
 	    {"calibrate", required_argument, NULL, 'c'},
 	    {"fpr", required_argument, NULL, 'r'},
-	    {"idle-timeout", required_argument, NULL, 'I'},
-	    {"active-timeout", required_argument, NULL, 'A'},
-	    {"tcp-close", required_argument, NULL, 'C'},
-	    {"memory-cap", required_argument, NULL, 'M'},
+	    SSMF_FLOW_LONG_OPTIONS,
 	    {"threads", required_argument, NULL, 'j'},
 	    {"device", required_argument, NULL, 'D'},
 	    {"gpu-flows", required_argument, NULL, 'G'},
@@ -347,17 +340,13 @@ int cmd_score(int argc, char **argv)
 	};
 	struct score_opts o = {.top = 20, .threshold = NAN, .fpr = 1e-3, .gpu_flows = 65536};
 	ssmf_flow_params_default(&o.fp);
-	struct ssmf_label_opts lo;
-	ssmf_label_opts_default(&lo);
-	const char **label_files = calloc((size_t)argc, sizeof *label_files);
-	const char **rules = calloc((size_t)argc, sizeof *rules);
-	const char **globs = calloc((size_t)argc, sizeof *globs);
+	struct ssmf_label_args la;
+	int la_ok = ssmf_label_args_init(&la, argc) == 0;
 	o.calibrate = calloc((size_t)argc, sizeof *o.calibrate);
-	size_t nfiles = 0, nrules = 0, nglobs = 0;
 	int c, code = SSMF_EXIT_OK;
 	uint64_t v;
 	char *end;
-	if (!label_files || !rules || !globs || !o.calibrate) {
+	if (!la_ok || !o.calibrate) {
 		ssmf_error("out of memory");
 		return SSMF_EXIT_INTERNAL;
 	}
@@ -399,28 +388,6 @@ int cmd_score(int argc, char **argv)
 		case 'f':
 			o.filter = optarg;
 			break;
-		case 'L':
-			label_files[nfiles++] = optarg;
-			break;
-		case 'R':
-			rules[nrules++] = optarg;
-			break;
-		case 'N':
-			globs[nglobs++] = optarg;
-			break;
-		case 'S':
-			lo.slack_s = strtod(optarg, &end);
-			if (*end || !(lo.slack_s >= 0))
-				USAGE("bad --label-slack '%s'", optarg);
-			break;
-		case 'U':
-			lo.utc_offset_h = strtod(optarg, &end);
-			if (*end || fabs(lo.utc_offset_h) > 14)
-				USAGE("bad --label-utc-offset '%s'", optarg);
-			break;
-		case 'Y':
-			lo.mdy = 1;
-			break;
 		case 't':
 			o.threshold = strtod(optarg, &end);
 			if (*end || !isfinite(o.threshold))
@@ -433,23 +400,6 @@ int cmd_score(int argc, char **argv)
 			o.fpr = strtod(optarg, &end);
 			if (*end || !(o.fpr > 0 && o.fpr < 1))
 				USAGE("bad --fpr '%s' (between 0 and 1)", optarg);
-			break;
-		case 'I':
-			if (ssmf_parse_seconds_ns(optarg, &o.fp.idle_timeout_ns))
-				USAGE("bad --idle-timeout '%s'", optarg);
-			break;
-		case 'A':
-			if (ssmf_parse_seconds_ns(optarg, &o.fp.active_timeout_ns))
-				USAGE("bad --active-timeout '%s'", optarg);
-			break;
-		case 'C':
-			if (ssmf_parse_bool(optarg, &o.fp.tcp_close))
-				USAGE("bad --tcp-close '%s' (yes|no)", optarg);
-			break;
-		case 'M':
-			if (ssmf_parse_size(optarg, &o.fp.memory_cap_bytes) ||
-			    o.fp.memory_cap_bytes < (1u << 20))
-				USAGE("bad --memory-cap '%s' (at least 1M)", optarg);
 			break;
 		case 'j':
 			if (ssmf_parse_u64(optarg, &v) || v < 1 || v > 1024)
@@ -479,7 +429,15 @@ int cmd_score(int argc, char **argv)
 			fputs(usage, stdout);
 			goto done;
 		default:
-			USAGE("unknown option");
+			switch (ssmf_shared_option("score", c, optarg, &o.fp, &la)) {
+			case 1:
+				break;
+			case 0:
+				USAGE("unknown option");
+			default:
+				code = SSMF_EXIT_USAGE;
+				goto done;
+			}
 		}
 	}
 	if (optind >= argc)
@@ -500,29 +458,11 @@ int cmd_score(int argc, char **argv)
 	ssmf_signals_install();
 	if (o.threads)
 		ssmf_set_threads(o.threads);
-	struct ssmf_labels *labels = ssmf_labels_new(&lo);
+	struct ssmf_labels *labels = ssmf_labels_from_args("score", &la, &code);
 	struct ssmf_model *model = NULL;
 	struct ssmf_scorer *sc = NULL, *cal = NULL;
-	if (!labels) {
-		code = SSMF_EXIT_INTERNAL;
+	if (!labels)
 		goto done;
-	}
-	for (size_t i = 0; i < nfiles; i++)
-		if (ssmf_labels_load(labels, label_files[i], err, sizeof err) != 0) {
-			ssmf_error("%s", err);
-			code = SSMF_EXIT_INPUT;
-			goto cleanup;
-		}
-	for (size_t i = 0; i < nrules; i++)
-		if (ssmf_labels_add_rule(labels, rules[i], err, sizeof err) != 0) {
-			code = ssmf_usage_error("score", "%s", err);
-			goto cleanup;
-		}
-	for (size_t i = 0; i < nglobs; i++)
-		if (ssmf_labels_add_input_glob(labels, globs[i], err, sizeof err) != 0) {
-			code = ssmf_usage_error("score", "%s", err);
-			goto cleanup;
-		}
 	model = o.model ? ssmf_checkpoint_load(o.model, err, sizeof err)
 	                : ssmf_default_model_load(err, sizeof err);
 	if (!model) {
@@ -639,9 +579,7 @@ cleanup:
 	ssmf_model_free(model);
 	ssmf_labels_free(labels);
 done:
-	free(label_files);
-	free(rules);
-	free(globs);
+	ssmf_label_args_free(&la);
 	free(o.calibrate);
 	return code;
 }
