@@ -9,29 +9,38 @@
 #include "ssm/internal.h"
 #include "ssm/mathfn.h"
 
-static ssmf_real ce(const ssmf_real *l, int n, int target)
+/* exp(l - max) into e (a loop that vectorises), then the sum in index order */
+static inline __attribute__((always_inline)) ssmf_real
+softmax_denominator(ssmf_real *e, const ssmf_real *l, int n, ssmf_real *mxo)
 {
 	ssmf_real mx = l[0];
 	for (int i = 1; i < n; i++)
 		mx = l[i] > mx ? l[i] : mx;
+	for (int i = 0; i < n; i++)
+		e[i] = ssmf_expf(l[i] - mx);
 	ssmf_real s = 0;
 	for (int i = 0; i < n; i++)
-		s += exp(l[i] - mx);
+		s += e[i];
+	*mxo = mx;
+	return s;
+}
+
+static inline __attribute__((always_inline)) ssmf_real ce(const ssmf_real *l, int n, int target)
+{
+	ssmf_real e[SSMF_N_LOGITS], mx;
+	ssmf_real s = softmax_denominator(e, l, n, &mx);
 	return log(s) + mx - l[target];
 }
 
 static void ce_back(ssmf_real *dl, const ssmf_real *l, int n, int target, ssmf_real scale)
 {
-	ssmf_real mx = l[0];
-	for (int i = 1; i < n; i++)
-		mx = l[i] > mx ? l[i] : mx;
-	ssmf_real s = 0;
+	ssmf_real e[SSMF_N_LOGITS], mx;
+	ssmf_real s = softmax_denominator(e, l, n, &mx);
 	for (int i = 0; i < n; i++)
-		s += exp(l[i] - mx);
-	for (int i = 0; i < n; i++)
-		dl[i] = scale * (exp(l[i] - mx) / s - (i == target ? R(1) : R(0)));
+		dl[i] = scale * (e[i] / s - (i == target ? R(1) : R(0)));
 }
 
+SSMF_HOT
 void ssmf_packet_nll(const ssmf_real *l, const struct ssmf_record *next, ssmf_real *nll)
 {
 	nll[SSMF_COMP_DIR] = ce(l + SSMF_LOGIT_DIR, SSMF_N_DIR, next->direction ? 1 : 0);

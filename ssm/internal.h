@@ -28,6 +28,23 @@
 #define SSMF_HOT
 #endif
 
+/* Sum of squares in 16 interleaved partial sums, added pairwise at the end: a fixed order
+ * (the same in every mode and thread count) that vectorises, unlike one running sum. */
+static inline ssmf_real ssmf_sum_squares(const ssmf_real *x, int n)
+{
+	ssmf_real p[16] = {0};
+	int i = 0;
+	for (; i + 16 <= n; i += 16)
+		for (int j = 0; j < 16; j++)
+			p[j] += x[i + j] * x[i + j];
+	for (int j = 0; i + j < n; j++)
+		p[j] += x[i + j] * x[i + j];
+	for (int w = 8; w > 0; w /= 2)
+		for (int j = 0; j < w; j++)
+			p[j] += p[j + w];
+	return p[0];
+}
+
 /* Named pointers into the parameter (or gradient) buffer. */
 struct ssmf_layer_params {
 	ssmf_real *norm_w;   /* (D) */
@@ -162,6 +179,9 @@ void input_forward(ssmf_real *feat, ssmf_real *gdt, const struct ssmf_record *re
 /* linear.c: out (R,O) = inp (R,I) . w^T [+ bias (O)], given wt = w^T (I,O) */
 void linear_forward(ssmf_real *out, const ssmf_real *inp, const ssmf_real *wt,
                     const ssmf_real *bias, int R, int I, int O);
+/* the same on the calling thread only (sequence mode runs it per flow) */
+void linear_rows(ssmf_real *out, const ssmf_real *inp, const ssmf_real *wt, const ssmf_real *bias,
+                 int R, int I, int O);
 /* wt (I,O) = w (O,I) transposed */
 void linear_transpose(ssmf_real *wt, const ssmf_real *w, int O, int I);
 /* dinp (R,I) += dout (R,O) . w ; dinp may be NULL */
@@ -174,6 +194,8 @@ void linear_backward_weight(ssmf_real *dw, ssmf_real *dbias, const ssmf_real *do
 /* rmsnorm.c: out (R,C) = x * rstd * w, rstd (R) written */
 void rmsnorm_forward(ssmf_real *out, ssmf_real *rstd, const ssmf_real *x, const ssmf_real *w, int R,
                      int C);
+void rmsnorm_rows(ssmf_real *out, ssmf_real *rstd, const ssmf_real *x, const ssmf_real *w, int R,
+                  int C); /* calling thread only */
 /* dx (R,C) +=, dw (C) += (via part (G, C) per group of R/G rows, summed in order) */
 void rmsnorm_backward(ssmf_real *dx, ssmf_real *dw, ssmf_real *part, const ssmf_real *dout,
                       const ssmf_real *x, const ssmf_real *rstd, const ssmf_real *w, int R, int C,
@@ -197,6 +219,9 @@ void rotary_row(ssmf_real *phi, ssmf_real *k, ssmf_real *q, const ssmf_real *bn,
                 const ssmf_real *cn, const ssmf_real *theta, ssmf_real dtv, int NA);
 void rotary_forward_bh(struct ssmf_layer_acts *la, const struct ssmf_dims *d, int b, int h, int len,
                        int T);
+/* the same for all heads of flow b */
+void rotary_forward_flow(struct ssmf_layer_acts *la, const struct ssmf_dims *d, int b, int len,
+                         int T);
 /* writes d_bn_h, d_cn_h, d_th_h for (b,h); adds into d_dt */
 void rotary_backward_bh(struct ssmf_acts *a, const struct ssmf_layer_acts *la,
                         const struct ssmf_dims *d, int b, int h, int len, int T);
@@ -216,6 +241,8 @@ void scan_backward_bhp(struct ssmf_acts *a, const struct ssmf_layer_acts *la, co
 /* mixer_gate.c: yg = y * silu(z) over (B,T,DI); z in proj */
 void gate_forward(ssmf_real *yg, const ssmf_real *y, const ssmf_real *proj,
                   const struct ssmf_dims *d, int BT);
+void gate_rows(ssmf_real *yg, const ssmf_real *y, const ssmf_real *proj, const struct ssmf_dims *d,
+               int R); /* calling thread only */
 void gate_backward(ssmf_real *dy, ssmf_real *dproj, const ssmf_real *dyg, const ssmf_real *y,
                    const ssmf_real *proj, const struct ssmf_dims *d, int BT);
 

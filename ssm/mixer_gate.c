@@ -2,19 +2,30 @@
 #include "ssm/internal.h"
 #include "ssm/mathfn.h"
 
-void gate_forward(ssmf_real *yg, const ssmf_real *y, const ssmf_real *proj,
-                  const struct ssmf_dims *d, int BT)
+SSMF_HOT
+void gate_rows(ssmf_real *restrict yg, const ssmf_real *restrict y, const ssmf_real *restrict proj,
+               const struct ssmf_dims *d, int R)
 {
-#pragma omp parallel for schedule(static) num_threads(ssmf_threads()) if (BT > 64)
-	for (int r = 0; r < BT; r++) {
-		const ssmf_real *z = proj + (size_t)r * d->DP + d->O_Z;
-		const ssmf_real *yr = y + (size_t)r * d->DI;
-		ssmf_real *o = yg + (size_t)r * d->DI;
-		for (int c = 0; c < d->DI; c++)
+	int DI = d->DI, DP = d->DP, OZ = d->O_Z;
+	for (int r = 0; r < R; r++) {
+		const ssmf_real *z = proj + (size_t)r * DP + OZ;
+		const ssmf_real *yr = y + (size_t)r * DI;
+		ssmf_real *o = yg + (size_t)r * DI;
+		for (int c = 0; c < DI; c++)
 			o[c] = yr[c] * z[c] * ssmf_sigmoid(z[c]);
 	}
 }
 
+void gate_forward(ssmf_real *yg, const ssmf_real *y, const ssmf_real *proj,
+                  const struct ssmf_dims *d, int BT)
+{
+#pragma omp parallel for schedule(static) num_threads(ssmf_threads()) if (BT > 64)
+	for (int r = 0; r < BT; r++)
+		gate_rows(yg + (size_t)r * d->DI, y + (size_t)r * d->DI, proj + (size_t)r * d->DP,
+		          d, 1);
+}
+
+SSMF_HOT
 void gate_backward(ssmf_real *dy, ssmf_real *dproj, const ssmf_real *dyg, const ssmf_real *y,
                    const ssmf_real *proj, const struct ssmf_dims *d, int BT)
 {

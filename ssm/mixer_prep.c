@@ -10,35 +10,53 @@
 #include "ssm/internal.h"
 #include "ssm/mathfn.h"
 
-static void norm_bias_row(ssmf_real *out, ssmf_real *rstd, const ssmf_real *x, const ssmf_real *w,
-                          const ssmf_real *bias, int N)
+static inline __attribute__((always_inline)) void norm_bias_row(ssmf_real *out, ssmf_real *rstd,
+                                                                const ssmf_real *x,
+                                                                const ssmf_real *w,
+                                                                const ssmf_real *bias, int N)
 {
-	ssmf_real ss = 0;
-	for (int n = 0; n < N; n++)
-		ss += x[n] * x[n];
-	ssmf_real s = R(1) / sqrt(ss / R(N) + R(SSMF_NORM_EPS));
+	ssmf_real s = R(1) / sqrt(ssmf_sum_squares(x, N) / R(N) + R(SSMF_NORM_EPS));
 	*rstd = s;
 	for (int n = 0; n < N; n++)
 		out[n] = x[n] * s * w[n] + bias[n];
 }
 
-/* One packet: also used by step mode, so the numbers are the same. */
-void prep_row(ssmf_real *DT, ssmf_real *A, ssmf_real *alpha, ssmf_real *lam, ssmf_real *bn,
-              ssmf_real *cn, ssmf_real *rstd_b, ssmf_real *rstd_c, const ssmf_real *proj,
-              ssmf_real gdt, const struct ssmf_layer_params *p, const struct ssmf_dims *d)
+static inline __attribute__((always_inline)) void
+prep_row_impl(ssmf_real *restrict DT, ssmf_real *restrict A, ssmf_real *restrict alpha,
+              ssmf_real *restrict lam, ssmf_real *bn, ssmf_real *cn, ssmf_real *rstd_b,
+              ssmf_real *rstd_c, const ssmf_real *restrict proj, ssmf_real gdt,
+              const struct ssmf_layer_params *p, const struct ssmf_dims *d, const int H,
+              const int N)
 {
-	for (int h = 0; h < d->H; h++) {
-		ssmf_real dtv = ssmf_softplus(proj[d->O_DT + h] + p->dt_bias[h]) +
-		                ssmf_softplus(p->gap_w[h]) * gdt;
-		ssmf_real spa = ssmf_softplus(proj[d->O_A + h] + p->a_bias[h]);
+	/* locals, so the stores below cannot alias the sizes: the loop vectorises */
+	const ssmf_real *pdt = proj + d->O_DT, *pa = proj + d->O_A, *plam = proj + d->O_LAM;
+	const ssmf_real *dt_bias = p->dt_bias, *a_bias = p->a_bias, *gap_w = p->gap_w;
+	for (int h = 0; h < H; h++) {
+		ssmf_real dtv = ssmf_softplus(pdt[h] + dt_bias[h]) + ssmf_softplus(gap_w[h]) * gdt;
+		ssmf_real spa = ssmf_softplus(pa[h] + a_bias[h]);
 		ssmf_real a = spa > R(SSMF_A_MIN) ? -spa : -R(SSMF_A_MIN);
 		DT[h] = dtv;
 		A[h] = a;
-		alpha[h] = exp(a * dtv);
-		lam[h] = ssmf_sigmoid(proj[d->O_LAM + h]);
+		alpha[h] = ssmf_expf(a * dtv);
+		lam[h] = ssmf_sigmoid(plam[h]);
 	}
-	norm_bias_row(bn, rstd_b, proj + d->O_B, p->bnorm_w, p->bnorm_b, d->N);
-	norm_bias_row(cn, rstd_c, proj + d->O_C, p->cnorm_w, p->cnorm_b, d->N);
+	norm_bias_row(bn, rstd_b, proj + d->O_B, p->bnorm_w, p->bnorm_b, N);
+	norm_bias_row(cn, rstd_c, proj + d->O_C, p->cnorm_w, p->cnorm_b, N);
+}
+
+/* One packet: also used by step mode, so the numbers are the same. The default shape
+ * (8 heads, N = 16) gets a copy with constant trip counts. */
+SSMF_HOT
+void prep_row(ssmf_real *restrict DT, ssmf_real *restrict A, ssmf_real *restrict alpha,
+              ssmf_real *restrict lam, ssmf_real *bn, ssmf_real *cn, ssmf_real *rstd_b,
+              ssmf_real *rstd_c, const ssmf_real *restrict proj, ssmf_real gdt,
+              const struct ssmf_layer_params *p, const struct ssmf_dims *d)
+{
+	if (d->H == 8 && d->N == 16)
+		prep_row_impl(DT, A, alpha, lam, bn, cn, rstd_b, rstd_c, proj, gdt, p, d, 8, 16);
+	else
+		prep_row_impl(DT, A, alpha, lam, bn, cn, rstd_b, rstd_c, proj, gdt, p, d, d->H,
+		              d->N);
 }
 
 void prep_forward(struct ssmf_layer_acts *la, const ssmf_real *gdt,
@@ -72,6 +90,7 @@ static void norm_bias_back(ssmf_real *dx, ssmf_real *dw, ssmf_real *db, const ss
 	}
 }
 
+SSMF_HOT
 void prep_backward(struct ssmf_acts *a, const struct ssmf_layer_acts *la,
                    const struct ssmf_layer_params *p, struct ssmf_layer_params *g,
                    const struct ssmf_dims *d)

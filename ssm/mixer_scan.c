@@ -6,12 +6,54 @@
 
 static const ssmf_real g_zero[1024];
 
+#if !defined(SSMF_REAL_DOUBLE)
+/* N = P = 16 (the default): the state stays in registers for the whole flow. */
+SSMF_HOT
+static void scan_forward_16(ssmf_real *y, ssmf_real *hist, const struct ssmf_layer_acts *la,
+                            ssmf_real Dh, const struct ssmf_dims *d, int b, int h, int len, int T)
+{
+	/* everything in locals: the may_alias vector stores would otherwise make the compiler
+	 * reload every pointer of la and d at each step */
+	size_t H = (size_t)d->H, DP = (size_t)d->DP, DI = (size_t)d->DI, r0 = (size_t)b * T;
+	const float *alpha = la->alpha + r0 * H + h, *dt = la->dt + r0 * H + h;
+	const float *lam = la->lam + r0 * H + h;
+	const float *kp = la->k + (r0 * H + h) * 16, *qp = la->q + (r0 * H + h) * 16;
+	const float *vp = la->proj + r0 * DP + d->O_X + (size_t)h * 16;
+	float *yp = y + r0 * DI + (size_t)h * 16;
+	ssmf_v16 S[16], vprev = {0};
+	for (int n = 0; n < 16; n++)
+		S[n] = vprev;
+	const float *kprev = g_zero;
+	for (int t = 0; t < len; t++) {
+		float al = alpha[t * H], dtv = dt[t * H], l = lam[t * H];
+		const float *k = kp + t * H * 16;
+		ssmf_v16 v = SSMF_LD16(vp + t * DP), yv;
+		ssmf_scan_step16(S, &yv, kprev, &vprev, k, &v, qp + t * H * 16, al,
+		                 (1.0f - l) * dtv * al, l * dtv, Dh);
+		SSMF_ST16(yp + t * DI, yv);
+		if (hist)
+			for (int n = 0; n < 16; n++)
+				SSMF_ST16(hist + ((size_t)t * 16 + n) * 16, S[n]);
+		kprev = k;
+		vprev = v;
+	}
+	for (int t = len; t < T; t++)
+		memset(yp + t * DI, 0, 16 * sizeof(float));
+}
+#endif
+
 SSMF_HOT
 void scan_forward_bhp(ssmf_real *y, ssmf_real *S, ssmf_real *hist, const struct ssmf_layer_acts *la,
                       const ssmf_real *Dskip, const struct ssmf_dims *d, int b, int h, int p0,
                       int p1, int len, int T)
 {
 	int H = d->H, N = d->N, P = d->P, np = p1 - p0;
+#if !defined(SSMF_REAL_DOUBLE)
+	if (N == 16 && P == 16 && p0 == 0 && p1 == 16) {
+		scan_forward_16(y, hist, la, Dskip[h], d, b, h, len, T);
+		return;
+	}
+#endif
 	for (int n = 0; n < N; n++)
 		memset(S + (size_t)n * P + p0, 0, (size_t)np * sizeof(ssmf_real));
 	const ssmf_real *kprev = g_zero, *vprev = g_zero;

@@ -203,6 +203,33 @@ void ssmf_acts_free(struct ssmf_acts *a)
 	free(a);
 }
 
+/* One layer over one flow's T rows, every op in turn while the rows are in cache. The row
+ * functions are those of step mode, so both modes do the same arithmetic. */
+static void layer_forward_flow(const struct ssmf_model *m, struct ssmf_acts *a, int l, int b,
+                               ssmf_real *S)
+{
+	const struct ssmf_dims *d = &m->d;
+	struct ssmf_layer_acts *la = &a->layer[l];
+	const struct ssmf_layer_params *lp = &m->p.layer[l];
+	int T = a->T, D = d->D, H = d->H, N = d->N;
+	size_t r0 = (size_t)b * T;
+	rmsnorm_rows(la->xn + r0 * D, la->rstd + r0, la->res + r0 * D, lp->norm_w, T, D);
+	linear_rows(la->proj + r0 * d->DP, la->xn + r0 * D, a->wt.in_proj[l], NULL, T, D, d->DP);
+	for (size_t i = r0; i < r0 + (size_t)T; i++)
+		prep_row(la->dt + i * H, la->A + i * H, la->alpha + i * H, la->lam + i * H,
+		         la->bn + i * N, la->cn + i * N, la->rstd_b + i, la->rstd_c + i,
+		         la->proj + i * d->DP, a->gdt[i], lp, d);
+	rotary_forward_flow(la, d, b, a->len[b], T);
+	for (int h = 0; h < H; h++)
+		scan_forward_bhp(la->y, S, NULL, la, lp->Dskip, d, b, h, 0, d->P, a->len[b], T);
+	gate_rows(la->yg + r0 * d->DI, la->y + r0 * d->DI, la->proj + r0 * d->DP, d, T);
+	ssmf_real *next = (l + 1 < d->L ? a->layer[l + 1].res : a->res_f) + r0 * D;
+	linear_rows(next, la->yg + r0 * d->DI, a->wt.out_proj[l], NULL, T, d->DI, D);
+	const ssmf_real *res = la->res + r0 * D;
+	for (size_t i = 0; i < (size_t)T * D; i++)
+		next[i] += res[i];
+}
+
 int ssmf_forward(struct ssmf_model *m, struct ssmf_acts *a, const struct ssmf_batch *batch,
                  struct ssmf_outputs *out, char *err, size_t errlen)
 {
@@ -235,29 +262,15 @@ int ssmf_forward(struct ssmf_model *m, struct ssmf_acts *a, const struct ssmf_ba
 	a->sup_weight = batch->sup_weight;
 	memcpy(a->rec, batch->rec, (size_t)B * T * sizeof *a->rec);
 
-	int BT = B * T, D = d->D, H = d->H;
+	int BT = B * T, D = d->D;
 	ssmf_wt_build(&a->wt, a->wt_buf, m);
 	input_forward(a->feat, a->gdt, a->rec, a->len, B, T);
 	linear_forward(a->layer[0].res, a->feat, a->wt.embed, m->p.embed_b, BT, d->F, D);
-	for (int l = 0; l < d->L; l++) {
-		struct ssmf_layer_acts *la = &a->layer[l];
-		const struct ssmf_layer_params *lp = &m->p.layer[l];
-		rmsnorm_forward(la->xn, la->rstd, la->res, lp->norm_w, BT, D);
-		linear_forward(la->proj, la->xn, a->wt.in_proj[l], NULL, BT, D, d->DP);
-		prep_forward(la, a->gdt, lp, d, a->len, B, T);
 #pragma omp parallel for schedule(dynamic, 1) num_threads(ssmf_threads())
-		for (int bh = 0; bh < B * H; bh++) {
-			int b = bh / H, h = bh % H;
-			ssmf_real *S = a->scan_ws + (size_t)ssmf_thread_id() * a->scan_ws_stride;
-			rotary_forward_bh(la, d, b, h, a->len[b], T);
-			scan_forward_bhp(la->y, S, NULL, la, lp->Dskip, d, b, h, 0, d->P, a->len[b],
-			                 T);
-		}
-		gate_forward(la->yg, la->y, la->proj, d, BT);
-		ssmf_real *next = l + 1 < d->L ? a->layer[l + 1].res : a->res_f;
-		linear_forward(next, la->yg, a->wt.out_proj[l], NULL, BT, d->DI, D);
-		for (size_t i = 0; i < (size_t)BT * D; i++)
-			next[i] += la->res[i];
+	for (int b = 0; b < B; b++) {
+		ssmf_real *S = a->scan_ws + (size_t)ssmf_thread_id() * a->scan_ws_stride;
+		for (int l = 0; l < d->L; l++)
+			layer_forward_flow(m, a, l, b, S);
 	}
 	rmsnorm_forward(a->hidden, a->rstd_f, a->res_f, m->p.normf_w, BT, D);
 	linear_forward(a->logits, a->hidden, a->wt.head, m->p.head_b, BT, D, SSMF_N_LOGITS);

@@ -3,23 +3,29 @@
 
 #include "ssm/internal.h"
 
-void rmsnorm_forward(ssmf_real *out, ssmf_real *rstd, const ssmf_real *x, const ssmf_real *w, int R,
-                     int C)
+SSMF_HOT
+void rmsnorm_rows(ssmf_real *restrict out, ssmf_real *restrict rstd, const ssmf_real *restrict x,
+                  const ssmf_real *restrict w, int R, int C)
 {
-#pragma omp parallel for schedule(static) num_threads(ssmf_threads()) if (R > 64)
 	for (int r = 0; r < R; r++) {
 		const ssmf_real *xr = x + (size_t)r * C;
 		ssmf_real *o = out + (size_t)r * C;
-		ssmf_real ss = 0;
-		for (int c = 0; c < C; c++)
-			ss += xr[c] * xr[c];
-		ssmf_real s = R(1) / sqrt(ss / R(C) + R(SSMF_NORM_EPS));
+		ssmf_real s = R(1) / sqrt(ssmf_sum_squares(xr, C) / R(C) + R(SSMF_NORM_EPS));
 		rstd[r] = s;
 		for (int c = 0; c < C; c++)
 			o[c] = xr[c] * s * w[c];
 	}
 }
 
+void rmsnorm_forward(ssmf_real *out, ssmf_real *rstd, const ssmf_real *x, const ssmf_real *w, int R,
+                     int C)
+{
+#pragma omp parallel for schedule(static) num_threads(ssmf_threads()) if (R > 64)
+	for (int r = 0; r < R; r++)
+		rmsnorm_rows(out + (size_t)r * C, rstd + r, x + (size_t)r * C, w, 1, C);
+}
+
+SSMF_HOT
 void rmsnorm_backward(ssmf_real *dx, ssmf_real *dw, ssmf_real *part, const ssmf_real *dout,
                       const ssmf_real *x, const ssmf_real *rstd, const ssmf_real *w, int R, int C,
                       int G)
