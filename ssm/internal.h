@@ -91,12 +91,12 @@ void ssmf_param_pointers(const struct ssmf_dims *d, ssmf_real *base, struct ssmf
 struct ssmf_model *ssmf_model_alloc(const struct ssmf_config *cfg, char *err, size_t errlen);
 void ssmf_model_init(struct ssmf_model *m, uint64_t seed);
 
-/* Transposed copies of the weight matrices, refreshed at every forward. */
+/* Packed copies of the weight matrices (linear_pack), refreshed at every forward. */
 struct ssmf_wt {
-	ssmf_real *embed;                     /* (F, D) */
-	ssmf_real *in_proj[SSMF_MAX_LAYERS];  /* (D, DP) */
-	ssmf_real *out_proj[SSMF_MAX_LAYERS]; /* (DI, D) */
-	ssmf_real *head;                      /* (D, NL) */
+	ssmf_real *embed;                     /* D x F */
+	ssmf_real *in_proj[SSMF_MAX_LAYERS];  /* DP x D */
+	ssmf_real *out_proj[SSMF_MAX_LAYERS]; /* D x DI */
+	ssmf_real *head;                      /* NL x D */
 };
 size_t ssmf_wt_size(const struct ssmf_dims *d);
 void ssmf_wt_build(struct ssmf_wt *wt, ssmf_real *buf, const struct ssmf_model *m);
@@ -176,14 +176,15 @@ struct ssmf_acts {
 void input_forward(ssmf_real *feat, ssmf_real *gdt, const struct ssmf_record *rec, const int *len,
                    int B, int T);
 
-/* linear.c: out (R,O) = inp (R,I) . w^T [+ bias (O)], given wt = w^T (I,O) */
-void linear_forward(ssmf_real *out, const ssmf_real *inp, const ssmf_real *wt,
+/* linear.c: out (R,O) = inp (R,I) . w^T [+ bias (O)], given wp = linear_pack(w): w^T in
+ * panels of 64 output columns, each (I, 64) and zero-padded, so the GEMM streams B. */
+void linear_forward(ssmf_real *out, const ssmf_real *inp, const ssmf_real *wp,
                     const ssmf_real *bias, int R, int I, int O);
 /* the same on the calling thread only (sequence mode runs it per flow) */
-void linear_rows(ssmf_real *out, const ssmf_real *inp, const ssmf_real *wt, const ssmf_real *bias,
+void linear_rows(ssmf_real *out, const ssmf_real *inp, const ssmf_real *wp, const ssmf_real *bias,
                  int R, int I, int O);
-/* wt (I,O) = w (O,I) transposed */
-void linear_transpose(ssmf_real *wt, const ssmf_real *w, int O, int I);
+size_t linear_packed_size(int O, int I);
+void linear_pack(ssmf_real *wp, const ssmf_real *w, int O, int I);
 /* dinp (R,I) += dout (R,O) . w ; dinp may be NULL */
 void linear_backward_input(ssmf_real *dinp, const ssmf_real *dout, const ssmf_real *w, int R, int I,
                            int O);

@@ -69,8 +69,10 @@ void ssmf_zero_grad(struct ssmf_model *m)
 
 size_t ssmf_wt_size(const struct ssmf_dims *d)
 {
-	return (size_t)d->F * d->D + (size_t)d->L * ((size_t)d->D * d->DP + (size_t)d->DI * d->D) +
-	       (size_t)d->D * SSMF_N_LOGITS;
+	size_t n = linear_packed_size(d->D, d->F) + linear_packed_size(SSMF_N_LOGITS, d->D);
+	for (int l = 0; l < d->L; l++)
+		n += linear_packed_size(d->DP, d->D) + linear_packed_size(d->D, d->DI);
+	return n;
 }
 
 void ssmf_wt_build(struct ssmf_wt *wt, ssmf_real *buf, const struct ssmf_model *m)
@@ -78,18 +80,18 @@ void ssmf_wt_build(struct ssmf_wt *wt, ssmf_real *buf, const struct ssmf_model *
 	const struct ssmf_dims *d = &m->d;
 	ssmf_real *x = buf;
 	wt->embed = x;
-	linear_transpose(x, m->p.embed_w, d->D, d->F);
-	x += (size_t)d->F * d->D;
+	linear_pack(x, m->p.embed_w, d->D, d->F);
+	x += linear_packed_size(d->D, d->F);
 	for (int l = 0; l < d->L; l++) {
 		wt->in_proj[l] = x;
-		linear_transpose(x, m->p.layer[l].in_proj, d->DP, d->D);
-		x += (size_t)d->D * d->DP;
+		linear_pack(x, m->p.layer[l].in_proj, d->DP, d->D);
+		x += linear_packed_size(d->DP, d->D);
 		wt->out_proj[l] = x;
-		linear_transpose(x, m->p.layer[l].out_proj, d->D, d->DI);
-		x += (size_t)d->DI * d->D;
+		linear_pack(x, m->p.layer[l].out_proj, d->D, d->DI);
+		x += linear_packed_size(d->D, d->DI);
 	}
 	wt->head = x;
-	linear_transpose(x, m->p.head_w, SSMF_N_LOGITS, d->D);
+	linear_pack(x, m->p.head_w, SSMF_N_LOGITS, d->D);
 }
 
 /* Lays out (or, with base NULL, measures) the activation buffer. */

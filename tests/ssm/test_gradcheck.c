@@ -58,9 +58,10 @@ static double dot(const double *a, const double *b, size_t n)
 /* ---- linear ---- */
 static void check_linear(void)
 {
-	int R = 7, I = 9, O = 37; /* O > 32 exercises the GEMM's block and tail paths */
+	int R = 7, I = 9, O = 77; /* O > 64 exercises the GEMM's panel and tail paths */
 	double *x = malloc(sizeof(double) * R * I), *w = malloc(sizeof(double) * O * I);
-	double *wt = malloc(sizeof(double) * O * I), *b = malloc(sizeof(double) * O);
+	double *wt = malloc(sizeof(double) * linear_packed_size(O, I)),
+	       *b = malloc(sizeof(double) * O);
 	double *y = malloc(sizeof(double) * R * O), *wy = malloc(sizeof(double) * R * O);
 	double *dx = calloc((size_t)R * I, sizeof(double)),
 	       *dw = calloc((size_t)O * I, sizeof(double));
@@ -70,8 +71,7 @@ static void check_linear(void)
 	fill(b, O, 1);
 	fill(wy, (size_t)R * O, 1);
 #define LOSS()                                                                                     \
-	(linear_transpose(wt, w, O, I), linear_forward(y, x, wt, b, R, I, O),                      \
-	 dot(y, wy, (size_t)R * O))
+	(linear_pack(wt, w, O, I), linear_forward(y, x, wt, b, R, I, O), dot(y, wy, (size_t)R * O))
 	LOSS();
 	linear_backward_input(dx, wy, w, R, I, O);
 	linear_backward_weight(dw, db, wy, x, R, I, O);
