@@ -224,6 +224,8 @@ void rotary_forward_bh(struct ssmf_layer_acts *la, const struct ssmf_dims *d, in
 void rotary_forward_flow(struct ssmf_layer_acts *la, const struct ssmf_dims *d, int b, int len,
                          int T);
 /* writes d_bn_h, d_cn_h, d_th_h for (b,h); adds into d_dt */
+void rotary_backward_flow(struct ssmf_acts *a, const struct ssmf_layer_acts *la,
+                          const struct ssmf_dims *d, int b, int len, int T);
 void rotary_backward_bh(struct ssmf_acts *a, const struct ssmf_layer_acts *la,
                         const struct ssmf_dims *d, int b, int h, int len, int T);
 
@@ -238,6 +240,12 @@ void scan_forward_bhp(ssmf_real *y, ssmf_real *S, ssmf_real *hist, const struct 
 void scan_backward_bhp(struct ssmf_acts *a, const struct ssmf_layer_acts *la, const ssmf_real *hist,
                        const ssmf_real *Dskip, ssmf_real *dD, const struct ssmf_dims *d, int b,
                        int h, int p0, int p1, int len, int T);
+
+/* Recompute + backward for (b,h), all channels: the 16 x 16 fast path or the two above.
+ * ws holds (T + 1) N P reals. */
+void scan_backward_bh(struct ssmf_acts *a, const struct ssmf_layer_acts *la, ssmf_real *ws,
+                      const ssmf_real *Dskip, ssmf_real *dD, const struct ssmf_dims *d, int b,
+                      int h, int len, int T);
 
 /* mixer_gate.c: yg = y * silu(z) over (B,T,DI); z in proj */
 void gate_forward(ssmf_real *yg, const ssmf_real *y, const ssmf_real *proj,

@@ -110,9 +110,9 @@ static void pad_panel(float *bp, const float *Bm, int ldb, int n0, int nn, int K
 /* A element (m,k) is A[m*as_m + k*as_k]. With set, C starts from bias (or zero) rather
  * than being added to. */
 SSMF_HOT
-static void gemm_block(ssmf_real *C, int ldc, const ssmf_real *A, size_t as_m, size_t as_k,
-                       const ssmf_real *Bm, int ldb, int packed, int m0, int m1, int N, int K,
-                       int set, const ssmf_real *bias)
+static void gemm_panels(ssmf_real *C, int ldc, const ssmf_real *A, size_t as_m, size_t as_k,
+                        const ssmf_real *Bm, int ldb, int packed, int m0, int m1, int N, int K,
+                        int set, const ssmf_real *bias)
 {
 	for (int n0 = 0; n0 < N; n0 += NB) {
 		int nn = N - n0 < NB ? N - n0 : NB;
@@ -177,6 +177,22 @@ static void gemm_block(ssmf_real *C, int ldc, const ssmf_real *A, size_t as_m, s
 			memcpy(C + (size_t)m * ldc + n0, acc, (size_t)nn * sizeof(ssmf_real));
 		}
 	}
+}
+
+/* Long sums (the weight gradients sum over every row of the batch) go in chunks of KC, so
+ * the slice of B a tile streams stays in L1; each element still adds its k in order. */
+#define KC 128
+static void gemm_block(ssmf_real *C, int ldc, const ssmf_real *A, size_t as_m, size_t as_k,
+                       const ssmf_real *Bm, int ldb, int packed, int m0, int m1, int N, int K,
+                       int set, const ssmf_real *bias)
+{
+	if (packed || K <= KC) {
+		gemm_panels(C, ldc, A, as_m, as_k, Bm, ldb, packed, m0, m1, N, K, set, bias);
+		return;
+	}
+	for (int k0 = 0; k0 < K; k0 += KC)
+		gemm_panels(C, ldc, A + (size_t)k0 * as_k, as_m, as_k, Bm + (size_t)k0 * ldb, ldb,
+		            0, m0, m1, N, K - k0 < KC ? K - k0 : KC, set && k0 == 0, bias);
 }
 
 static void gemm_run(ssmf_real *C, int ldc, const ssmf_real *A, size_t as_m, size_t as_k,

@@ -44,50 +44,105 @@ void rotary_forward_bh(struct ssmf_layer_acts *la, const struct ssmf_dims *d, in
 	}
 }
 
-/* All heads of flow b at once, in full vectors: each pair's phase is kept twice (once per
- * element, the same arithmetic as rotary_row), so sincos and the rotation run over the
- * H x N table of a packet. k = cos * v + sign * sin * swap(v), sign = (-, +) per pair. */
+/* All heads of flow b at once: per packet, the H x NA phases (phi's own layout) advance,
+ * go through sincos in full vectors, and rotate their pairs of Bn and Cn. The arithmetic is
+ * rotary_row's, so step mode agrees. */
 static inline __attribute__((always_inline)) void rotary_flow(struct ssmf_layer_acts *la,
                                                               const struct ssmf_dims *d, int b,
                                                               int len, int T, const int H,
                                                               const int N)
 {
-	int NA = N / 2, HN = H * N;
-	ssmf_real acc[1024], c[1024], s[1024], thx[256], bsw[256], csw[256], sg[256];
-	for (int i = 0; i < HN; i++)
-		acc[i] = 0;
-	for (int n = 0; n < N; n++)
-		sg[n] = n & 1 ? R(1) : R(-1);
+	int NA = N / 2, HNA = H * NA;
+	ssmf_real acc[512], c[512], s[512], dtx[512], thx[512];
+	for (int p = 0; p < HNA; p++)
+		acc[p] = 0;
 	for (int t = 0; t < len; t++) {
 		size_t bt = (size_t)b * T + t;
 		const ssmf_real *theta = la->proj + bt * d->DP + d->O_TH, *dt = la->dt + bt * H;
-		const ssmf_real *bn = la->bn + bt * N, *cn = la->cn + bt * N;
-		ssmf_real *k = la->k + bt * HN, *q = la->q + bt * HN, *phi = la->phi + bt * H * NA;
-		for (int n = 0; n < N; n++) {
-			thx[n] = theta[n >> 1];
-			bsw[n] = bn[n ^ 1];
-			csw[n] = cn[n ^ 1];
-		}
-		for (int h = 0; h < H; h++) {
-			ssmf_real dv = dt[h], *ah = acc + h * N;
-			for (int n = 0; n < N; n++)
-				ah[n] = ah[n] + dv * thx[n];
-		}
-		for (int i = 0; i < HN; i++)
-			ssmf_sincos(acc[i], &s[i], &c[i]);
+		const ssmf_real *restrict bn = la->bn + bt * N, *restrict cn = la->cn + bt * N;
+		ssmf_real *restrict k = la->k + bt * H * N, *restrict q = la->q + bt * H * N;
+		ssmf_real *restrict phi = la->phi + bt * HNA;
 		for (int h = 0; h < H; h++)
-			for (int j = 0; j < NA; j++)
-				phi[h * NA + j] = acc[h * N + 2 * j];
-		for (int h = 0; h < H; h++) {
-			const ssmf_real *ch = c + h * N, *sh = s + h * N;
-			ssmf_real *kh = k + h * N, *qh = q + h * N;
-			for (int n = 0; n < N; n++) {
-				ssmf_real sn = sg[n] * sh[n];
-				kh[n] = ch[n] * bn[n] + sn * bsw[n];
-				qh[n] = ch[n] * cn[n] + sn * csw[n];
+			for (int j = 0; j < NA; j++) {
+				dtx[h * NA + j] = dt[h];
+				thx[h * NA + j] = theta[j];
 			}
+		for (int p = 0; p < HNA; p++) {
+			ssmf_real ph = acc[p] + dtx[p] * thx[p];
+			acc[p] = ph;
+			phi[p] = ph;
+			ssmf_sincos(ph, &s[p], &c[p]);
+		}
+		for (int h = 0; h < H; h++)
+			for (int j = 0; j < NA; j++) {
+				int p = h * NA + j;
+				ssmf_real b0 = bn[2 * j], b1 = bn[2 * j + 1];
+				ssmf_real c0 = cn[2 * j], c1 = cn[2 * j + 1];
+				k[2 * p] = c[p] * b0 - s[p] * b1;
+				k[2 * p + 1] = s[p] * b0 + c[p] * b1;
+				q[2 * p] = c[p] * c0 - s[p] * c1;
+				q[2 * p + 1] = s[p] * c0 + c[p] * c1;
+			}
+	}
+}
+
+/* Backward of rotary_flow for all heads of flow b, packets in reverse, over the H x NA
+ * pairs of a packet at once (phi's own layout): G, the phase gradient accumulated from
+ * the end, picks up (dk1 k0 - dk0 k1) + (dq1 q0 - dq0 q1); d bn = R(-phi) dk. */
+static inline __attribute__((always_inline)) void
+rotary_flow_back(struct ssmf_acts *a, const struct ssmf_layer_acts *la, const struct ssmf_dims *d,
+                 int b, int len, int T, const int H, const int N)
+{
+	int NA = N / 2, HNA = H * NA;
+	ssmf_real G[512], c[512], s[512];
+	for (int p = 0; p < HNA; p++)
+		G[p] = 0;
+	for (int t = len - 1; t >= 0; t--) {
+		size_t bt = (size_t)b * T + t;
+		const ssmf_real *restrict k = la->k + bt * H * N, *restrict q = la->q + bt * H * N;
+		const ssmf_real *restrict dk = a->d_k + bt * H * N, *restrict dq =
+		                                                        a->d_q + bt * H * N;
+		const ssmf_real *restrict phi = la->phi + bt * HNA, *dt = la->dt + bt * H;
+		const ssmf_real *theta = la->proj + bt * d->DP + d->O_TH;
+		ssmf_real *restrict dbn = a->d_bn_h + bt * H * N, *restrict dcn =
+		                                                      a->d_cn_h + bt * H * N;
+		ssmf_real *restrict dth = a->d_th_h + bt * HNA, *ddt = a->d_dt + bt * H;
+		for (int p = 0; p < HNA; p++)
+			ssmf_sincos(phi[p], &s[p], &c[p]);
+		for (int p = 0; p < HNA; p++) {
+			ssmf_real k0 = k[2 * p], k1 = k[2 * p + 1], q0 = q[2 * p],
+			          q1 = q[2 * p + 1];
+			ssmf_real dk0 = dk[2 * p], dk1 = dk[2 * p + 1];
+			ssmf_real dq0 = dq[2 * p], dq1 = dq[2 * p + 1];
+			/* d(R v)/dphi = (-(Rv)_1, (Rv)_0) */
+			G[p] += -dk0 * k1 + dk1 * k0 - dq0 * q1 + dq1 * q0;
+			dbn[2 * p] = c[p] * dk0 + s[p] * dk1;
+			dbn[2 * p + 1] = -s[p] * dk0 + c[p] * dk1;
+			dcn[2 * p] = c[p] * dq0 + s[p] * dq1;
+			dcn[2 * p + 1] = -s[p] * dq0 + c[p] * dq1;
+		}
+		for (int h = 0; h < H; h++) {
+			ssmf_real acc = 0;
+			for (int j = 0; j < NA; j++) {
+				dth[h * NA + j] = G[h * NA + j] * dt[h];
+				acc += G[h * NA + j] * theta[j];
+			}
+			ddt[h] += acc;
 		}
 	}
+}
+
+SSMF_HOT
+void rotary_backward_flow(struct ssmf_acts *a, const struct ssmf_layer_acts *la,
+                          const struct ssmf_dims *d, int b, int len, int T)
+{
+	if (d->H == 8 && d->N == 16)
+		rotary_flow_back(a, la, d, b, len, T, 8, 16);
+	else if (d->H * d->NA <= 512)
+		rotary_flow_back(a, la, d, b, len, T, d->H, d->N);
+	else
+		for (int h = 0; h < d->H; h++)
+			rotary_backward_bh(a, la, d, b, h, len, T);
 }
 
 /* The default shape (8 heads, N = 16) gets its own copy with constant trip counts. */
@@ -97,7 +152,7 @@ void rotary_forward_flow(struct ssmf_layer_acts *la, const struct ssmf_dims *d, 
 {
 	if (d->H == 8 && d->N == 16)
 		rotary_flow(la, d, b, len, T, 8, 16);
-	else if (d->H * d->N <= 1024)
+	else if (d->H * d->NA <= 512)
 		rotary_flow(la, d, b, len, T, d->H, d->N);
 	else /* beyond the stack tables: head by head */
 		for (int h = 0; h < d->H; h++)

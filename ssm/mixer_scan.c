@@ -153,3 +153,129 @@ void scan_backward_bhp(struct ssmf_acts *a, const struct ssmf_layer_acts *la, co
 	}
 	*dD += dDacc;
 }
+
+#if !defined(SSMF_REAL_DOUBLE)
+/* Backward for N = P = 16, recompute included. The states are recomputed transposed (one
+ * 16-lane vector over n per channel p: the same products as the forward, so the same
+ * numbers), which turns the backward's sums over p (dq, and the r terms) into vector FMAs.
+ * dS is kept in both layouts: transposed in registers for those sums, row-major in ws for
+ * dv, which sums over n. Both see the identical updates (+= q dy, *= alpha). */
+SSMF_HOT
+static void scan_backward_16(struct ssmf_acts *a, const struct ssmf_layer_acts *la, float *ws,
+                             float Dh, float *dD, const struct ssmf_dims *d, int b, int h, int len,
+                             int T)
+{
+	size_t H = (size_t)d->H, DP = (size_t)d->DP, DI = (size_t)d->DI, r0 = (size_t)b * T;
+	const float *alpha = la->alpha + r0 * H + h, *dt = la->dt + r0 * H + h;
+	const float *lam = la->lam + r0 * H + h;
+	const float *kp = la->k + (r0 * H + h) * 16, *qp = la->q + (r0 * H + h) * 16;
+	const float *vp = la->proj + r0 * DP + d->O_X + (size_t)h * 16;
+	float *dvp = a->d_proj + r0 * DP + d->O_X + (size_t)h * 16;
+	float *dkp = a->d_k + (r0 * H + h) * 16, *dqp = a->d_q + (r0 * H + h) * 16;
+	const float *dyp = a->d_y + r0 * DI + (size_t)h * 16;
+	float *d_alpha = a->d_alpha + r0 * H + h, *d_dt = a->d_dt + r0 * H + h;
+	float *d_lam = a->d_lam + r0 * H + h;
+	float *dsn = ws, *hist = ws + 256; /* (16, 16) row-major dS; (len, 16 p, 16 n) states */
+	const ssmf_v16 zero = {0};
+
+	/* recompute: S^T[p] = alpha S^T[p] + (beta vprev[p]) kprev + (gamma v[p]) k */
+	ssmf_v16 S[16];
+	for (int p = 0; p < 16; p++)
+		S[p] = zero;
+	for (int t = 0; t < len; t++) {
+		float al = alpha[t * H], dtv = dt[t * H], l = lam[t * H];
+		float be = (1.0f - l) * dtv * al, ga = l * dtv;
+		ssmf_v16 k = SSMF_LD16(kp + t * H * 16), kprev = zero;
+		const float *v = vp + t * DP, *vprev = g_zero;
+		if (t > 0) {
+			kprev = SSMF_LD16(kp + (t - 1) * H * 16);
+			vprev = vp + (t - 1) * DP;
+		}
+#pragma GCC unroll 16
+		for (int p = 0; p < 16; p++) {
+			S[p] = al * S[p] + ((be * vprev[p]) * kprev + (ga * v[p]) * k);
+			SSMF_ST16(hist + ((size_t)t * 16 + p) * 16, S[p]);
+		}
+	}
+
+	ssmf_v16 dS[16], dDacc = zero;
+	for (int p = 0; p < 16; p++) {
+		dS[p] = zero;
+		SSMF_ST16(dsn + 16 * p, zero);
+	}
+	for (int t = len - 1; t >= 0; t--) {
+		float al = alpha[t * H], dtv = dt[t * H], l = lam[t * H];
+		float be = (1.0f - l) * dtv * al, ga = l * dtv;
+		const float *kt = kp + t * H * 16, *v = vp + t * DP, *dy = dyp + t * DI;
+		const float *kprev = g_zero, *vprev = g_zero;
+		if (t > 0) {
+			kprev = kp + (t - 1) * H * 16;
+			vprev = vp + (t - 1) * DP;
+		}
+		ssmf_v16 q = SSMF_LD16(qp + t * H * 16), dyv = SSMF_LD16(dy);
+		ssmf_v16 vv = SSMF_LD16(v);
+		ssmf_v16 dv = SSMF_LD16(dvp + t * DP) + Dh * dyv;
+		dDacc += dyv * vv;
+		const float *St = hist + (size_t)t * 256, *Sp = t > 0 ? St - 256 : NULL;
+		ssmf_v16 dq = zero, rv = zero, rvp = zero, ra = zero;
+#pragma GCC unroll 4
+		for (int p = 0; p < 16; p++) {
+			dS[p] += dy[p] * q;
+			dq += SSMF_LD16(St + 16 * p) * dy[p];
+			rv += dS[p] * v[p];
+			rvp += dS[p] * vprev[p];
+			if (Sp)
+				ra += SSMF_LD16(Sp + 16 * p) * dS[p];
+			dS[p] *= al;
+		}
+		ssmf_v16 dvprev = zero;
+#pragma GCC unroll 4
+		for (int n = 0; n < 16; n++) {
+			ssmf_v16 ds = SSMF_LD16(dsn + 16 * n) + q[n] * dyv;
+			dv += (ga * kt[n]) * ds;
+			dvprev += (be * kprev[n]) * ds;
+			SSMF_ST16(dsn + 16 * n, ds * al);
+		}
+		SSMF_ST16(dvp + t * DP, dv);
+		SSMF_ST16(dqp + t * H * 16, SSMF_LD16(dqp + t * H * 16) + dq);
+		ssmf_v16 kv = SSMF_LD16(kt), kpv = SSMF_LD16(kprev);
+		SSMF_ST16(dkp + t * H * 16, SSMF_LD16(dkp + t * H * 16) + ga * rv);
+		float dal = 0, dga = 0, dbe = 0;
+		ssmf_v16 gk = kv * rv, bk = kpv * rvp;
+		for (int n = 0; n < 16; n++) { /* in n order, like the generic path */
+			dal += ra[n];
+			dga += gk[n];
+			dbe += bk[n];
+		}
+		if (t > 0) {
+			float *dkprev = dkp + (t - 1) * H * 16, *dvpr = dvp + (t - 1) * DP;
+			SSMF_ST16(dkprev, SSMF_LD16(dkprev) + be * rvp);
+			SSMF_ST16(dvpr, SSMF_LD16(dvpr) + dvprev);
+		}
+		d_alpha[t * H] += dal + dbe * (1.0f - l) * dtv;
+		d_dt[t * H] += dbe * (1.0f - l) * al + dga * l;
+		d_lam[t * H] += -dbe * dtv * al + dga * dtv;
+	}
+	float dsum = 0;
+	for (int p = 0; p < 16; p++)
+		dsum += dDacc[p];
+	*dD += dsum;
+}
+#endif
+
+void scan_backward_bh(struct ssmf_acts *a, const struct ssmf_layer_acts *la, ssmf_real *ws,
+                      const ssmf_real *Dskip, ssmf_real *dD, const struct ssmf_dims *d, int b,
+                      int h, int len, int T)
+{
+#if !defined(SSMF_REAL_DOUBLE)
+	if (d->N == 16 && d->P == 16) {
+		scan_backward_16(a, la, ws, Dskip[h], dD, d, b, h, len, T);
+		return;
+	}
+#endif
+	ssmf_real *S = ws, *hist = ws + (size_t)d->N * d->P;
+	/* recompute the states (cheaper than storing B*T*H*N*P of them); y goes to d_yg,
+	 * which the backward has consumed by now */
+	scan_forward_bhp(a->d_yg, S, hist, la, Dskip, d, b, h, 0, d->P, len, T);
+	scan_backward_bhp(a, la, hist, Dskip, dD, d, b, h, 0, d->P, len, T);
+}

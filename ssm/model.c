@@ -332,18 +332,14 @@ int ssmf_backward(struct ssmf_model *m, struct ssmf_acts *a, char *err, size_t e
 		memset(a->d_cn_h, 0, bth * N * sizeof(ssmf_real));
 		memset(a->d_th_h, 0, bth * d->NA * sizeof(ssmf_real));
 #pragma omp parallel for schedule(dynamic, 1) num_threads(ssmf_threads())
-		for (int bh = 0; bh < B * H; bh++) {
-			int b = bh / H, h = bh % H;
+		for (int b = 0; b < B; b++) {
 			ssmf_real *ws = a->scan_ws + (size_t)ssmf_thread_id() * a->scan_ws_stride;
-			ssmf_real *S = ws, *hist = ws + (size_t)N * d->P;
-			ssmf_real *dD = a->part + (size_t)b * a->part_stride + h;
-			*dD = 0;
-			/* recompute the states (cheaper than storing B*T*H*N*P of them) */
-			scan_forward_bhp(a->d_yg, S, hist, la, lp->Dskip, d, b, h, 0, d->P,
-			                 a->len[b], T);
-			scan_backward_bhp(a, la, hist, lp->Dskip, dD, d, b, h, 0, d->P, a->len[b],
-			                  T);
-			rotary_backward_bh(a, la, d, b, h, a->len[b], T);
+			for (int h = 0; h < H; h++) {
+				ssmf_real *dD = a->part + (size_t)b * a->part_stride + h;
+				*dD = 0;
+				scan_backward_bh(a, la, ws, lp->Dskip, dD, d, b, h, a->len[b], T);
+			}
+			rotary_backward_flow(a, la, d, b, a->len[b], T);
 		}
 		for (int b = 0; b < B; b++)
 			for (int h = 0; h < H; h++)
