@@ -45,6 +45,22 @@ static inline ssmf_real ssmf_sum_squares(const ssmf_real *x, int n)
 	return p[0];
 }
 
+/* Sum of x in the same fixed order of 16 partial sums. */
+static inline ssmf_real ssmf_sum(const ssmf_real *x, int n)
+{
+	ssmf_real p[16] = {0};
+	int i = 0;
+	for (; i + 16 <= n; i += 16)
+		for (int j = 0; j < 16; j++)
+			p[j] += x[i + j];
+	for (int j = 0; i + j < n; j++)
+		p[j] += x[i + j];
+	for (int w = 8; w > 0; w /= 2)
+		for (int j = 0; j < w; j++)
+			p[j] += p[j + w];
+	return p[0];
+}
+
 /* Named pointers into the parameter (or gradient) buffer. */
 struct ssmf_layer_params {
 	ssmf_real *norm_w;   /* (D) */
@@ -246,6 +262,9 @@ void scan_backward_bhp(struct ssmf_acts *a, const struct ssmf_layer_acts *la, co
 void scan_backward_bh(struct ssmf_acts *a, const struct ssmf_layer_acts *la, ssmf_real *ws,
                       const ssmf_real *Dskip, ssmf_real *dD, const struct ssmf_dims *d, int b,
                       int h, int len, int T);
+
+/* 1 when scan_backward_bh writes (rather than adds to) d_k and d_q for t < len */
+int scan_backward_writes_dkq(const struct ssmf_dims *d);
 
 /* mixer_gate.c: yg = y * silu(z) over (B,T,DI); z in proj */
 void gate_forward(ssmf_real *yg, const ssmf_real *y, const ssmf_real *proj,

@@ -75,13 +75,15 @@ void prep_forward(struct ssmf_layer_acts *la, const ssmf_real *gdt,
 }
 
 /* d of out = rmsnorm(x) w + bias given dout; dx written, dw/db added. */
-static void norm_bias_back(ssmf_real *dx, ssmf_real *dw, ssmf_real *db, const ssmf_real *dout,
-                           const ssmf_real *x, ssmf_real s, const ssmf_real *w, int N)
+static inline __attribute__((always_inline)) void
+norm_bias_back(ssmf_real *restrict dx, ssmf_real *restrict dw, ssmf_real *restrict db,
+               const ssmf_real *restrict dout, const ssmf_real *restrict x, ssmf_real s,
+               const ssmf_real *restrict w, int N)
 {
-	ssmf_real dot = 0;
+	ssmf_real prod[256];
 	for (int n = 0; n < N; n++)
-		dot += dout[n] * w[n] * x[n] * s;
-	dot /= R(N);
+		prod[n] = dout[n] * w[n] * x[n] * s;
+	ssmf_real dot = ssmf_sum(prod, N) / R(N);
 	for (int n = 0; n < N; n++) {
 		ssmf_real xh = x[n] * s;
 		dx[n] = s * (dout[n] * w[n] - xh * dot);
@@ -90,72 +92,88 @@ static void norm_bias_back(ssmf_real *dx, ssmf_real *dw, ssmf_real *db, const ss
 	}
 }
 
+/* One flow's packets; H and N constant in the default shape's copy. */
+static inline __attribute__((always_inline)) void prep_back_flow(struct ssmf_acts *a,
+                                                                 const struct ssmf_layer_acts *la,
+                                                                 const struct ssmf_layer_params *p,
+                                                                 const struct ssmf_dims *d, int b,
+                                                                 const int H, const int N)
+{
+	int T = a->T, NA = N / 2;
+	size_t np = (size_t)3 * H + 4 * N;
+	ssmf_real *part = a->part + (size_t)b * a->part_stride;
+	memset(part, 0, np * sizeof(ssmf_real));
+	ssmf_real *restrict pdt = part, *restrict pa = part + H, *restrict pg = part + 2 * H;
+	ssmf_real *pbw = part + 3 * H, *pbb = pbw + N, *pcw = pbb + N, *pcb = pcw + N;
+	ssmf_real sgap[256], dbn[256], dcn[256], dx[256], dx1[256], dx2[256], dlam[256];
+	for (int h = 0; h < H; h++)
+		sgap[h] = ssmf_sigmoid(p->gap_w[h]);
+	for (int t = 0; t < a->len[b]; t++) {
+		size_t bt = (size_t)b * T + t, i0 = bt * H;
+		const ssmf_real *restrict proj = la->proj + bt * d->DP;
+		ssmf_real *restrict dproj = a->d_proj + bt * d->DP;
+		const ssmf_real *restrict ddt = a->d_dt + i0, *restrict dal = a->d_alpha + i0;
+		const ssmf_real *restrict dl = a->d_lam + i0, *restrict lam = la->lam + i0;
+		const ssmf_real *restrict DT = la->dt + i0, *restrict A = la->A + i0;
+		const ssmf_real *restrict al = la->alpha + i0;
+		const ssmf_real *restrict pdtc = proj + d->O_DT, *restrict pac = proj + d->O_A;
+		ssmf_real gdt = a->gdt[bt];
+		for (int h = 0; h < H; h++) {
+			ssmf_real dDT = ddt[h] + dal[h] * al[h] * A[h];
+			ssmf_real dA = dal[h] * al[h] * DT[h];
+			dx1[h] = dDT * ssmf_sigmoid(pdtc[h] + p->dt_bias[h]);
+			pg[h] += dDT * gdt * sgap[h];
+			/* A = -max(softplus(x2), A_MIN): the gradient flows where -A > A_MIN */
+			dx2[h] =
+			    -A[h] > R(SSMF_A_MIN) ? -dA * ssmf_sigmoid(pac[h] + p->a_bias[h]) : 0;
+			dlam[h] = dl[h] * lam[h] * (R(1) - lam[h]);
+		}
+		for (int h = 0; h < H; h++) {
+			dproj[d->O_DT + h] += dx1[h];
+			pdt[h] += dx1[h];
+			dproj[d->O_A + h] += dx2[h];
+			pa[h] += dx2[h];
+			dproj[d->O_LAM + h] += dlam[h];
+		}
+		/* B, C and theta are shared by the heads: sum the heads' shares in order */
+		const ssmf_real *sb = a->d_bn_h + i0 * N, *sc = a->d_cn_h + i0 * N;
+		for (int n = 0; n < N; n++) {
+			dbn[n] = sb[n];
+			dcn[n] = sc[n];
+		}
+		for (int h = 1; h < H; h++)
+			for (int n = 0; n < N; n++) {
+				dbn[n] += sb[h * N + n];
+				dcn[n] += sc[h * N + n];
+			}
+		const ssmf_real *th = a->d_th_h + i0 * NA;
+		for (int j = 0; j < NA; j++) {
+			ssmf_real s = th[j];
+			for (int h = 1; h < H; h++)
+				s += th[h * NA + j];
+			dproj[d->O_TH + j] += s;
+		}
+		norm_bias_back(dx, pbw, pbb, dbn, proj + d->O_B, la->rstd_b[bt], p->bnorm_w, N);
+		for (int n = 0; n < N; n++)
+			dproj[d->O_B + n] += dx[n];
+		norm_bias_back(dx, pcw, pcb, dcn, proj + d->O_C, la->rstd_c[bt], p->cnorm_w, N);
+		for (int n = 0; n < N; n++)
+			dproj[d->O_C + n] += dx[n];
+	}
+}
+
 SSMF_HOT
 void prep_backward(struct ssmf_acts *a, const struct ssmf_layer_acts *la,
                    const struct ssmf_layer_params *p, struct ssmf_layer_params *g,
                    const struct ssmf_dims *d)
 {
-	int B = a->B, T = a->T, H = d->H, N = d->N, NA = d->NA;
-	size_t np = (size_t)3 * H + 4 * N;
+	int B = a->B, H = d->H, N = d->N;
 #pragma omp parallel for schedule(static) num_threads(ssmf_threads())
 	for (int b = 0; b < B; b++) {
-		ssmf_real *part = a->part + (size_t)b * a->part_stride;
-		memset(part, 0, np * sizeof(ssmf_real));
-		ssmf_real *pdt = part, *pa = part + H, *pg = part + 2 * H;
-		ssmf_real *pbw = part + 3 * H, *pbb = pbw + N, *pcw = pbb + N, *pcb = pcw + N;
-		ssmf_real dbn[256], dcn[256];
-		for (int t = 0; t < a->len[b]; t++) {
-			size_t bt = (size_t)b * T + t;
-			const ssmf_real *proj = la->proj + bt * d->DP;
-			ssmf_real *dproj = a->d_proj + bt * d->DP;
-			for (int h = 0; h < H; h++) {
-				size_t i = bt * H + h;
-				ssmf_real dtv = la->dt[i], av = la->A[i], al = la->alpha[i];
-				ssmf_real dDT = a->d_dt[i] + a->d_alpha[i] * al * av;
-				ssmf_real dA = a->d_alpha[i] * al * dtv;
-				ssmf_real x1 = proj[d->O_DT + h] + p->dt_bias[h];
-				ssmf_real dx1 = dDT * ssmf_sigmoid(x1);
-				dproj[d->O_DT + h] += dx1;
-				pdt[h] += dx1;
-				pg[h] += dDT * a->gdt[bt] * ssmf_sigmoid(p->gap_w[h]);
-				ssmf_real x2 = proj[d->O_A + h] + p->a_bias[h];
-				ssmf_real dx2 = 0;
-				if (ssmf_softplus(x2) > R(SSMF_A_MIN))
-					dx2 = -dA * ssmf_sigmoid(x2);
-				dproj[d->O_A + h] += dx2;
-				pa[h] += dx2;
-				ssmf_real l = la->lam[i];
-				dproj[d->O_LAM + h] += a->d_lam[i] * l * (R(1) - l);
-			}
-			/* B, C and theta are shared by the heads: sum the heads' shares in order */
-			for (int n = 0; n < N; n++) {
-				dbn[n] = 0;
-				dcn[n] = 0;
-			}
-			for (int h = 0; h < H; h++) {
-				const ssmf_real *sb = a->d_bn_h + (bt * H + h) * N;
-				const ssmf_real *sc = a->d_cn_h + (bt * H + h) * N;
-				for (int n = 0; n < N; n++) {
-					dbn[n] += sb[n];
-					dcn[n] += sc[n];
-				}
-			}
-			for (int j = 0; j < NA; j++) {
-				ssmf_real s = 0;
-				for (int h = 0; h < H; h++)
-					s += a->d_th_h[(bt * H + h) * NA + j];
-				dproj[d->O_TH + j] += s;
-			}
-			ssmf_real dx[256];
-			norm_bias_back(dx, pbw, pbb, dbn, proj + d->O_B, la->rstd_b[bt], p->bnorm_w,
-			               N);
-			for (int n = 0; n < N; n++)
-				dproj[d->O_B + n] += dx[n];
-			norm_bias_back(dx, pcw, pcb, dcn, proj + d->O_C, la->rstd_c[bt], p->cnorm_w,
-			               N);
-			for (int n = 0; n < N; n++)
-				dproj[d->O_C + n] += dx[n];
-		}
+		if (H == 8 && N == 16)
+			prep_back_flow(a, la, p, d, b, 8, 16);
+		else
+			prep_back_flow(a, la, p, d, b, H, N);
 	}
 	for (int b = 0; b < B; b++) {
 		const ssmf_real *part = a->part + (size_t)b * a->part_stride;

@@ -185,15 +185,18 @@ static void scan_backward_16(struct ssmf_acts *a, const struct ssmf_layer_acts *
 	for (int t = 0; t < len; t++) {
 		float al = alpha[t * H], dtv = dt[t * H], l = lam[t * H];
 		float be = (1.0f - l) * dtv * al, ga = l * dtv;
-		ssmf_v16 k = SSMF_LD16(kp + t * H * 16), kprev = zero;
-		const float *v = vp + t * DP, *vprev = g_zero;
+		ssmf_v16 k = SSMF_LD16(kp + t * H * 16), kprev = zero, vprev = zero;
 		if (t > 0) {
 			kprev = SSMF_LD16(kp + (t - 1) * H * 16);
-			vprev = vp + (t - 1) * DP;
+			vprev = SSMF_LD16(vp + (t - 1) * DP);
 		}
+		/* the per-channel scalars, through memory: the FMAs then broadcast them */
+		float bvs[16] __attribute__((aligned(64))), gvs[16] __attribute__((aligned(64)));
+		SSMF_ST16(bvs, be * vprev);
+		SSMF_ST16(gvs, ga * (ssmf_v16)SSMF_LD16(vp + t * DP));
 #pragma GCC unroll 16
 		for (int p = 0; p < 16; p++) {
-			S[p] = al * S[p] + ((be * vprev[p]) * kprev + (ga * v[p]) * k);
+			S[p] = al * S[p] + (bvs[p] * kprev + gvs[p] * k);
 			SSMF_ST16(hist + ((size_t)t * 16 + p) * 16, S[p]);
 		}
 	}
@@ -229,17 +232,24 @@ static void scan_backward_16(struct ssmf_acts *a, const struct ssmf_layer_acts *
 			dS[p] *= al;
 		}
 		ssmf_v16 dvprev = zero;
+		float gks[16] __attribute__((aligned(64))), bks[16] __attribute__((aligned(64)));
+		SSMF_ST16(gks, ga * (ssmf_v16)SSMF_LD16(kt));
+		SSMF_ST16(bks, be * (ssmf_v16)SSMF_LD16(kprev));
 #pragma GCC unroll 4
 		for (int n = 0; n < 16; n++) {
 			ssmf_v16 ds = SSMF_LD16(dsn + 16 * n) + q[n] * dyv;
-			dv += (ga * kt[n]) * ds;
-			dvprev += (be * kprev[n]) * ds;
+			dv += gks[n] * ds;
+			dvprev += bks[n] * ds;
 			SSMF_ST16(dsn + 16 * n, ds * al);
 		}
+		/* d_k and d_q rows are written, not added to (no memset first): d_q has one term
+		 * per packet; d_k's row t got its k_{t-1} term from step t + 1 already, unless t
+		 * is the last packet */
 		SSMF_ST16(dvp + t * DP, dv);
-		SSMF_ST16(dqp + t * H * 16, SSMF_LD16(dqp + t * H * 16) + dq);
+		SSMF_ST16(dqp + t * H * 16, dq);
 		ssmf_v16 kv = SSMF_LD16(kt), kpv = SSMF_LD16(kprev);
-		SSMF_ST16(dkp + t * H * 16, SSMF_LD16(dkp + t * H * 16) + ga * rv);
+		ssmf_v16 dk_prior = t == len - 1 ? zero : (ssmf_v16)SSMF_LD16(dkp + t * H * 16);
+		SSMF_ST16(dkp + t * H * 16, dk_prior + ga * rv);
 		float dal = 0, dga = 0, dbe = 0;
 		ssmf_v16 gk = kv * rv, bk = kpv * rvp;
 		for (int n = 0; n < 16; n++) { /* in n order, like the generic path */
@@ -249,7 +259,7 @@ static void scan_backward_16(struct ssmf_acts *a, const struct ssmf_layer_acts *
 		}
 		if (t > 0) {
 			float *dkprev = dkp + (t - 1) * H * 16, *dvpr = dvp + (t - 1) * DP;
-			SSMF_ST16(dkprev, SSMF_LD16(dkprev) + be * rvp);
+			SSMF_ST16(dkprev, be * rvp);
 			SSMF_ST16(dvpr, SSMF_LD16(dvpr) + dvprev);
 		}
 		d_alpha[t * H] += dal + dbe * (1.0f - l) * dtv;
@@ -263,12 +273,22 @@ static void scan_backward_16(struct ssmf_acts *a, const struct ssmf_layer_acts *
 }
 #endif
 
+int scan_backward_writes_dkq(const struct ssmf_dims *d)
+{
+#if !defined(SSMF_REAL_DOUBLE)
+	return d->N == 16 && d->P == 16;
+#else
+	(void)d;
+	return 0;
+#endif
+}
+
 void scan_backward_bh(struct ssmf_acts *a, const struct ssmf_layer_acts *la, ssmf_real *ws,
                       const ssmf_real *Dskip, ssmf_real *dD, const struct ssmf_dims *d, int b,
                       int h, int len, int T)
 {
 #if !defined(SSMF_REAL_DOUBLE)
-	if (d->N == 16 && d->P == 16) {
+	if (scan_backward_writes_dkq(d)) {
 		scan_backward_16(a, la, ws, Dskip[h], dD, d, b, h, len, T);
 		return;
 	}

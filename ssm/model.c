@@ -326,11 +326,11 @@ int ssmf_backward(struct ssmf_model *m, struct ssmf_acts *a, char *err, size_t e
 		memset(a->d_dt, 0, bth * sizeof(ssmf_real));
 		memset(a->d_alpha, 0, bth * sizeof(ssmf_real));
 		memset(a->d_lam, 0, bth * sizeof(ssmf_real));
-		memset(a->d_k, 0, bth * N * sizeof(ssmf_real));
-		memset(a->d_q, 0, bth * N * sizeof(ssmf_real));
-		memset(a->d_bn_h, 0, bth * N * sizeof(ssmf_real));
-		memset(a->d_cn_h, 0, bth * N * sizeof(ssmf_real));
-		memset(a->d_th_h, 0, bth * d->NA * sizeof(ssmf_real));
+		/* d_bn_h, d_cn_h and d_th_h are written by the rotary backward (no memset) */
+		if (!scan_backward_writes_dkq(d)) {
+			memset(a->d_k, 0, bth * N * sizeof(ssmf_real));
+			memset(a->d_q, 0, bth * N * sizeof(ssmf_real));
+		}
 #pragma omp parallel for schedule(dynamic, 1) num_threads(ssmf_threads())
 		for (int b = 0; b < B; b++) {
 			ssmf_real *ws = a->scan_ws + (size_t)ssmf_thread_id() * a->scan_ws_stride;
