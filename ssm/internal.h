@@ -180,7 +180,7 @@ struct ssmf_acts {
 	ssmf_real *d_yg;     /* (B,T,DI) */
 	ssmf_real *d_hidden; /* (B,T,D) */
 	ssmf_real *d_logits; /* (B,T,NL) */
-	ssmf_real *part;     /* (B, max small-param partial) */
+	ssmf_real *part;     /* (B, part_stride): per-flow partial sums of small gradients */
 	ssmf_real *scan_ws;  /* (n_threads, T+1, N, P) scan state history */
 	size_t part_stride;
 	size_t scan_ws_stride;
@@ -230,6 +230,11 @@ void prep_forward(struct ssmf_layer_acts *la, const ssmf_real *gdt,
 void prep_backward(struct ssmf_acts *a, const struct ssmf_layer_acts *la,
                    const struct ssmf_layer_params *p, struct ssmf_layer_params *g,
                    const struct ssmf_dims *d);
+/* the same per flow (writes part[b]'s first 3H + 4N entries), then the sum over flows */
+void prep_backward_flow(struct ssmf_acts *a, const struct ssmf_layer_acts *la,
+                        const struct ssmf_layer_params *p, const struct ssmf_dims *d, int b);
+void prep_backward_reduce(const struct ssmf_acts *a, struct ssmf_layer_params *g,
+                          const struct ssmf_dims *d);
 
 /* mixer_rotary.c: phi (B,T,H,NA) = cumsum_t(DT theta); k, q (B,T,H,N) = R(phi) bn, cn */
 void rotary_row(ssmf_real *phi, ssmf_real *k, ssmf_real *q, const ssmf_real *bn,
@@ -273,6 +278,8 @@ void gate_rows(ssmf_real *yg, const ssmf_real *y, const ssmf_real *proj, const s
                int R); /* calling thread only */
 void gate_backward(ssmf_real *dy, ssmf_real *dproj, const ssmf_real *dyg, const ssmf_real *y,
                    const ssmf_real *proj, const struct ssmf_dims *d, int BT);
+void gate_backward_rows(ssmf_real *dy, ssmf_real *dproj, const ssmf_real *dyg, const ssmf_real *y,
+                        const ssmf_real *proj, const struct ssmf_dims *d, int R);
 
 /* heads.c */
 void heads_loss_forward(struct ssmf_acts *a);

@@ -26,20 +26,31 @@ void gate_forward(ssmf_real *yg, const ssmf_real *y, const ssmf_real *proj,
 }
 
 SSMF_HOT
-void gate_backward(ssmf_real *dy, ssmf_real *dproj, const ssmf_real *dyg, const ssmf_real *y,
-                   const ssmf_real *proj, const struct ssmf_dims *d, int BT)
+void gate_backward_rows(ssmf_real *restrict dy, ssmf_real *restrict dproj,
+                        const ssmf_real *restrict dyg, const ssmf_real *restrict y,
+                        const ssmf_real *restrict proj, const struct ssmf_dims *d, int R)
 {
-#pragma omp parallel for schedule(static) num_threads(ssmf_threads())
-	for (int r = 0; r < BT; r++) {
-		const ssmf_real *z = proj + (size_t)r * d->DP + d->O_Z;
-		ssmf_real *dz = dproj + (size_t)r * d->DP + d->O_Z;
-		const ssmf_real *yr = y + (size_t)r * d->DI;
-		const ssmf_real *g = dyg + (size_t)r * d->DI;
-		ssmf_real *dyr = dy + (size_t)r * d->DI;
-		for (int c = 0; c < d->DI; c++) {
+	int DI = d->DI, DP = d->DP, OZ = d->O_Z;
+	for (int r = 0; r < R; r++) {
+		const ssmf_real *z = proj + (size_t)r * DP + OZ;
+		ssmf_real *dz = dproj + (size_t)r * DP + OZ;
+		const ssmf_real *yr = y + (size_t)r * DI;
+		const ssmf_real *g = dyg + (size_t)r * DI;
+		ssmf_real *dyr = dy + (size_t)r * DI;
+		for (int c = 0; c < DI; c++) {
 			ssmf_real s = ssmf_sigmoid(z[c]);
 			dyr[c] = g[c] * z[c] * s;
 			dz[c] += g[c] * yr[c] * s * (R(1) + z[c] * (R(1) - s));
 		}
 	}
+}
+
+void gate_backward(ssmf_real *dy, ssmf_real *dproj, const ssmf_real *dyg, const ssmf_real *y,
+                   const ssmf_real *proj, const struct ssmf_dims *d, int BT)
+{
+#pragma omp parallel for schedule(static) num_threads(ssmf_threads())
+	for (int r = 0; r < BT; r++)
+		gate_backward_rows(dy + (size_t)r * d->DI, dproj + (size_t)r * d->DP,
+		                   dyg + (size_t)r * d->DI, y + (size_t)r * d->DI,
+		                   proj + (size_t)r * d->DP, d, 1);
 }

@@ -163,19 +163,20 @@ static inline __attribute__((always_inline)) void prep_back_flow(struct ssmf_act
 }
 
 SSMF_HOT
-void prep_backward(struct ssmf_acts *a, const struct ssmf_layer_acts *la,
-                   const struct ssmf_layer_params *p, struct ssmf_layer_params *g,
-                   const struct ssmf_dims *d)
+void prep_backward_flow(struct ssmf_acts *a, const struct ssmf_layer_acts *la,
+                        const struct ssmf_layer_params *p, const struct ssmf_dims *d, int b)
 {
-	int B = a->B, H = d->H, N = d->N;
-#pragma omp parallel for schedule(static) num_threads(ssmf_threads())
-	for (int b = 0; b < B; b++) {
-		if (H == 8 && N == 16)
-			prep_back_flow(a, la, p, d, b, 8, 16);
-		else
-			prep_back_flow(a, la, p, d, b, H, N);
-	}
-	for (int b = 0; b < B; b++) {
+	if (d->H == 8 && d->N == 16)
+		prep_back_flow(a, la, p, d, b, 8, 16);
+	else
+		prep_back_flow(a, la, p, d, b, d->H, d->N);
+}
+
+void prep_backward_reduce(const struct ssmf_acts *a, struct ssmf_layer_params *g,
+                          const struct ssmf_dims *d)
+{
+	int H = d->H, N = d->N;
+	for (int b = 0; b < a->B; b++) {
 		const ssmf_real *part = a->part + (size_t)b * a->part_stride;
 		for (int h = 0; h < H; h++) {
 			g->dt_bias[h] += part[h];
@@ -190,4 +191,14 @@ void prep_backward(struct ssmf_acts *a, const struct ssmf_layer_acts *la,
 			g->cnorm_b[n] += q[3 * N + n];
 		}
 	}
+}
+
+void prep_backward(struct ssmf_acts *a, const struct ssmf_layer_acts *la,
+                   const struct ssmf_layer_params *p, struct ssmf_layer_params *g,
+                   const struct ssmf_dims *d)
+{
+#pragma omp parallel for schedule(static) num_threads(ssmf_threads())
+	for (int b = 0; b < a->B; b++)
+		prep_backward_flow(a, la, p, d, b);
+	prep_backward_reduce(a, g, d);
 }

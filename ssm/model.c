@@ -151,8 +151,9 @@ static size_t acts_layout(struct ssmf_acts *a, const struct ssmf_dims *d, ssmf_r
 	TAKE(a->d_yg, BT * d->DI);
 	TAKE(a->d_hidden, BT * d->D);
 	TAKE(a->d_logits, BT * SSMF_N_LOGITS);
+	/* per flow: prep's 3H + 4N partials, then D's H; or a norm's D */
 	a->part_stride =
-	    ((size_t)(3 * H + 4 * N > (size_t)d->D ? 3 * H + 4 * N : (size_t)d->D) + 15) &
+	    ((size_t)(4 * H + 4 * N > (size_t)d->D ? 4 * H + 4 * N : (size_t)d->D) + 15) &
 	    ~(size_t)15;
 	TAKE(a->part, B * a->part_stride);
 	a->scan_ws_stride = (((size_t)a->max_T + 1) * N * d->P + 15) & ~(size_t)15;
@@ -304,7 +305,6 @@ int ssmf_backward(struct ssmf_model *m, struct ssmf_acts *a, char *err, size_t e
 		snprintf(err, errlen, "backward without a forward");
 		return -1;
 	}
-	size_t bth = (size_t)BT * H;
 	heads_loss_backward(a);
 	memset(a->d_hidden, 0, (size_t)BT * D * sizeof(ssmf_real));
 	linear_backward_input(a->d_hidden, a->d_logits, m->p.head_w, BT, D, SSMF_N_LOGITS);
@@ -321,30 +321,38 @@ int ssmf_backward(struct ssmf_model *m, struct ssmf_acts *a, char *err, size_t e
 		memset(a->d_yg, 0, (size_t)BT * d->DI * sizeof(ssmf_real));
 		linear_backward_input(a->d_yg, a->d_res, lp->out_proj, BT, d->DI, D);
 		linear_backward_weight(lg->out_proj, NULL, a->d_res, la->yg, BT, d->DI, D);
-		memset(a->d_proj, 0, (size_t)BT * d->DP * sizeof(ssmf_real));
-		gate_backward(a->d_y, a->d_proj, a->d_yg, la->y, la->proj, d, BT);
-		memset(a->d_dt, 0, bth * sizeof(ssmf_real));
-		memset(a->d_alpha, 0, bth * sizeof(ssmf_real));
-		memset(a->d_lam, 0, bth * sizeof(ssmf_real));
-		/* d_bn_h, d_cn_h and d_th_h are written by the rotary backward (no memset) */
-		if (!scan_backward_writes_dkq(d)) {
-			memset(a->d_k, 0, bth * N * sizeof(ssmf_real));
-			memset(a->d_q, 0, bth * N * sizeof(ssmf_real));
-		}
+		/* the mixer's backward flow by flow, each op in turn while its rows are in cache */
+		size_t dskip = (size_t)3 * H + 4 * N; /* where part[b] keeps D's partials */
 #pragma omp parallel for schedule(dynamic, 1) num_threads(ssmf_threads())
 		for (int b = 0; b < B; b++) {
 			ssmf_real *ws = a->scan_ws + (size_t)ssmf_thread_id() * a->scan_ws_stride;
+			size_t r0 = (size_t)b * T;
+			memset(a->d_proj + r0 * d->DP, 0, (size_t)T * d->DP * sizeof(ssmf_real));
+			gate_backward_rows(a->d_y + r0 * d->DI, a->d_proj + r0 * d->DP,
+			                   a->d_yg + r0 * d->DI, la->y + r0 * d->DI,
+			                   la->proj + r0 * d->DP, d, T);
+			memset(a->d_dt + r0 * H, 0, (size_t)T * H * sizeof(ssmf_real));
+			memset(a->d_alpha + r0 * H, 0, (size_t)T * H * sizeof(ssmf_real));
+			memset(a->d_lam + r0 * H, 0, (size_t)T * H * sizeof(ssmf_real));
+			/* d_bn_h, d_cn_h and d_th_h are written by the rotary backward */
+			if (!scan_backward_writes_dkq(d)) {
+				memset(a->d_k + r0 * H * N, 0,
+				       (size_t)T * H * N * sizeof(ssmf_real));
+				memset(a->d_q + r0 * H * N, 0,
+				       (size_t)T * H * N * sizeof(ssmf_real));
+			}
 			for (int h = 0; h < H; h++) {
-				ssmf_real *dD = a->part + (size_t)b * a->part_stride + h;
+				ssmf_real *dD = a->part + (size_t)b * a->part_stride + dskip + h;
 				*dD = 0;
 				scan_backward_bh(a, la, ws, lp->Dskip, dD, d, b, h, a->len[b], T);
 			}
 			rotary_backward_flow(a, la, d, b, a->len[b], T);
+			prep_backward_flow(a, la, lp, d, b);
 		}
 		for (int b = 0; b < B; b++)
 			for (int h = 0; h < H; h++)
-				lg->Dskip[h] += a->part[(size_t)b * a->part_stride + h];
-		prep_backward(a, la, lp, lg, d);
+				lg->Dskip[h] += a->part[(size_t)b * a->part_stride + dskip + h];
+		prep_backward_reduce(a, lg, d);
 		memset(a->d_xn, 0, (size_t)BT * D * sizeof(ssmf_real));
 		linear_backward_input(a->d_xn, a->d_proj, lp->in_proj, BT, D, d->DP);
 		linear_backward_weight(lg->in_proj, NULL, a->d_proj, la->xn, BT, D, d->DP);
