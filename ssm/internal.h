@@ -222,6 +222,9 @@ void rmsnorm_backward(ssmf_real *dx, ssmf_real *dw, ssmf_real *part, const ssmf_
 void prep_row(ssmf_real *DT, ssmf_real *A, ssmf_real *alpha, ssmf_real *lam, ssmf_real *bn,
               ssmf_real *cn, ssmf_real *rstd_b, ssmf_real *rstd_c, const ssmf_real *proj,
               ssmf_real gdt, const struct ssmf_layer_params *p, const struct ssmf_dims *d);
+/* rows [r0, r0 + R) on the calling thread (sequence mode, per flow) */
+void prep_rows(struct ssmf_layer_acts *la, const ssmf_real *gdt, const struct ssmf_layer_params *p,
+               const struct ssmf_dims *d, size_t r0, int R);
 void prep_forward(struct ssmf_layer_acts *la, const ssmf_real *gdt,
                   const struct ssmf_layer_params *p, const struct ssmf_dims *d, const int *len,
                   int B, int T);

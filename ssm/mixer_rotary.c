@@ -44,90 +44,110 @@ void rotary_forward_bh(struct ssmf_layer_acts *la, const struct ssmf_dims *d, in
 	}
 }
 
-/* All heads of flow b at once: per packet, the H x NA phases (phi's own layout) advance,
- * go through sincos in full vectors, and rotate their pairs of Bn and Cn. The arithmetic is
- * rotary_row's, so step mode agrees. */
+/* Packets per batch of sincos in the flow functions: enough independent vectors to keep
+ * the FMA units busy, small enough for the stack. */
+#define ROT_CHUNK 8
+
+/* All heads of flow b at once, ROT_CHUNK packets at a time: the H x NA phases (phi's own
+ * layout) advance packet by packet, then go through sincos as one flat array, then rotate
+ * their pairs of Bn and Cn. The arithmetic is rotary_row's, so step mode agrees. */
 static inline __attribute__((always_inline)) void rotary_flow(struct ssmf_layer_acts *la,
                                                               const struct ssmf_dims *d, int b,
                                                               int len, int T, const int H,
                                                               const int N)
 {
 	int NA = N / 2, HNA = H * NA;
-	ssmf_real acc[512], c[512], s[512], dtx[512], thx[512];
+	ssmf_real acc[512], c[ROT_CHUNK * 512], s[ROT_CHUNK * 512];
 	for (int p = 0; p < HNA; p++)
 		acc[p] = 0;
-	for (int t = 0; t < len; t++) {
-		size_t bt = (size_t)b * T + t;
-		const ssmf_real *theta = la->proj + bt * d->DP + d->O_TH, *dt = la->dt + bt * H;
-		const ssmf_real *restrict bn = la->bn + bt * N, *restrict cn = la->cn + bt * N;
-		ssmf_real *restrict k = la->k + bt * H * N, *restrict q = la->q + bt * H * N;
-		ssmf_real *restrict phi = la->phi + bt * HNA;
-		for (int h = 0; h < H; h++)
-			for (int j = 0; j < NA; j++) {
-				dtx[h * NA + j] = dt[h];
-				thx[h * NA + j] = theta[j];
-			}
-		for (int p = 0; p < HNA; p++) {
-			ssmf_real ph = acc[p] + dtx[p] * thx[p];
-			acc[p] = ph;
-			phi[p] = ph;
-			ssmf_sincos(ph, &s[p], &c[p]);
+	for (int t0 = 0; t0 < len; t0 += ROT_CHUNK) {
+		int nt = len - t0 < ROT_CHUNK ? len - t0 : ROT_CHUNK;
+		size_t b0t = (size_t)b * T + t0;
+		ssmf_real *restrict phi0 = la->phi + b0t * HNA;
+		for (int u = 0; u < nt; u++) {
+			size_t bt = b0t + u;
+			const ssmf_real *theta = la->proj + bt * d->DP + d->O_TH,
+			                *dt = la->dt + bt * H;
+			ssmf_real *restrict phi = phi0 + (size_t)u * HNA;
+			for (int h = 0; h < H; h++)
+				for (int j = 0; j < NA; j++) {
+					ssmf_real ph = acc[h * NA + j] + dt[h] * theta[j];
+					acc[h * NA + j] = ph;
+					phi[h * NA + j] = ph;
+				}
 		}
-		for (int h = 0; h < H; h++)
-			for (int j = 0; j < NA; j++) {
-				int p = h * NA + j;
-				ssmf_real b0 = bn[2 * j], b1 = bn[2 * j + 1];
-				ssmf_real c0 = cn[2 * j], c1 = cn[2 * j + 1];
-				k[2 * p] = c[p] * b0 - s[p] * b1;
-				k[2 * p + 1] = s[p] * b0 + c[p] * b1;
-				q[2 * p] = c[p] * c0 - s[p] * c1;
-				q[2 * p + 1] = s[p] * c0 + c[p] * c1;
-			}
+		for (int i = 0; i < nt * HNA; i++)
+			ssmf_sincos(phi0[i], &s[i], &c[i]);
+		for (int u = 0; u < nt; u++) {
+			size_t bt = b0t + u;
+			const ssmf_real *restrict bn = la->bn + bt * N, *restrict cn =
+			                                                    la->cn + bt * N;
+			ssmf_real *restrict k = la->k + bt * H * N, *restrict q =
+			                                                la->q + bt * H * N;
+			const ssmf_real *cu = c + (size_t)u * HNA, *su = s + (size_t)u * HNA;
+			for (int h = 0; h < H; h++)
+				for (int j = 0; j < NA; j++) {
+					int p = h * NA + j;
+					ssmf_real b0 = bn[2 * j], b1 = bn[2 * j + 1];
+					ssmf_real c0 = cn[2 * j], c1 = cn[2 * j + 1];
+					k[2 * p] = cu[p] * b0 - su[p] * b1;
+					k[2 * p + 1] = su[p] * b0 + cu[p] * b1;
+					q[2 * p] = cu[p] * c0 - su[p] * c1;
+					q[2 * p + 1] = su[p] * c0 + cu[p] * c1;
+				}
+		}
 	}
 }
 
 /* Backward of rotary_flow for all heads of flow b, packets in reverse, over the H x NA
- * pairs of a packet at once (phi's own layout): G, the phase gradient accumulated from
- * the end, picks up (dk1 k0 - dk0 k1) + (dq1 q0 - dq0 q1); d bn = R(-phi) dk. */
+ * pairs of a packet at once (phi's own layout; sincos ROT_CHUNK packets at a time): G, the
+ * phase gradient accumulated from the end, picks up (dk1 k0 - dk0 k1) + (dq1 q0 - dq0 q1);
+ * d bn = R(-phi) dk. */
 static inline __attribute__((always_inline)) void
 rotary_flow_back(struct ssmf_acts *a, const struct ssmf_layer_acts *la, const struct ssmf_dims *d,
                  int b, int len, int T, const int H, const int N)
 {
 	int NA = N / 2, HNA = H * NA;
-	ssmf_real G[512], c[512], s[512];
+	ssmf_real G[512], c[ROT_CHUNK * 512], s[ROT_CHUNK * 512];
 	for (int p = 0; p < HNA; p++)
 		G[p] = 0;
-	for (int t = len - 1; t >= 0; t--) {
-		size_t bt = (size_t)b * T + t;
-		const ssmf_real *restrict k = la->k + bt * H * N, *restrict q = la->q + bt * H * N;
-		const ssmf_real *restrict dk = a->d_k + bt * H * N, *restrict dq =
-		                                                        a->d_q + bt * H * N;
-		const ssmf_real *restrict phi = la->phi + bt * HNA, *dt = la->dt + bt * H;
-		const ssmf_real *theta = la->proj + bt * d->DP + d->O_TH;
-		ssmf_real *restrict dbn = a->d_bn_h + bt * H * N, *restrict dcn =
-		                                                      a->d_cn_h + bt * H * N;
-		ssmf_real *restrict dth = a->d_th_h + bt * HNA, *ddt = a->d_dt + bt * H;
-		for (int p = 0; p < HNA; p++)
-			ssmf_sincos(phi[p], &s[p], &c[p]);
-		for (int p = 0; p < HNA; p++) {
-			ssmf_real k0 = k[2 * p], k1 = k[2 * p + 1], q0 = q[2 * p],
-			          q1 = q[2 * p + 1];
-			ssmf_real dk0 = dk[2 * p], dk1 = dk[2 * p + 1];
-			ssmf_real dq0 = dq[2 * p], dq1 = dq[2 * p + 1];
-			/* d(R v)/dphi = (-(Rv)_1, (Rv)_0) */
-			G[p] += -dk0 * k1 + dk1 * k0 - dq0 * q1 + dq1 * q0;
-			dbn[2 * p] = c[p] * dk0 + s[p] * dk1;
-			dbn[2 * p + 1] = -s[p] * dk0 + c[p] * dk1;
-			dcn[2 * p] = c[p] * dq0 + s[p] * dq1;
-			dcn[2 * p + 1] = -s[p] * dq0 + c[p] * dq1;
-		}
-		for (int h = 0; h < H; h++) {
-			ssmf_real acc = 0;
-			for (int j = 0; j < NA; j++) {
-				dth[h * NA + j] = G[h * NA + j] * dt[h];
-				acc += G[h * NA + j] * theta[j];
+	for (int t1 = len; t1 > 0; t1 -= ROT_CHUNK) {
+		int t0 = t1 - ROT_CHUNK > 0 ? t1 - ROT_CHUNK : 0, nt = t1 - t0;
+		const ssmf_real *restrict phi0 = la->phi + ((size_t)b * T + t0) * HNA;
+		for (int i = 0; i < nt * HNA; i++)
+			ssmf_sincos(phi0[i], &s[i], &c[i]);
+		for (int u = nt - 1; u >= 0; u--) {
+			size_t bt = (size_t)b * T + t0 + u;
+			const ssmf_real *restrict k = la->k + bt * H * N, *restrict q =
+			                                                      la->q + bt * H * N;
+			const ssmf_real *restrict dk = a->d_k + bt * H * N;
+			const ssmf_real *restrict dq = a->d_q + bt * H * N;
+			const ssmf_real *dt = la->dt + bt * H;
+			const ssmf_real *theta = la->proj + bt * d->DP + d->O_TH;
+			ssmf_real *restrict dbn = a->d_bn_h + bt * H * N;
+			ssmf_real *restrict dcn = a->d_cn_h + bt * H * N;
+			ssmf_real *restrict dth = a->d_th_h + bt * HNA, *ddt = a->d_dt + bt * H;
+			const ssmf_real *cu = c + (size_t)u * HNA, *su = s + (size_t)u * HNA;
+			for (int p = 0; p < HNA; p++) {
+				ssmf_real k0 = k[2 * p], k1 = k[2 * p + 1], q0 = q[2 * p],
+				          q1 = q[2 * p + 1];
+				ssmf_real dk0 = dk[2 * p], dk1 = dk[2 * p + 1];
+				ssmf_real dq0 = dq[2 * p], dq1 = dq[2 * p + 1];
+				/* d(R v)/dphi = (-(Rv)_1, (Rv)_0) */
+				G[p] += -dk0 * k1 + dk1 * k0 - dq0 * q1 + dq1 * q0;
+				dbn[2 * p] = cu[p] * dk0 + su[p] * dk1;
+				dbn[2 * p + 1] = -su[p] * dk0 + cu[p] * dk1;
+				dcn[2 * p] = cu[p] * dq0 + su[p] * dq1;
+				dcn[2 * p + 1] = -su[p] * dq0 + cu[p] * dq1;
 			}
-			ddt[h] += acc;
+			for (int h = 0; h < H; h++) {
+				ssmf_real acc = 0;
+				for (int j = 0; j < NA; j++) {
+					dth[h * NA + j] = G[h * NA + j] * dt[h];
+					acc += G[h * NA + j] * theta[j];
+				}
+				ddt[h] += acc;
+			}
 		}
 	}
 }

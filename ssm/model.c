@@ -214,14 +214,11 @@ static void layer_forward_flow(const struct ssmf_model *m, struct ssmf_acts *a, 
 	const struct ssmf_dims *d = &m->d;
 	struct ssmf_layer_acts *la = &a->layer[l];
 	const struct ssmf_layer_params *lp = &m->p.layer[l];
-	int T = a->T, D = d->D, H = d->H, N = d->N;
+	int T = a->T, D = d->D, H = d->H;
 	size_t r0 = (size_t)b * T;
 	rmsnorm_rows(la->xn + r0 * D, la->rstd + r0, la->res + r0 * D, lp->norm_w, T, D);
 	linear_rows(la->proj + r0 * d->DP, la->xn + r0 * D, a->wt.in_proj[l], NULL, T, D, d->DP);
-	for (size_t i = r0; i < r0 + (size_t)T; i++)
-		prep_row(la->dt + i * H, la->A + i * H, la->alpha + i * H, la->lam + i * H,
-		         la->bn + i * N, la->cn + i * N, la->rstd_b + i, la->rstd_c + i,
-		         la->proj + i * d->DP, a->gdt[i], lp, d);
+	prep_rows(la, a->gdt, lp, d, r0, T);
 	rotary_forward_flow(la, d, b, a->len[b], T);
 	for (int h = 0; h < H; h++)
 		scan_forward_bhp(la->y, S, NULL, la, lp->Dskip, d, b, h, 0, d->P, a->len[b], T);
