@@ -25,6 +25,10 @@ static void scan_forward_16(ssmf_real *y, ssmf_real *hist, const struct ssmf_lay
 		S[n] = vprev;
 	const float *kprev = g_zero;
 	for (int t = 0; t < len; t++) {
+		/* the rows a few packets ahead: strides of 0.5-1.3 kB defeat the prefetchers */
+		__builtin_prefetch(kp + (t + 4) * H * 16);
+		__builtin_prefetch(qp + (t + 4) * H * 16);
+		__builtin_prefetch(vp + (t + 4) * DP);
 		float al = alpha[t * H], dtv = dt[t * H], l = lam[t * H];
 		const float *k = kp + t * H * 16;
 		ssmf_v16 v = SSMF_LD16(vp + t * DP), yv;
@@ -183,6 +187,8 @@ static void scan_backward_16(struct ssmf_acts *a, const struct ssmf_layer_acts *
 	for (int p = 0; p < 16; p++)
 		S[p] = zero;
 	for (int t = 0; t < len; t++) {
+		__builtin_prefetch(kp + (t + 4) * H * 16);
+		__builtin_prefetch(vp + (t + 4) * DP);
 		float al = alpha[t * H], dtv = dt[t * H], l = lam[t * H];
 		float be = (1.0f - l) * dtv * al, ga = l * dtv;
 		ssmf_v16 k = SSMF_LD16(kp + t * H * 16), kprev = zero, vprev = zero;
@@ -207,6 +213,13 @@ static void scan_backward_16(struct ssmf_acts *a, const struct ssmf_layer_acts *
 		SSMF_ST16(dsn + 16 * p, zero);
 	}
 	for (int t = len - 1; t >= 0; t--) {
+		if (t >= 4) { /* packets ahead (behind, here): see scan_forward_16 */
+			__builtin_prefetch(qp + (t - 4) * H * 16);
+			__builtin_prefetch(dyp + (t - 4) * DI);
+			__builtin_prefetch(dvp + (t - 4) * DP, 1);
+			__builtin_prefetch(dkp + (t - 4) * H * 16, 1);
+			__builtin_prefetch(dqp + (t - 4) * H * 16, 1);
+		}
 		float al = alpha[t * H], dtv = dt[t * H], l = lam[t * H];
 		float be = (1.0f - l) * dtv * al, ga = l * dtv;
 		const float *kt = kp + t * H * 16, *v = vp + t * DP, *dy = dyp + t * DI;
