@@ -129,11 +129,13 @@ static void transpose8x8(uint64_t r[8])
 		r[e] = (a & 0x00000000ffffffffull) | (b << 32);
 		r[e + 4] = (a >> 32) | (b & 0xffffffff00000000ull);
 	}
-	for (int e = 0; e < 8; e += (e & 1) ? 3 : 1) { /* rows 0, 1, 4, 5 with 2, 3, 6, 7 */
-		uint64_t a = r[e], b = r[e + 2];
-		r[e] = (a & 0x0000ffff0000ffffull) | ((b & 0x0000ffff0000ffffull) << 16);
-		r[e + 2] = ((a >> 16) & 0x0000ffff0000ffffull) | (b & 0xffff0000ffff0000ull);
-	}
+	for (int h = 0; h < 8; h += 4) /* fixed trip counts: unrolled, r stays in registers */
+		for (int e = h; e < h + 2; e++) {
+			uint64_t a = r[e], b = r[e + 2];
+			r[e] = (a & 0x0000ffff0000ffffull) | ((b & 0x0000ffff0000ffffull) << 16);
+			r[e + 2] =
+			    ((a >> 16) & 0x0000ffff0000ffffull) | (b & 0xffff0000ffff0000ull);
+		}
 	for (int e = 0; e < 8; e += 2) {
 		uint64_t a = r[e], b = r[e + 1];
 		r[e] = (a & 0x00ff00ff00ff00ffull) | ((b & 0x00ff00ff00ff00ffull) << 8);
