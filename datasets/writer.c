@@ -9,8 +9,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <zstd.h>
 
 #include "datasets/h5zstd.h"
+
+/* Chunks are shuffled and compressed here from memory as it is, and the
+ * dataset's types are little-endian. */
+#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "datasets/writer.c writes chunks as stored in memory: little-endian hosts only"
+#endif
 
 struct appender {
 	hid_t dset, type;
@@ -25,8 +32,20 @@ struct appender {
 /* One chunk for the worker thread to write (and so compress). */
 struct write_job {
 	struct appender *a;
-	const uint8_t *buf;
+	uint8_t *buf; /* a whole chunk's room; rows past count are cleared */
 	hsize_t start, count;
+};
+
+/* The worker's filter pipeline, run by hand: each chunk is byte-shuffled and
+ * compressed here and stored with H5Dwrite_chunk, exactly the bytes HDF5's
+ * shuffle and our zstd filter would store, without HDF5's byte-by-byte
+ * shuffle, its per-chunk buffers and a new zstd context per chunk. */
+struct chunk_coder {
+	ZSTD_CCtx *zc;
+	int level;
+	uint8_t *shuffled; /* room for the largest chunk */
+	uint8_t *packed;   /* its zstd bound */
+	size_t packed_room;
 };
 
 struct ssmf_writer {
@@ -46,6 +65,7 @@ struct ssmf_writer {
 	struct write_job job;
 	int job_pending;
 	int mu_ready;
+	struct chunk_coder coder;
 };
 
 void ssmf_writer_opts_default(struct ssmf_writer_opts *o)
@@ -82,19 +102,86 @@ static int appender_init(struct ssmf_writer *w, struct appender *a, const char *
 	return 0;
 }
 
-/* Worker side: extends the dataset and writes one chunk. */
-static int write_rows(struct appender *a, const uint8_t *buf, hsize_t start, hsize_t count)
+static int coder_init(struct chunk_coder *c, int level, size_t room)
+{
+	c->level = level;
+	c->packed_room = ZSTD_compressBound(room);
+	c->zc = ZSTD_createCCtx();
+	c->shuffled = malloc(room);
+	c->packed = malloc(c->packed_room);
+	return c->zc && c->shuffled && c->packed ? 0 : -1;
+}
+
+static void coder_free(struct chunk_coder *c)
+{
+	ZSTD_freeCCtx(c->zc);
+	free(c->shuffled);
+	free(c->packed);
+	memset(c, 0, sizeof *c);
+}
+
+/* Transposes an 8x8 byte matrix held as 8 words: byte k of word e becomes
+ * byte e of word k (little-endian words: byte k is bits 8k..8k+7). */
+static void transpose8x8(uint64_t r[8])
+{
+	for (int e = 0; e < 4; e++) {
+		uint64_t a = r[e], b = r[e + 4];
+		r[e] = (a & 0x00000000ffffffffull) | (b << 32);
+		r[e + 4] = (a >> 32) | (b & 0xffffffff00000000ull);
+	}
+	for (int h = 0; h < 8; h += 4) /* fixed trip counts: unrolled, r stays in registers */
+		for (int e = h; e < h + 2; e++) {
+			uint64_t a = r[e], b = r[e + 2];
+			r[e] = (a & 0x0000ffff0000ffffull) | ((b & 0x0000ffff0000ffffull) << 16);
+			r[e + 2] =
+			    ((a >> 16) & 0x0000ffff0000ffffull) | (b & 0xffff0000ffff0000ull);
+		}
+	for (int e = 0; e < 8; e += 2) {
+		uint64_t a = r[e], b = r[e + 1];
+		r[e] = (a & 0x00ff00ff00ff00ffull) | ((b & 0x00ff00ff00ff00ffull) << 8);
+		r[e + 1] = ((a >> 8) & 0x00ff00ff00ff00ffull) | (b & 0xff00ff00ff00ff00ull);
+	}
+}
+
+/* HDF5's shuffle filter: byte 0 of each of the n elements of `size` bytes,
+ * then byte 1 of each, and so on. Eight elements by eight bytes at a time
+ * when both counts allow (our records and summaries), else byte by byte. */
+static void shuffle(uint8_t *restrict out, const uint8_t *restrict in, size_t size, size_t n)
+{
+	if (size % 8 || n % 8) {
+		for (size_t k = 0; k < size; k++)
+			for (size_t i = 0; i < n; i++)
+				out[k * n + i] = in[i * size + k];
+		return;
+	}
+	for (size_t i = 0; i < n; i += 8)
+		for (size_t k0 = 0; k0 < size; k0 += 8) {
+			uint64_t r[8];
+			for (int e = 0; e < 8; e++)
+				memcpy(&r[e], in + (i + (size_t)e) * size + k0, 8);
+			transpose8x8(r);
+			for (int k = 0; k < 8; k++)
+				memcpy(out + (k0 + (size_t)k) * n + i, &r[k], 8);
+		}
+}
+
+/* Worker side: extends the dataset and writes one chunk, shuffled and
+ * compressed as the dataset's filters say. A last, partial chunk is stored
+ * whole, its unused rows zero (HDF5's default fill), as H5Dwrite stores it. */
+static int write_rows(struct chunk_coder *c, struct appender *a, uint8_t *buf, hsize_t start,
+                      hsize_t count)
 {
 	hsize_t size = start + count;
 	if (H5Dset_extent(a->dset, &size) < 0)
 		return -1;
-	hid_t fspace = H5Dget_space(a->dset);
-	hid_t mspace = H5Screate_simple(1, &count, NULL);
-	H5Sselect_hyperslab(fspace, H5S_SELECT_SET, &start, NULL, &count, NULL);
-	herr_t rc = H5Dwrite(a->dset, a->type, mspace, fspace, H5P_DEFAULT, buf);
-	H5Sclose(mspace);
-	H5Sclose(fspace);
-	return rc < 0 ? -1 : 0;
+	size_t bytes = a->elem_size * a->chunk;
+	memset(buf + a->elem_size * count, 0, a->elem_size * (a->chunk - count));
+	shuffle(c->shuffled, buf, a->elem_size, a->chunk);
+	size_t n =
+	    ZSTD_compressCCtx(c->zc, c->packed, c->packed_room, c->shuffled, bytes, c->level);
+	if (ZSTD_isError(n))
+		return -1;
+	return H5Dwrite_chunk(a->dset, H5P_DEFAULT, 0, &start, n, c->packed) < 0 ? -1 : 0;
 }
 
 static void *worker_loop(void *arg)
@@ -112,7 +199,9 @@ static void *worker_loop(void *arg)
 			break;
 		struct write_job j = w->job;
 		pthread_mutex_unlock(&w->mu);
-		int rc = write_rows(j.a, j.buf, j.start, j.count);
+		int rc = write_rows(&w->coder, j.a, j.buf, j.start, j.count);
+		if (rc != 0) /* the failure is reported through w->failed; free its stack */
+			H5Eclear2(H5E_DEFAULT);
 		pthread_mutex_lock(&w->mu);
 		if (rc != 0)
 			w->failed = 1;
@@ -166,7 +255,7 @@ static int appender_flush(struct ssmf_writer *w, struct appender *a)
 	a->buf = a->spare;
 	a->spare = t;
 	if (!w->worker_started) {
-		if (write_rows(j.a, j.buf, j.start, j.count) != 0) {
+		if (write_rows(&w->coder, j.a, j.buf, j.start, j.count) != 0) {
 			w->failed = 1;
 			return writer_sync(w);
 		}
@@ -262,6 +351,14 @@ struct ssmf_writer *ssmf_writer_create(const char *path, const struct ssmf_write
 	    appender_init(w, &w->flows, SSMF_DS_FLOWS, ssmf_h5_flow_type(), o->flows_chunk,
 	                  o->zstd_level) != 0) {
 		snprintf(err, errlen, "%s", w->error);
+		ssmf_writer_abort(w);
+		return NULL;
+	}
+	size_t room = w->packets.elem_size * w->packets.chunk;
+	if (w->flows.elem_size * w->flows.chunk > room)
+		room = w->flows.elem_size * w->flows.chunk;
+	if (coder_init(&w->coder, o->zstd_level, room) != 0) {
+		snprintf(err, errlen, "%s: out of memory", path);
 		ssmf_writer_abort(w);
 		return NULL;
 	}
@@ -436,6 +533,7 @@ static void writer_free(struct ssmf_writer *w)
 		pthread_mutex_destroy(&w->mu);
 		pthread_cond_destroy(&w->cv);
 	}
+	coder_free(&w->coder);
 	free_inputs(w);
 	free(w->final_path);
 	free(w->temp_path);

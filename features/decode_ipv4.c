@@ -1,4 +1,6 @@
 /* IPv4 (RFC 791), options skipped by IHL; fragments marked for the flow layer. */
+#include <string.h>
+
 #include "features/decode.h"
 #include "features/ssmf_record.h"
 
@@ -38,8 +40,8 @@ enum ssmf_skip_reason ssmf_decode_ipv4(struct cursor *c, int depth, struct ssmf_
 	uint32_t len = total ? total : (uint32_t)c->left;
 	if (len < hlen)
 		return SSMF_SKIP_BAD_IP_HEADER;
-	for (int i = 4; i < 16; i++)
-		d->src[i] = d->dst[i] = 0;
+	memset(d->src + 4, 0, 12);
+	memset(d->dst + 4, 0, 12);
 	d->ip_version = 4;
 	d->ttl = ttl;
 	d->proto = proto;

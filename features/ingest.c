@@ -108,7 +108,9 @@ int ssmf_ingest(const char *const *paths, size_t npaths, const char *bpf_filter,
 			} else {
 				struct ssmf_record r;
 				res->packets_decoded++;
-				if (ssmf_flowtable_add(t, &d, pkt.ts_ns, pkt.caplen, pkt.len, &r) !=
+				/* the record is copied out only for a hook that takes it */
+				struct ssmf_record *rp = hooks && hooks->record ? &r : NULL;
+				if (ssmf_flowtable_add(t, &d, pkt.ts_ns, pkt.caplen, pkt.len, rp) !=
 				    0) {
 					res->sink_error = 1;
 					break;
