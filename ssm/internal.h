@@ -137,6 +137,10 @@ struct ssmf_layer_acts {
 	ssmf_real *yg;     /* (B,T,DI) gated */
 };
 
+/* The backward sums weight gradients per group of flows (a fixed split of the batch, so
+ * the order does not depend on the thread count), then over the groups in order. */
+#define SSMF_WGROUPS 16
+
 struct ssmf_acts {
 	int max_B, max_T;
 	int B, T;
@@ -182,6 +186,7 @@ struct ssmf_acts {
 	ssmf_real *d_logits; /* (B,T,NL) */
 	ssmf_real *part;     /* (B, part_stride): per-flow partial sums of small gradients */
 	ssmf_real *scan_ws;  /* (n_threads, T+1, N, P) scan state history */
+	ssmf_real *wpart;    /* (SSMF_WGROUPS, D DI + DP D) per-group out_proj, in_proj grads */
 	size_t part_stride;
 	size_t scan_ws_stride;
 };
@@ -201,6 +206,11 @@ void linear_rows(ssmf_real *out, const ssmf_real *inp, const ssmf_real *wp, cons
                  int R, int I, int O);
 size_t linear_packed_size(int O, int I);
 void linear_pack(ssmf_real *wp, const ssmf_real *w, int O, int I);
+/* the two below on the calling thread only */
+void linear_backward_input_rows(ssmf_real *dinp, const ssmf_real *dout, const ssmf_real *w, int R,
+                                int I, int O);
+void linear_backward_weight_rows(ssmf_real *dw, const ssmf_real *dout, const ssmf_real *inp, int R,
+                                 int I, int O);
 /* dinp (R,I) += dout (R,O) . w ; dinp may be NULL */
 void linear_backward_input(ssmf_real *dinp, const ssmf_real *dout, const ssmf_real *w, int R, int I,
                            int O);
@@ -213,6 +223,9 @@ void rmsnorm_forward(ssmf_real *out, ssmf_real *rstd, const ssmf_real *x, const 
                      int C);
 void rmsnorm_rows(ssmf_real *out, ssmf_real *rstd, const ssmf_real *x, const ssmf_real *w, int R,
                   int C); /* calling thread only */
+/* the rows' dx (R,C) +=; pw (C) written with their share of d w; calling thread only */
+void rmsnorm_backward_rows(ssmf_real *dx, ssmf_real *pw, const ssmf_real *dout, const ssmf_real *x,
+                           const ssmf_real *rstd, const ssmf_real *w, int R, int C);
 /* dx (R,C) +=, dw (C) += (via part (G, C) per group of R/G rows, summed in order) */
 void rmsnorm_backward(ssmf_real *dx, ssmf_real *dw, ssmf_real *part, const ssmf_real *dout,
                       const ssmf_real *x, const ssmf_real *rstd, const ssmf_real *w, int R, int C,

@@ -242,6 +242,18 @@ void linear_backward_input(ssmf_real *dinp, const ssmf_real *dout, const ssmf_re
 	gemm_acc(dinp, I, dout, (size_t)O, 1, w, I, R, I, O);
 }
 
+void linear_backward_input_rows(ssmf_real *dinp, const ssmf_real *dout, const ssmf_real *w, int R,
+                                int I, int O)
+{
+	gemm_block(dinp, I, dout, (size_t)O, 1, w, I, 0, 0, R, I, O, 0, NULL);
+}
+
+void linear_backward_weight_rows(ssmf_real *dw, const ssmf_real *dout, const ssmf_real *inp, int R,
+                                 int I, int O)
+{
+	gemm_block(dw, I, dout, 1, (size_t)O, inp, I, 0, 0, O, I, R, 0, NULL);
+}
+
 void linear_backward_weight(ssmf_real *dw, ssmf_real *dbias, const ssmf_real *dout,
                             const ssmf_real *inp, int R, int I, int O)
 {

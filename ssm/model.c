@@ -151,14 +151,13 @@ static size_t acts_layout(struct ssmf_acts *a, const struct ssmf_dims *d, ssmf_r
 	TAKE(a->d_yg, BT * d->DI);
 	TAKE(a->d_hidden, BT * d->D);
 	TAKE(a->d_logits, BT * SSMF_N_LOGITS);
-	/* per flow: prep's 3H + 4N partials, then D's H; or a norm's D */
-	a->part_stride =
-	    ((size_t)(4 * H + 4 * N > (size_t)d->D ? 4 * H + 4 * N : (size_t)d->D) + 15) &
-	    ~(size_t)15;
+	/* per flow: prep's 3H + 4N partials, D's H, the layer norm's D */
+	a->part_stride = ((size_t)(4 * H + 4 * N + d->D) + 15) & ~(size_t)15;
 	TAKE(a->part, B * a->part_stride);
 	a->scan_ws_stride = (((size_t)a->max_T + 1) * N * d->P + 15) & ~(size_t)15;
 	TAKE(a->scan_ws, (size_t)a->n_threads * a->scan_ws_stride);
 	TAKE(a->wt_buf, ssmf_wt_size(d));
+	TAKE(a->wpart, (size_t)SSMF_WGROUPS * ((size_t)d->D * d->DI + (size_t)d->DP * d->D));
 #undef TAKE
 	return off;
 }
@@ -294,6 +293,51 @@ int ssmf_forward(struct ssmf_model *m, struct ssmf_acts *a, const struct ssmf_ba
 	return 0;
 }
 
+/* One layer's backward over one flow's T rows: out_proj, gate, scan, rotary, prep, in_proj,
+ * norm. d_res rows come in as the gradient at the layer's output and leave as the gradient at
+ * its input. gout, gin: this flow's group partials of the out_proj and in_proj gradients. */
+static void layer_backward_flow(const struct ssmf_model *m, struct ssmf_acts *a, int l, int b,
+                                ssmf_real *ws, ssmf_real *gout, ssmf_real *gin, size_t pskip,
+                                size_t pnorm)
+{
+	const struct ssmf_dims *d = &m->d;
+	const struct ssmf_layer_acts *la = &a->layer[l];
+	const struct ssmf_layer_params *lp = &m->p.layer[l];
+	int T = a->T, D = d->D, H = d->H, N = d->N;
+	size_t r0 = (size_t)b * T;
+	ssmf_real *part = a->part + (size_t)b * a->part_stride;
+	ssmf_real *d_res = a->d_res + r0 * D, *d_yg = a->d_yg + r0 * d->DI;
+	ssmf_real *d_proj = a->d_proj + r0 * d->DP, *d_xn = a->d_xn + r0 * D;
+
+	memset(d_yg, 0, (size_t)T * d->DI * sizeof(ssmf_real));
+	linear_backward_input_rows(d_yg, d_res, lp->out_proj, T, d->DI, D);
+	linear_backward_weight_rows(gout, d_res, la->yg + r0 * d->DI, T, d->DI, D);
+
+	memset(d_proj, 0, (size_t)T * d->DP * sizeof(ssmf_real));
+	gate_backward_rows(a->d_y + r0 * d->DI, d_proj, d_yg, la->y + r0 * d->DI,
+	                   la->proj + r0 * d->DP, d, T);
+	memset(a->d_dt + r0 * H, 0, (size_t)T * H * sizeof(ssmf_real));
+	memset(a->d_alpha + r0 * H, 0, (size_t)T * H * sizeof(ssmf_real));
+	memset(a->d_lam + r0 * H, 0, (size_t)T * H * sizeof(ssmf_real));
+	/* d_bn_h, d_cn_h and d_th_h are written by the rotary backward */
+	if (!scan_backward_writes_dkq(d)) {
+		memset(a->d_k + r0 * H * N, 0, (size_t)T * H * N * sizeof(ssmf_real));
+		memset(a->d_q + r0 * H * N, 0, (size_t)T * H * N * sizeof(ssmf_real));
+	}
+	for (int h = 0; h < H; h++) {
+		part[pskip + h] = 0;
+		scan_backward_bh(a, la, ws, lp->Dskip, part + pskip + h, d, b, h, a->len[b], T);
+	}
+	rotary_backward_flow(a, la, d, b, a->len[b], T);
+	prep_backward_flow(a, la, lp, d, b);
+
+	memset(d_xn, 0, (size_t)T * D * sizeof(ssmf_real));
+	linear_backward_input_rows(d_xn, d_proj, lp->in_proj, T, D, d->DP);
+	linear_backward_weight_rows(gin, d_proj, la->xn + r0 * D, T, D, d->DP);
+	rmsnorm_backward_rows(d_res, part + pnorm, d_xn, la->res + r0 * D, la->rstd + r0,
+	                      lp->norm_w, T, D);
+}
+
 int ssmf_backward(struct ssmf_model *m, struct ssmf_acts *a, char *err, size_t errlen)
 {
 	const struct ssmf_dims *d = &m->d;
@@ -311,50 +355,36 @@ int ssmf_backward(struct ssmf_model *m, struct ssmf_acts *a, char *err, size_t e
 	memset(a->d_res, 0, (size_t)BT * D * sizeof(ssmf_real));
 	rmsnorm_backward(a->d_res, m->g.normf_w, a->part, a->d_hidden, a->res_f, a->rstd_f,
 	                 m->p.normf_w, BT, D, B);
+	size_t wo = (size_t)d->D * d->DI, wi = (size_t)d->DP * d->D; /* per-group partials */
+	size_t pskip = (size_t)3 * H + 4 * N, pnorm = pskip + H;     /* offsets in part[b] */
+	int ng = B < SSMF_WGROUPS ? B : SSMF_WGROUPS;
 	for (int l = d->L - 1; l >= 0; l--) {
-		struct ssmf_layer_acts *la = &a->layer[l];
-		const struct ssmf_layer_params *lp = &m->p.layer[l];
 		struct ssmf_layer_params *lg = &m->g.layer[l];
-		memset(a->d_yg, 0, (size_t)BT * d->DI * sizeof(ssmf_real));
-		linear_backward_input(a->d_yg, a->d_res, lp->out_proj, BT, d->DI, D);
-		linear_backward_weight(lg->out_proj, NULL, a->d_res, la->yg, BT, d->DI, D);
-		/* the mixer's backward flow by flow, each op in turn while its rows are in cache */
-		size_t dskip = (size_t)3 * H + 4 * N; /* where part[b] keeps D's partials */
+		/* the whole layer backward flow by flow, each op in turn while the flow's rows
+		 * are in cache; weight gradients into the group's partial */
 #pragma omp parallel for schedule(dynamic, 1) num_threads(ssmf_threads())
-		for (int b = 0; b < B; b++) {
+		for (int g = 0; g < ng; g++) {
 			ssmf_real *ws = a->scan_ws + (size_t)ssmf_thread_id() * a->scan_ws_stride;
-			size_t r0 = (size_t)b * T;
-			memset(a->d_proj + r0 * d->DP, 0, (size_t)T * d->DP * sizeof(ssmf_real));
-			gate_backward_rows(a->d_y + r0 * d->DI, a->d_proj + r0 * d->DP,
-			                   a->d_yg + r0 * d->DI, la->y + r0 * d->DI,
-			                   la->proj + r0 * d->DP, d, T);
-			memset(a->d_dt + r0 * H, 0, (size_t)T * H * sizeof(ssmf_real));
-			memset(a->d_alpha + r0 * H, 0, (size_t)T * H * sizeof(ssmf_real));
-			memset(a->d_lam + r0 * H, 0, (size_t)T * H * sizeof(ssmf_real));
-			/* d_bn_h, d_cn_h and d_th_h are written by the rotary backward */
-			if (!scan_backward_writes_dkq(d)) {
-				memset(a->d_k + r0 * H * N, 0,
-				       (size_t)T * H * N * sizeof(ssmf_real));
-				memset(a->d_q + r0 * H * N, 0,
-				       (size_t)T * H * N * sizeof(ssmf_real));
-			}
-			for (int h = 0; h < H; h++) {
-				ssmf_real *dD = a->part + (size_t)b * a->part_stride + dskip + h;
-				*dD = 0;
-				scan_backward_bh(a, la, ws, lp->Dskip, dD, d, b, h, a->len[b], T);
-			}
-			rotary_backward_flow(a, la, d, b, a->len[b], T);
-			prep_backward_flow(a, la, lp, d, b);
+			ssmf_real *gout = a->wpart + (size_t)g * (wo + wi), *gin = gout + wo;
+			memset(gout, 0, (wo + wi) * sizeof(ssmf_real));
+			for (int b = g * B / ng; b < (g + 1) * B / ng; b++)
+				layer_backward_flow(m, a, l, b, ws, gout, gin, pskip, pnorm);
 		}
-		for (int b = 0; b < B; b++)
+		for (int g = 0; g < ng; g++) {
+			const ssmf_real *gout = a->wpart + (size_t)g * (wo + wi), *gin = gout + wo;
+			for (size_t i = 0; i < wo; i++)
+				lg->out_proj[i] += gout[i];
+			for (size_t i = 0; i < wi; i++)
+				lg->in_proj[i] += gin[i];
+		}
+		for (int b = 0; b < B; b++) {
+			const ssmf_real *part = a->part + (size_t)b * a->part_stride;
 			for (int h = 0; h < H; h++)
-				lg->Dskip[h] += a->part[(size_t)b * a->part_stride + dskip + h];
+				lg->Dskip[h] += part[pskip + h];
+			for (int c = 0; c < D; c++)
+				lg->norm_w[c] += part[pnorm + c];
+		}
 		prep_backward_reduce(a, lg, d);
-		memset(a->d_xn, 0, (size_t)BT * D * sizeof(ssmf_real));
-		linear_backward_input(a->d_xn, a->d_proj, lp->in_proj, BT, D, d->DP);
-		linear_backward_weight(lg->in_proj, NULL, a->d_proj, la->xn, BT, D, d->DP);
-		rmsnorm_backward(a->d_res, lg->norm_w, a->part, a->d_xn, la->res, la->rstd,
-		                 lp->norm_w, BT, D, B);
 	}
 	linear_backward_weight(m->g.embed_w, m->g.embed_b, a->d_res, a->feat, BT, d->F, D);
 	return 0;
