@@ -159,6 +159,96 @@ void scan_backward_bhp(struct ssmf_acts *a, const struct ssmf_layer_acts *la, co
 }
 
 #if !defined(SSMF_REAL_DOUBLE)
+/* Sum of the 16 lanes, pairwise (4 shuffles and 4 adds instead of 15 lane extracts). */
+static inline float ssmf_hsum16(ssmf_v16 v)
+{
+	typedef int ssmf_i16 __attribute__((vector_size(64)));
+	v += __builtin_shuffle(v, (ssmf_i16){8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7});
+	v += __builtin_shuffle(v, (ssmf_i16){4, 5, 6, 7, 0, 1, 2, 3, 12, 13, 14, 15, 8, 9, 10, 11});
+	v += __builtin_shuffle(v, (ssmf_i16){2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13});
+	v += __builtin_shuffle(v, (ssmf_i16){1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14});
+	return v[0];
+}
+
+/* What one backward step of the 16 x 16 scan reads and writes (flow b, head h). */
+struct scan_back_ctx {
+	const float *alpha, *dt, *lam, *kp, *qp, *vp;
+	float *dvp, *dkp, *dqp;
+	const float *dyp;
+	float *d_alpha, *d_dt, *d_lam, *dsn;
+	const float *hist;
+	size_t H, DP, DI;
+	float Dh;
+	int len;
+};
+
+/* Packet t of the backward; first (t = 0, a constant where inlined) drops the k_{t-1} v_{t-1}
+ * and S_{t-1} terms, so the loop for t > 0 has no branches. */
+static inline __attribute__((always_inline)) void scan_back_step16(const struct scan_back_ctx *c,
+                                                                   ssmf_v16 *restrict dS,
+                                                                   ssmf_v16 *dDacc, int t,
+                                                                   const int first)
+{
+	const ssmf_v16 zero = {0};
+	size_t H = c->H, DP = c->DP, DI = c->DI;
+	if (t >= 4) { /* packets ahead (behind, here): see scan_forward_16 */
+		__builtin_prefetch(c->qp + (t - 4) * H * 16);
+		__builtin_prefetch(c->dyp + (t - 4) * DI);
+		__builtin_prefetch(c->dvp + (t - 4) * DP, 1);
+		__builtin_prefetch(c->dkp + (t - 4) * H * 16, 1);
+		__builtin_prefetch(c->dqp + (t - 4) * H * 16, 1);
+	}
+	float al = c->alpha[t * H], dtv = c->dt[t * H], l = c->lam[t * H];
+	float be = (1.0f - l) * dtv * al, ga = l * dtv;
+	const float *kt = c->kp + t * H * 16, *v = c->vp + t * DP, *dy = c->dyp + t * DI;
+	const float *kprev = first ? g_zero : kt - H * 16, *vprev = first ? g_zero : v - DP;
+	ssmf_v16 q = SSMF_LD16(c->qp + t * H * 16), dyv = SSMF_LD16(dy);
+	ssmf_v16 dv = SSMF_LD16(c->dvp + t * DP) + c->Dh * dyv;
+	*dDacc += dyv * (ssmf_v16)SSMF_LD16(v);
+	const float *St = c->hist + (size_t)t * 256, *Sp = St - 256;
+	ssmf_v16 dq = zero, rv = zero, rvp = zero, ra = zero;
+#pragma GCC unroll 16
+	for (int p = 0; p < 16; p++) {
+		dS[p] += dy[p] * q;
+		dq += SSMF_LD16(St + 16 * p) * dy[p];
+		rv += dS[p] * v[p];
+		if (!first) {
+			rvp += dS[p] * vprev[p];
+			ra += SSMF_LD16(Sp + 16 * p) * dS[p];
+		}
+		dS[p] *= al;
+	}
+	ssmf_v16 dvprev = zero;
+	float gks[16] __attribute__((aligned(64))), bks[16] __attribute__((aligned(64)));
+	SSMF_ST16(gks, ga * (ssmf_v16)SSMF_LD16(kt));
+	SSMF_ST16(bks, be * (ssmf_v16)SSMF_LD16(kprev));
+#pragma GCC unroll 4
+	for (int n = 0; n < 16; n++) {
+		ssmf_v16 ds = SSMF_LD16(c->dsn + 16 * n) + q[n] * dyv;
+		dv += gks[n] * ds;
+		if (!first)
+			dvprev += bks[n] * ds;
+		SSMF_ST16(c->dsn + 16 * n, ds * al);
+	}
+	/* d_k and d_q rows are written, not added to (no memset first): d_q has one term per
+	 * packet; d_k's row t got its k_{t-1} term from step t + 1 already, unless t is the
+	 * last packet */
+	SSMF_ST16(c->dvp + t * DP, dv);
+	SSMF_ST16(c->dqp + t * H * 16, dq);
+	ssmf_v16 dk_prior = t == c->len - 1 ? zero : (ssmf_v16)SSMF_LD16(c->dkp + t * H * 16);
+	SSMF_ST16(c->dkp + t * H * 16, dk_prior + ga * rv);
+	float dal = ssmf_hsum16(ra), dga = ssmf_hsum16((ssmf_v16)SSMF_LD16(kt) * rv);
+	float dbe = ssmf_hsum16((ssmf_v16)SSMF_LD16(kprev) * rvp);
+	if (!first) {
+		float *dkprev = c->dkp + (t - 1) * H * 16, *dvpr = c->dvp + (t - 1) * DP;
+		SSMF_ST16(dkprev, be * rvp);
+		SSMF_ST16(dvpr, SSMF_LD16(dvpr) + dvprev);
+	}
+	c->d_alpha[t * H] += dal + dbe * (1.0f - l) * dtv;
+	c->d_dt[t * H] += dbe * (1.0f - l) * al + dga * l;
+	c->d_lam[t * H] += -dbe * dtv * al + dga * dtv;
+}
+
 /* Backward for N = P = 16, recompute included. The states are recomputed transposed (one
  * 16-lane vector over n per channel p: the same products as the forward, so the same
  * numbers), which turns the backward's sums over p (dq, and the r terms) into vector FMAs.
@@ -207,82 +297,18 @@ static void scan_backward_16(struct ssmf_acts *a, const struct ssmf_layer_acts *
 		}
 	}
 
+	struct scan_back_ctx c = {alpha,   dt,   lam,   kp,  qp,   vp, dvp, dkp, dqp, dyp,
+	                          d_alpha, d_dt, d_lam, dsn, hist, H,  DP,  DI,  Dh,  len};
 	ssmf_v16 dS[16], dDacc = zero;
 	for (int p = 0; p < 16; p++) {
 		dS[p] = zero;
 		SSMF_ST16(dsn + 16 * p, zero);
 	}
-	for (int t = len - 1; t >= 0; t--) {
-		if (t >= 4) { /* packets ahead (behind, here): see scan_forward_16 */
-			__builtin_prefetch(qp + (t - 4) * H * 16);
-			__builtin_prefetch(dyp + (t - 4) * DI);
-			__builtin_prefetch(dvp + (t - 4) * DP, 1);
-			__builtin_prefetch(dkp + (t - 4) * H * 16, 1);
-			__builtin_prefetch(dqp + (t - 4) * H * 16, 1);
-		}
-		float al = alpha[t * H], dtv = dt[t * H], l = lam[t * H];
-		float be = (1.0f - l) * dtv * al, ga = l * dtv;
-		const float *kt = kp + t * H * 16, *v = vp + t * DP, *dy = dyp + t * DI;
-		const float *kprev = g_zero, *vprev = g_zero;
-		if (t > 0) {
-			kprev = kp + (t - 1) * H * 16;
-			vprev = vp + (t - 1) * DP;
-		}
-		ssmf_v16 q = SSMF_LD16(qp + t * H * 16), dyv = SSMF_LD16(dy);
-		ssmf_v16 vv = SSMF_LD16(v);
-		ssmf_v16 dv = SSMF_LD16(dvp + t * DP) + Dh * dyv;
-		dDacc += dyv * vv;
-		const float *St = hist + (size_t)t * 256, *Sp = t > 0 ? St - 256 : NULL;
-		ssmf_v16 dq = zero, rv = zero, rvp = zero, ra = zero;
-#pragma GCC unroll 4
-		for (int p = 0; p < 16; p++) {
-			dS[p] += dy[p] * q;
-			dq += SSMF_LD16(St + 16 * p) * dy[p];
-			rv += dS[p] * v[p];
-			rvp += dS[p] * vprev[p];
-			if (Sp)
-				ra += SSMF_LD16(Sp + 16 * p) * dS[p];
-			dS[p] *= al;
-		}
-		ssmf_v16 dvprev = zero;
-		float gks[16] __attribute__((aligned(64))), bks[16] __attribute__((aligned(64)));
-		SSMF_ST16(gks, ga * (ssmf_v16)SSMF_LD16(kt));
-		SSMF_ST16(bks, be * (ssmf_v16)SSMF_LD16(kprev));
-#pragma GCC unroll 4
-		for (int n = 0; n < 16; n++) {
-			ssmf_v16 ds = SSMF_LD16(dsn + 16 * n) + q[n] * dyv;
-			dv += gks[n] * ds;
-			dvprev += bks[n] * ds;
-			SSMF_ST16(dsn + 16 * n, ds * al);
-		}
-		/* d_k and d_q rows are written, not added to (no memset first): d_q has one term
-		 * per packet; d_k's row t got its k_{t-1} term from step t + 1 already, unless t
-		 * is the last packet */
-		SSMF_ST16(dvp + t * DP, dv);
-		SSMF_ST16(dqp + t * H * 16, dq);
-		ssmf_v16 kv = SSMF_LD16(kt), kpv = SSMF_LD16(kprev);
-		ssmf_v16 dk_prior = t == len - 1 ? zero : (ssmf_v16)SSMF_LD16(dkp + t * H * 16);
-		SSMF_ST16(dkp + t * H * 16, dk_prior + ga * rv);
-		float dal = 0, dga = 0, dbe = 0;
-		ssmf_v16 gk = kv * rv, bk = kpv * rvp;
-		for (int n = 0; n < 16; n++) { /* in n order, like the generic path */
-			dal += ra[n];
-			dga += gk[n];
-			dbe += bk[n];
-		}
-		if (t > 0) {
-			float *dkprev = dkp + (t - 1) * H * 16, *dvpr = dvp + (t - 1) * DP;
-			SSMF_ST16(dkprev, be * rvp);
-			SSMF_ST16(dvpr, SSMF_LD16(dvpr) + dvprev);
-		}
-		d_alpha[t * H] += dal + dbe * (1.0f - l) * dtv;
-		d_dt[t * H] += dbe * (1.0f - l) * al + dga * l;
-		d_lam[t * H] += -dbe * dtv * al + dga * dtv;
-	}
-	float dsum = 0;
-	for (int p = 0; p < 16; p++)
-		dsum += dDacc[p];
-	*dD += dsum;
+	for (int t = len - 1; t > 0; t--)
+		scan_back_step16(&c, dS, &dDacc, t, 0);
+	if (len > 0)
+		scan_back_step16(&c, dS, &dDacc, 0, 1);
+	*dD += ssmf_hsum16(dDacc);
 }
 #endif
 

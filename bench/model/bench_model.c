@@ -64,6 +64,8 @@ int main(int argc, char **argv)
 	}
 	struct ssmf_batch batch = {rec, len, NULL, B, T, 0};
 	struct ssmf_outputs out;
+	const char *isa;
+	double peak = peak_flops_per_core(&isa); /* before and after: the higher counts */
 	double ff = fwd_flops(&cfg);
 	const char *modes[2] = {"score", "train"};
 	for (int mode = 0; mode < 2; mode++) {
@@ -83,8 +85,9 @@ int main(int argc, char **argv)
 		printf("ours %s threads=%d pkts_per_s=%.0f gflops=%.2f flops_per_pkt=%.0f\n",
 		       modes[mode], threads, pps, pps * fl * 1e-9, fl);
 	}
-	const char *isa;
-	double peak = peak_flops_per_core(&isa);
+	double peak2 = peak_flops_per_core(&isa);
+	if (peak2 > peak)
+		peak = peak2;
 	printf("peak per_core_gflops=%.2f isa=%s\n", peak * 1e-9, isa);
 	free(rec);
 	free(len);

@@ -34,8 +34,9 @@ for line in open(sys.argv[1]):
         r = rows.setdefault((w[1], int(kv["threads"])), {})
         if w[0] not in r or float(kv["pkts_per_s"]) > float(r[w[0]]["pkts_per_s"]):
             r[w[0]] = kv
-    elif w[0] == "peak":
-        peak = float(kv["per_core_gflops"]); isa = kv["isa"]
+    elif w[0] == "peak":  # the highest of the runs: the conservative denominator
+        if peak is None or float(kv["per_core_gflops"]) > peak:
+            peak = float(kv["per_core_gflops"]); isa = kv["isa"]
     elif w[0] == "torch_blas":
         blas = line.strip()
 print(f"default config (d_model 64, 2 layers, d_state 16, expand 2, headdim 16), "
