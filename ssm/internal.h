@@ -208,7 +208,7 @@ size_t linear_packed_size(int O, int I);
 void linear_pack(ssmf_real *wp, const ssmf_real *w, int O, int I);
 /* the two below on the calling thread only */
 void linear_backward_input_rows(ssmf_real *dinp, const ssmf_real *dout, const ssmf_real *w, int R,
-                                int I, int O);
+                                int I, int O, int set); /* set: write dinp, not add */
 void linear_backward_weight_rows(ssmf_real *dw, const ssmf_real *dout, const ssmf_real *inp, int R,
                                  int I, int O);
 /* dinp (R,I) += dout (R,O) . w ; dinp may be NULL */
@@ -284,7 +284,8 @@ void scan_backward_bh(struct ssmf_acts *a, const struct ssmf_layer_acts *la, ssm
                       const ssmf_real *Dskip, ssmf_real *dD, const struct ssmf_dims *d, int b,
                       int h, int len, int T);
 
-/* 1 when scan_backward_bh writes (rather than adds to) d_k and d_q for t < len */
+/* 1 when scan_backward_bh writes (rather than adds to) d_k, d_q, d_alpha, d_lam and d_dt for
+ * t < len (the rotary backward then adds to d_dt) */
 int scan_backward_writes_dkq(const struct ssmf_dims *d);
 
 /* mixer_gate.c: yg = y * silu(z) over (B,T,DI); z in proj */

@@ -243,9 +243,9 @@ void linear_backward_input(ssmf_real *dinp, const ssmf_real *dout, const ssmf_re
 }
 
 void linear_backward_input_rows(ssmf_real *dinp, const ssmf_real *dout, const ssmf_real *w, int R,
-                                int I, int O)
+                                int I, int O, int set)
 {
-	gemm_block(dinp, I, dout, (size_t)O, 1, w, I, 0, 0, R, I, O, 0, NULL);
+	gemm_block(dinp, I, dout, (size_t)O, 1, w, I, 0, 0, R, I, O, set, NULL);
 }
 
 void linear_backward_weight_rows(ssmf_real *dw, const ssmf_real *dout, const ssmf_real *inp, int R,

@@ -244,9 +244,9 @@ static inline __attribute__((always_inline)) void scan_back_step16(const struct 
 		SSMF_ST16(dkprev, be * rvp);
 		SSMF_ST16(dvpr, SSMF_LD16(dvpr) + dvprev);
 	}
-	c->d_alpha[t * H] += dal + dbe * (1.0f - l) * dtv;
-	c->d_dt[t * H] += dbe * (1.0f - l) * al + dga * l;
-	c->d_lam[t * H] += -dbe * dtv * al + dga * dtv;
+	c->d_alpha[t * H] = dal + dbe * (1.0f - l) * dtv; /* written: see scan_backward_writes */
+	c->d_dt[t * H] = dbe * (1.0f - l) * al + dga * l;
+	c->d_lam[t * H] = -dbe * dtv * al + dga * dtv;
 }
 
 /* Backward for N = P = 16, recompute included. The states are recomputed transposed (one

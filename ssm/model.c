@@ -309,18 +309,17 @@ static void layer_backward_flow(const struct ssmf_model *m, struct ssmf_acts *a,
 	ssmf_real *d_res = a->d_res + r0 * D, *d_yg = a->d_yg + r0 * d->DI;
 	ssmf_real *d_proj = a->d_proj + r0 * d->DP, *d_xn = a->d_xn + r0 * D;
 
-	memset(d_yg, 0, (size_t)T * d->DI * sizeof(ssmf_real));
-	linear_backward_input_rows(d_yg, d_res, lp->out_proj, T, d->DI, D);
+	linear_backward_input_rows(d_yg, d_res, lp->out_proj, T, d->DI, D, 1);
 	linear_backward_weight_rows(gout, d_res, la->yg + r0 * d->DI, T, d->DI, D);
 
 	memset(d_proj, 0, (size_t)T * d->DP * sizeof(ssmf_real));
 	gate_backward_rows(a->d_y + r0 * d->DI, d_proj, d_yg, la->y + r0 * d->DI,
 	                   la->proj + r0 * d->DP, d, T);
-	memset(a->d_dt + r0 * H, 0, (size_t)T * H * sizeof(ssmf_real));
-	memset(a->d_alpha + r0 * H, 0, (size_t)T * H * sizeof(ssmf_real));
-	memset(a->d_lam + r0 * H, 0, (size_t)T * H * sizeof(ssmf_real));
 	/* d_bn_h, d_cn_h and d_th_h are written by the rotary backward */
 	if (!scan_backward_writes_dkq(d)) {
+		memset(a->d_dt + r0 * H, 0, (size_t)T * H * sizeof(ssmf_real));
+		memset(a->d_alpha + r0 * H, 0, (size_t)T * H * sizeof(ssmf_real));
+		memset(a->d_lam + r0 * H, 0, (size_t)T * H * sizeof(ssmf_real));
 		memset(a->d_k + r0 * H * N, 0, (size_t)T * H * N * sizeof(ssmf_real));
 		memset(a->d_q + r0 * H * N, 0, (size_t)T * H * N * sizeof(ssmf_real));
 	}
@@ -331,8 +330,7 @@ static void layer_backward_flow(const struct ssmf_model *m, struct ssmf_acts *a,
 	rotary_backward_flow(a, la, d, b, a->len[b], T);
 	prep_backward_flow(a, la, lp, d, b);
 
-	memset(d_xn, 0, (size_t)T * D * sizeof(ssmf_real));
-	linear_backward_input_rows(d_xn, d_proj, lp->in_proj, T, D, d->DP);
+	linear_backward_input_rows(d_xn, d_proj, lp->in_proj, T, D, d->DP, 1);
 	linear_backward_weight_rows(gin, d_proj, la->xn + r0 * D, T, D, d->DP);
 	rmsnorm_backward_rows(d_res, part + pnorm, d_xn, la->res + r0 * D, la->rstd + r0,
 	                      lp->norm_w, T, D);
