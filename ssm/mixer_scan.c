@@ -160,8 +160,9 @@ void scan_backward_bhp(struct ssmf_acts *a, const struct ssmf_layer_acts *la, co
 
 #if !defined(SSMF_REAL_DOUBLE)
 /* Sum of the 16 lanes, pairwise (4 shuffles and 4 adds instead of 15 lane extracts). */
-static inline float ssmf_hsum16(ssmf_v16 v)
+static inline float ssmf_hsum16(const ssmf_v16 *x)
 {
+	ssmf_v16 v = *x;
 	typedef int ssmf_i16 __attribute__((vector_size(64)));
 	v += __builtin_shuffle(v, (ssmf_i16){8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7});
 	v += __builtin_shuffle(v, (ssmf_i16){4, 5, 6, 7, 0, 1, 2, 3, 12, 13, 14, 15, 8, 9, 10, 11});
@@ -237,8 +238,8 @@ static inline __attribute__((always_inline)) void scan_back_step16(const struct 
 	SSMF_ST16(c->dqp + t * H * 16, dq);
 	ssmf_v16 dk_prior = t == c->len - 1 ? zero : (ssmf_v16)SSMF_LD16(c->dkp + t * H * 16);
 	SSMF_ST16(c->dkp + t * H * 16, dk_prior + ga * rv);
-	float dal = ssmf_hsum16(ra), dga = ssmf_hsum16((ssmf_v16)SSMF_LD16(kt) * rv);
-	float dbe = ssmf_hsum16((ssmf_v16)SSMF_LD16(kprev) * rvp);
+	ssmf_v16 gk = (ssmf_v16)SSMF_LD16(kt) * rv, bk = (ssmf_v16)SSMF_LD16(kprev) * rvp;
+	float dal = ssmf_hsum16(&ra), dga = ssmf_hsum16(&gk), dbe = ssmf_hsum16(&bk);
 	if (!first) {
 		float *dkprev = c->dkp + (t - 1) * H * 16, *dvpr = c->dvp + (t - 1) * DP;
 		SSMF_ST16(dkprev, be * rvp);
@@ -308,7 +309,7 @@ static void scan_backward_16(struct ssmf_acts *a, const struct ssmf_layer_acts *
 		scan_back_step16(&c, dS, &dDacc, t, 0);
 	if (len > 0)
 		scan_back_step16(&c, dS, &dDacc, 0, 1);
-	*dD += ssmf_hsum16(dDacc);
+	*dD += ssmf_hsum16(&dDacc);
 }
 #endif
 
