@@ -114,6 +114,17 @@ rotary_flow_back(struct ssmf_acts *a, const struct ssmf_layer_acts *la, const st
 	for (int t1 = len; t1 > 0; t1 -= ROT_CHUNK) {
 		int t0 = t1 - ROT_CHUNK > 0 ? t1 - ROT_CHUNK : 0, nt = t1 - t0;
 		const ssmf_real *restrict phi0 = la->phi + ((size_t)b * T + t0) * HNA;
+		/* the forward left these rows long ago: fetch the next chunk's while this one runs
+		 */
+		for (int u = 1; u <= ROT_CHUNK && t0 - u >= 0; u++) {
+			size_t bt = (size_t)b * T + t0 - u;
+			for (size_t o = 0; o < (size_t)HNA; o += 16)
+				__builtin_prefetch(la->phi + bt * HNA + o);
+			for (size_t o = 0; o < (size_t)H * N; o += 16) {
+				__builtin_prefetch(la->k + bt * H * N + o);
+				__builtin_prefetch(la->q + bt * H * N + o);
+			}
+		}
 		for (int i = 0; i < nt * HNA; i++)
 			ssmf_sincos(phi0[i], &s[i], &c[i]);
 		for (int u = nt - 1; u >= 0; u--) {
