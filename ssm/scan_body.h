@@ -23,9 +23,10 @@ typedef float ssmf_v16u __attribute__((vector_size(64), aligned(4), may_alias));
 #define SSMF_LD16(p)    (*(const ssmf_v16u *)(p))
 #define SSMF_ST16(p, v) (*(ssmf_v16u *)(p) = (v))
 
-static inline void ssmf_scan_step16(ssmf_v16 *restrict S, ssmf_v16 *yout, const float *kprev,
-                                    const ssmf_v16 *vprev, const float *k, const ssmf_v16 *v,
-                                    const float *q, float alpha, float beta, float gamma, float Dh)
+static inline __attribute__((always_inline)) void
+ssmf_scan_step16(ssmf_v16 *restrict S, ssmf_v16 *yout, const float *kprev, const ssmf_v16 *vprev,
+                 const float *k, const ssmf_v16 *v, const float *q, float alpha, float beta,
+                 float gamma, float Dh)
 {
 	ssmf_v16 bv = beta * *vprev, gv = gamma * *v, y[4] = {{0}, {0}, {0}, {0}};
 #pragma GCC unroll 16
@@ -37,11 +38,10 @@ static inline void ssmf_scan_step16(ssmf_v16 *restrict S, ssmf_v16 *yout, const 
 }
 #endif
 
-static inline void ssmf_scan_step(ssmf_real *restrict S, int ldS, ssmf_real *restrict y,
-                                  const ssmf_real *kprev, const ssmf_real *vprev,
-                                  const ssmf_real *k, const ssmf_real *v, const ssmf_real *q,
-                                  ssmf_real alpha, ssmf_real beta, ssmf_real gamma, ssmf_real Dh,
-                                  int N, int np)
+static inline __attribute__((always_inline)) void
+ssmf_scan_step(ssmf_real *restrict S, int ldS, ssmf_real *restrict y, const ssmf_real *kprev,
+               const ssmf_real *vprev, const ssmf_real *k, const ssmf_real *v, const ssmf_real *q,
+               ssmf_real alpha, ssmf_real beta, ssmf_real gamma, ssmf_real Dh, int N, int np)
 {
 #if !defined(SSMF_REAL_DOUBLE)
 	if (N == 16 && np == 16 && ldS == 16) {

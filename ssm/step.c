@@ -91,6 +91,33 @@ void ssmf_step_ws_free(struct ssmf_step_ws *ws)
 	free(ws);
 }
 
+/* The mixer of one layer for flow i of the step: prep, then per head the rotary phase and
+ * one scan step against the flow's state ls. Its own (cloned) function, so the vector scan
+ * body is compiled for the machine's widest vectors. */
+SSMF_HOT
+static void step_mixer(struct ssmf_step_ws *w, const struct ssmf_layer_params *lp,
+                       const struct ssmf_dims *d, ssmf_real *ls, int i)
+{
+	int H = d->H, N = d->N, P = d->P, NA = d->NA;
+	size_t hs = head_state(d), ih = (size_t)i * H;
+	const ssmf_real *proj = w->proj + (size_t)i * d->DP;
+	prep_row(w->dt + ih, w->A + ih, w->alpha + ih, w->lam + ih, w->bn + (size_t)i * N,
+	         w->cn + (size_t)i * N, w->rstd_b + i, w->rstd_c + i, proj, w->gdt[i], lp, d);
+	for (int h = 0; h < H; h++) {
+		ssmf_real *phi = ls + (size_t)h * hs;
+		ssmf_real *kprev = phi + NA, *vprev = kprev + N, *S = vprev + P;
+		ssmf_real *k = w->k + (ih + h) * N, *q = w->q + (ih + h) * N;
+		const ssmf_real *v = proj + d->O_X + (size_t)h * P;
+		ssmf_real al = w->alpha[ih + h], dtv = w->dt[ih + h], lam = w->lam[ih + h];
+		rotary_row(phi, k, q, w->bn + (size_t)i * N, w->cn + (size_t)i * N, proj + d->O_TH,
+		           dtv, NA);
+		ssmf_scan_step(S, P, w->y + (size_t)i * d->DI + (size_t)h * P, kprev, vprev, k, v,
+		               q, al, (R(1) - lam) * dtv * al, lam * dtv, lp->Dskip[h], N, P);
+		memcpy(kprev, k, (size_t)N * sizeof(ssmf_real));
+		memcpy(vprev, v, (size_t)P * sizeof(ssmf_real));
+	}
+}
+
 int ssmf_step(const struct ssmf_model *m, struct ssmf_step_ws *w, ssmf_real *const *state,
               const struct ssmf_record *rec, int n, ssmf_real *nll, ssmf_real *logits, char *err,
               size_t errlen)
@@ -102,7 +129,7 @@ int ssmf_step(const struct ssmf_model *m, struct ssmf_step_ws *w, ssmf_real *con
 	}
 	if (n == 0)
 		return 0;
-	int D = d->D, H = d->H, N = d->N, P = d->P, NA = d->NA;
+	int D = d->D, H = d->H;
 	size_t hs = head_state(d);
 	for (int i = 0; i < n; i++)
 		ssmf_normalise_record(&rec[i], w->feat + (size_t)i * d->F, w->gdt + i);
@@ -112,29 +139,8 @@ int ssmf_step(const struct ssmf_model *m, struct ssmf_step_ws *w, ssmf_real *con
 		rmsnorm_forward(w->xn, w->rstd, w->res, lp->norm_w, n, D);
 		linear_forward(w->proj, w->xn, w->wt.in_proj[l], NULL, n, D, d->DP);
 #pragma omp parallel for schedule(static) num_threads(ssmf_threads()) if (n > 16)
-		for (int i = 0; i < n; i++) {
-			size_t ih = (size_t)i * H;
-			const ssmf_real *proj = w->proj + (size_t)i * d->DP;
-			prep_row(w->dt + ih, w->A + ih, w->alpha + ih, w->lam + ih,
-			         w->bn + (size_t)i * N, w->cn + (size_t)i * N, w->rstd_b + i,
-			         w->rstd_c + i, proj, w->gdt[i], lp, d);
-			ssmf_real *ls = state[i] + 1 + SSMF_N_LOGITS + (size_t)l * H * hs;
-			for (int h = 0; h < H; h++) {
-				ssmf_real *phi = ls + (size_t)h * hs;
-				ssmf_real *kprev = phi + NA, *vprev = kprev + N, *S = vprev + P;
-				ssmf_real *k = w->k + (ih + h) * N, *q = w->q + (ih + h) * N;
-				const ssmf_real *v = proj + d->O_X + (size_t)h * P;
-				ssmf_real al = w->alpha[ih + h], dtv = w->dt[ih + h],
-				          lam = w->lam[ih + h];
-				rotary_row(phi, k, q, w->bn + (size_t)i * N, w->cn + (size_t)i * N,
-				           proj + d->O_TH, dtv, NA);
-				ssmf_scan_step(S, P, w->y + (size_t)i * d->DI + (size_t)h * P,
-				               kprev, vprev, k, v, q, al, (R(1) - lam) * dtv * al,
-				               lam * dtv, lp->Dskip[h], N, P);
-				memcpy(kprev, k, (size_t)N * sizeof(ssmf_real));
-				memcpy(vprev, v, (size_t)P * sizeof(ssmf_real));
-			}
-		}
+		for (int i = 0; i < n; i++)
+			step_mixer(w, lp, d, state[i] + 1 + SSMF_N_LOGITS + (size_t)l * H * hs, i);
 		gate_forward(w->yg, w->y, w->proj, d, n);
 		linear_forward(w->out, w->yg, w->wt.out_proj[l], NULL, n, d->DI, D);
 		for (size_t i = 0; i < (size_t)n * D; i++)
