@@ -19,10 +19,11 @@ def measure(cmd):
     code = ("import resource,subprocess,sys,time\n"
             "t=time.perf_counter();subprocess.run(sys.argv[1:],check=True,"
             "stdout=subprocess.DEVNULL);dt=time.perf_counter()-t\n"
-            "print(dt, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+            "u=resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+            "print(dt, u.ru_maxrss, u.ru_utime + u.ru_stime)")
     out = subprocess.run([sys.executable, "-c", code, *cmd], capture_output=True, text=True,
                          check=True).stdout.split()
-    return float(out[0]), int(out[1]) / 1024.0
+    return float(out[0]), int(out[1]) / 1024.0, float(out[2])
 
 def npk(path):
     return int(subprocess.run([f"{build}/bench/extract/bench_pcap_loop", path],
@@ -36,6 +37,9 @@ loop = min(measure([f"{build}/bench/extract/bench_pcap_loop", inp]) for _ in ran
 ours = min(measure([f"{build}/ssmflow", "extract", "-q", "-o", f"{tmp}/o.h5", inp]) for _ in range(3))
 ours4 = measure([f"{build}/ssmflow", "extract", "-q", "-o", f"{tmp}/o4.h5", inp4])
 tsh = measure(["tshark", "-r", inp, "-q", "-z", "conv,tcp", "-z", "conv,udp"])
+# extract's main thread alone (read, decode, flow table), by its own thread CPU time
+ing = subprocess.run([f"{build}/bench/extract/bench_ingest_loop", inp, "3"], capture_output=True,
+                     text=True, check=True).stdout
 out_mb = os.path.getsize(f"{tmp}/o.h5") / 2**20
 print(f"input: {n} packets, {size:.0f} MiB (bench/extract/make_input.py); output {out_mb:.1f} MiB")
 print(f"{'program':44s} {'Mpkt/s':>8s} {'seconds':>8s} {'peak RSS MiB':>12s} {'ours/it':>8s}")
@@ -44,6 +48,11 @@ def row(name, r, count, ratio):
 row("ssmflow extract (HDF5 + shuffle + zstd 1)", ours, n, "1.00")
 row("bare libpcap loop (pcap_next_ex only)", loop, n, f"{loop[0] / ours[0]:.2f}")
 row("tshark -q -z conv,tcp -z conv,udp", tsh, n, f"{tsh[0] / ours[0]:.2f}")
+ing_s = float(ing.split(" s thread CPU")[0].split()[-1])
+print(f"{'ssmflow main thread alone (thread CPU time)':44s} {n / ing_s / 1e6:8.2f} {ing_s:8.2f} "
+      f"{'-':>12s} {ing_s / ours[0]:8.2f}")
+print(f"ssmflow extract CPU time, all threads: {ours[2]:.2f} s = {n / ours[2] / 1e6:.2f} Mpkt/s "
+      f"per CPU-second")
 print(f"peak RSS, 4x the input ({n4} packets): ssmflow {ours4[1]:.1f} MiB "
       f"(1x: {ours[1]:.1f} MiB; ratio {ours4[1] / ours[1]:.2f})")
 PY
