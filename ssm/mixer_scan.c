@@ -162,12 +162,18 @@ void scan_backward_bhp(struct ssmf_acts *a, const struct ssmf_layer_acts *la, co
 /* Sum of the 16 lanes, pairwise (4 shuffles and 4 adds instead of 15 lane extracts). */
 static inline float ssmf_hsum16(const ssmf_v16 *x)
 {
-	ssmf_v16 v = *x;
+#if defined(__clang__)
+#define SSMF_SHUF16(v, ...) __builtin_shufflevector(v, v, __VA_ARGS__)
+#else
 	typedef int ssmf_i16 __attribute__((vector_size(64)));
-	v += __builtin_shuffle(v, (ssmf_i16){8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7});
-	v += __builtin_shuffle(v, (ssmf_i16){4, 5, 6, 7, 0, 1, 2, 3, 12, 13, 14, 15, 8, 9, 10, 11});
-	v += __builtin_shuffle(v, (ssmf_i16){2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13});
-	v += __builtin_shuffle(v, (ssmf_i16){1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14});
+#define SSMF_SHUF16(v, ...) __builtin_shuffle(v, (ssmf_i16){__VA_ARGS__})
+#endif
+	ssmf_v16 v = *x;
+	v += SSMF_SHUF16(v, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7);
+	v += SSMF_SHUF16(v, 4, 5, 6, 7, 0, 1, 2, 3, 12, 13, 14, 15, 8, 9, 10, 11);
+	v += SSMF_SHUF16(v, 2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13);
+	v += SSMF_SHUF16(v, 1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14);
+#undef SSMF_SHUF16
 	return v[0];
 }
 
