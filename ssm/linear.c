@@ -1,9 +1,9 @@
-/* linear.c - fully connected layers over rows, through one accumulate-GEMM.
+/* linear.c - fully connected layers over rows, through one GEMM.
  *
- * C (M,N) += A (M,K) . B (K,N), B row-major. Each C element is summed over k
- * in order, whatever the blocking or the thread count, so step mode (one row
- * per flow) and sequence mode give the same numbers. The inner loop runs
- * along a row of B (no horizontal reductions), which the compiler vectorises.
+ * C (M,N) = or += A (M,K) . B (K,N), B row-major (or packed in 64-column panels for the
+ * forward weights). Each C element is summed over k in order, whatever the blocking, the
+ * chunking of K or the thread count, so step mode (one row per flow) and sequence mode give
+ * the same numbers. The inner loops run along a row of B (no horizontal reductions).
  */
 #include <string.h>
 
@@ -14,7 +14,7 @@
 
 #if !defined(SSMF_REAL_DOUBLE) && !defined(SSMF_NO_TILE)
 /* 4 x 64 register tile for float: 16 vector accumulators, 4 loads and 4 broadcasts per k
- * (the shape that measured fastest here, ~90 % of the FMA peak with the panels in L1).
+ * (the fastest shape measured here: 75-90 % of the FMA peak with the panels in L1).
  * c, b and bias point at the panel's first column; only nn <= 64 columns of C are read and
  * written (b and bias then hold 64, zero-padded). With set, the accumulators start from the
  * bias (or zero) instead of C, so layer outputs need no memset pass. Each element is still
