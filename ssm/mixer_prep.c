@@ -169,8 +169,10 @@ static inline __attribute__((always_inline)) void prep_back_flow(struct ssmf_act
 	memset(part, 0, np * sizeof(ssmf_real));
 	ssmf_real *restrict pdt = part, *restrict pa = part + H, *restrict pg = part + 2 * H;
 	ssmf_real *pbw = part + 3 * H, *pbb = pbw + N, *pcw = pbb + N, *pcb = pcw + N;
+	/* the per-head terms go through stack tables in blocks of 256 heads (d_state <= 256
+	 * bounds N, nothing bounds H); the gap gain's sigmoid is computed once when all fit */
 	ssmf_real sgap[256], dbn[256], dcn[256], dx[256], dx1[256], dx2[256], dlam[256];
-	for (int h = 0; h < H; h++)
+	for (int h = 0; h < H && H <= 256; h++)
 		sgap[h] = ssmf_sigmoid(p->gap_w[h]);
 	for (int t = 0; t < a->len[b]; t++) {
 		size_t bt = (size_t)b * T + t, i0 = bt * H;
@@ -182,22 +184,31 @@ static inline __attribute__((always_inline)) void prep_back_flow(struct ssmf_act
 		const ssmf_real *restrict al = la->alpha + i0;
 		const ssmf_real *restrict pdtc = proj + d->O_DT, *restrict pac = proj + d->O_A;
 		ssmf_real gdt = a->gdt[bt];
-		for (int h = 0; h < H; h++) {
-			ssmf_real dDT = ddt[h] + dal[h] * al[h] * A[h];
-			ssmf_real dA = dal[h] * al[h] * DT[h];
-			dx1[h] = dDT * ssmf_sigmoid(pdtc[h] + p->dt_bias[h]);
-			pg[h] += dDT * gdt * sgap[h];
-			/* A = -max(softplus(x2), A_MIN): the gradient flows where -A > A_MIN */
-			dx2[h] =
-			    -A[h] > R(SSMF_A_MIN) ? -dA * ssmf_sigmoid(pac[h] + p->a_bias[h]) : 0;
-			dlam[h] = dl[h] * lam[h] * (R(1) - lam[h]);
-		}
-		for (int h = 0; h < H; h++) {
-			dproj[d->O_DT + h] += dx1[h];
-			pdt[h] += dx1[h];
-			dproj[d->O_A + h] += dx2[h];
-			pa[h] += dx2[h];
-			dproj[d->O_LAM + h] += dlam[h];
+		for (int h0 = 0; h0 < H; h0 += 256) {
+			int hn = H - h0 < 256 ? H - h0 : 256;
+			for (int u = 0; u < hn && H > 256; u++)
+				sgap[u] = ssmf_sigmoid(p->gap_w[h0 + u]);
+			for (int u = 0; u < hn; u++) {
+				int h = h0 + u;
+				ssmf_real dDT = ddt[h] + dal[h] * al[h] * A[h];
+				ssmf_real dA = dal[h] * al[h] * DT[h];
+				dx1[u] = dDT * ssmf_sigmoid(pdtc[h] + p->dt_bias[h]);
+				pg[h] += dDT * gdt * sgap[u];
+				/* A = -max(softplus(x2), A_MIN): the gradient flows where -A >
+				 * A_MIN */
+				dx2[u] = -A[h] > R(SSMF_A_MIN)
+				             ? -dA * ssmf_sigmoid(pac[h] + p->a_bias[h])
+				             : 0;
+				dlam[u] = dl[h] * lam[h] * (R(1) - lam[h]);
+			}
+			for (int u = 0; u < hn; u++) {
+				int h = h0 + u;
+				dproj[d->O_DT + h] += dx1[u];
+				pdt[h] += dx1[u];
+				dproj[d->O_A + h] += dx2[u];
+				pa[h] += dx2[u];
+				dproj[d->O_LAM + h] += dlam[u];
+			}
 		}
 		/* B, C and theta are shared by the heads: sum the heads' shares in order */
 		const ssmf_real *sb = a->d_bn_h + i0 * N, *sc = a->d_cn_h + i0 * N;
