@@ -238,9 +238,6 @@ void prep_row(ssmf_real *DT, ssmf_real *A, ssmf_real *alpha, ssmf_real *lam, ssm
 /* rows [r0, r0 + R) on the calling thread (sequence mode, per flow) */
 void prep_rows(struct ssmf_layer_acts *la, const ssmf_real *gdt, const struct ssmf_layer_params *p,
                const struct ssmf_dims *d, size_t r0, int R);
-void prep_forward(struct ssmf_layer_acts *la, const ssmf_real *gdt,
-                  const struct ssmf_layer_params *p, const struct ssmf_dims *d, const int *len,
-                  int B, int T);
 /* From d_dt, d_alpha, d_lam (B,T,H), d_bn_h, d_cn_h (B,T,H,N), d_th_h (B,T,H,NA):
  * writes the dt/a/lam/B/C/theta columns of d_proj; adds parameter grads. */
 void prep_backward(struct ssmf_acts *a, const struct ssmf_layer_acts *la,

@@ -123,21 +123,6 @@ void prep_rows(struct ssmf_layer_acts *la, const ssmf_real *gdt, const struct ss
 			         d);
 }
 
-void prep_forward(struct ssmf_layer_acts *la, const ssmf_real *gdt,
-                  const struct ssmf_layer_params *p, const struct ssmf_dims *d, const int *len,
-                  int B, int T)
-{
-	(void)len;
-	int H = d->H, N = d->N;
-#pragma omp parallel for schedule(static) num_threads(ssmf_threads())
-	for (int bt = 0; bt < B * T; bt++) {
-		size_t i = (size_t)bt;
-		prep_row(la->dt + i * H, la->A + i * H, la->alpha + i * H, la->lam + i * H,
-		         la->bn + i * N, la->cn + i * N, la->rstd_b + i, la->rstd_c + i,
-		         la->proj + i * d->DP, gdt[i], p, d);
-	}
-}
-
 /* d of out = rmsnorm(x) w + bias given dout; dx written, dw/db added. */
 static inline __attribute__((always_inline)) void
 norm_bias_back(ssmf_real *restrict dx, ssmf_real *restrict dw, ssmf_real *restrict db,

@@ -149,7 +149,7 @@ static double mix_loss(struct mix *x)
 	const struct ssmf_layer_params *lp = &x->m->p.layer[0];
 	int B = x->B, T = x->T, H = x->d.H;
 	if (x->upto == 0)
-		prep_forward(la, a->gdt, lp, &x->d, a->len, B, T);
+		prep_rows(la, a->gdt, lp, &x->d, 0, B * T);
 	for (int b = 0; b < B; b++)
 		for (int h = 0; h < H; h++) {
 			if (x->upto == 0)
