@@ -239,7 +239,8 @@ void prep_row(ssmf_real *DT, ssmf_real *A, ssmf_real *alpha, ssmf_real *lam, ssm
 void prep_rows(struct ssmf_layer_acts *la, const ssmf_real *gdt, const struct ssmf_layer_params *p,
                const struct ssmf_dims *d, size_t r0, int R);
 /* From d_dt, d_alpha, d_lam (B,T,H), d_bn_h, d_cn_h (B,T,H,N), d_th_h (B,T,H,NA):
- * writes the dt/a/lam/B/C/theta columns of d_proj; adds parameter grads. */
+ * writes (not adds to) the dt/a/lam/B/C/theta columns of d_proj for t < len; adds
+ * parameter grads. */
 void prep_backward(struct ssmf_acts *a, const struct ssmf_layer_acts *la,
                    const struct ssmf_layer_params *p, struct ssmf_layer_params *g,
                    const struct ssmf_dims *d);
@@ -281,8 +282,8 @@ void scan_backward_bh(struct ssmf_acts *a, const struct ssmf_layer_acts *la, ssm
                       const ssmf_real *Dskip, ssmf_real *dD, const struct ssmf_dims *d, int b,
                       int h, int len, int T);
 
-/* 1 when scan_backward_bh writes (rather than adds to) d_k, d_q, d_alpha, d_lam and d_dt for
- * t < len (the rotary backward then adds to d_dt) */
+/* 1 when scan_backward_bh writes (rather than adds to) d_k, d_q, d_alpha, d_lam, d_dt and
+ * d_proj's x part for t < len (the rotary backward then adds to d_dt) */
 int scan_backward_writes_dkq(const struct ssmf_dims *d);
 
 /* mixer_gate.c: yg = y * silu(z) over (B,T,DI); z in proj */
@@ -290,6 +291,7 @@ void gate_forward(ssmf_real *yg, const ssmf_real *y, const ssmf_real *proj,
                   const struct ssmf_dims *d, int BT);
 void gate_rows(ssmf_real *yg, const ssmf_real *y, const ssmf_real *proj, const struct ssmf_dims *d,
                int R); /* calling thread only */
+/* writes dy and d_proj's z columns (not added to) */
 void gate_backward(ssmf_real *dy, ssmf_real *dproj, const ssmf_real *dyg, const ssmf_real *y,
                    const ssmf_real *proj, const struct ssmf_dims *d, int BT);
 void gate_backward_rows(ssmf_real *dy, ssmf_real *dproj, const ssmf_real *dyg, const ssmf_real *y,

@@ -40,7 +40,7 @@ void gate_backward_rows(ssmf_real *restrict dy, ssmf_real *restrict dproj,
 		for (int c = 0; c < DI; c++) {
 			ssmf_real s = ssmf_sigmoid(z[c]);
 			dyr[c] = g[c] * z[c] * s;
-			dz[c] += g[c] * yr[c] * s * (R(1) + z[c] * (R(1) - s));
+			dz[c] = g[c] * yr[c] * s * (R(1) + z[c] * (R(1) - s));
 		}
 	}
 }

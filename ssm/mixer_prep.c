@@ -188,11 +188,11 @@ static inline __attribute__((always_inline)) void prep_back_flow(struct ssmf_act
 			}
 			for (int u = 0; u < hn; u++) {
 				int h = h0 + u;
-				dproj[d->O_DT + h] += dx1[u];
+				dproj[d->O_DT + h] = dx1[u];
 				pdt[h] += dx1[u];
-				dproj[d->O_A + h] += dx2[u];
+				dproj[d->O_A + h] = dx2[u];
 				pa[h] += dx2[u];
-				dproj[d->O_LAM + h] += dlam[u];
+				dproj[d->O_LAM + h] = dlam[u];
 			}
 		}
 		/* B, C and theta are shared by the heads: sum the heads' shares in order */
@@ -211,14 +211,14 @@ static inline __attribute__((always_inline)) void prep_back_flow(struct ssmf_act
 			ssmf_real s = th[j];
 			for (int h = 1; h < H; h++)
 				s += th[h * NA + j];
-			dproj[d->O_TH + j] += s;
+			dproj[d->O_TH + j] = s;
 		}
 		norm_bias_back(dx, pbw, pbb, dbn, proj + d->O_B, la->rstd_b[bt], p->bnorm_w, N);
 		for (int n = 0; n < N; n++)
-			dproj[d->O_B + n] += dx[n];
+			dproj[d->O_B + n] = dx[n];
 		norm_bias_back(dx, pcw, pcb, dcn, proj + d->O_C, la->rstd_c[bt], p->cnorm_w, N);
 		for (int n = 0; n < N; n++)
-			dproj[d->O_C + n] += dx[n];
+			dproj[d->O_C + n] = dx[n];
 	}
 }
 

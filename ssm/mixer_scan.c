@@ -210,7 +210,10 @@ static inline __attribute__((always_inline)) void scan_back_step16(const struct 
 	const float *kt = c->kp + t * H * 16, *v = c->vp + t * DP, *dy = c->dyp + t * DI;
 	const float *kprev = first ? g_zero : kt - H * 16, *vprev = first ? g_zero : v - DP;
 	ssmf_v16 q = SSMF_LD16(c->qp + t * H * 16), dyv = SSMF_LD16(dy);
-	ssmf_v16 dv = SSMF_LD16(c->dvp + t * DP) + c->Dh * dyv;
+	/* d_proj's x rows are written, not added to: row t holds step t + 1's k_t v_t term
+	 * already, unless t is the last packet */
+	ssmf_v16 dv_prior = t == c->len - 1 ? zero : (ssmf_v16)SSMF_LD16(c->dvp + t * DP);
+	ssmf_v16 dv = dv_prior + c->Dh * dyv;
 	*dDacc += dyv * (ssmf_v16)SSMF_LD16(v);
 	const float *St = c->hist + (size_t)t * 256, *Sp = St - 256;
 	ssmf_v16 dq = zero, rv = zero, rvp = zero, ra = zero;
@@ -249,7 +252,7 @@ static inline __attribute__((always_inline)) void scan_back_step16(const struct 
 	if (!first) {
 		float *dkprev = c->dkp + (t - 1) * H * 16, *dvpr = c->dvp + (t - 1) * DP;
 		SSMF_ST16(dkprev, be * rvp);
-		SSMF_ST16(dvpr, SSMF_LD16(dvpr) + dvprev);
+		SSMF_ST16(dvpr, dvprev);
 	}
 	c->d_alpha[t * H] = dal + dbe * (1.0f - l) * dtv; /* written: see scan_backward_writes */
 	c->d_dt[t * H] = dbe * (1.0f - l) * al + dga * l;

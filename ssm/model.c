@@ -312,11 +312,17 @@ static void layer_backward_flow(const struct ssmf_model *m, struct ssmf_acts *a,
 	linear_backward_input_rows(d_yg, d_res, lp->out_proj, T, d->DI, D, 1);
 	linear_backward_weight_rows(gout, d_res, la->yg + r0 * d->DI, T, d->DI, D);
 
-	memset(d_proj, 0, (size_t)T * d->DP * sizeof(ssmf_real));
+	/* d_proj's rows are written by gate (z), scan (x) and prep (the rest) for the flow's
+	 * packets; the padding rows past them, which the in_proj backward reads, are zero */
+	int len = a->len[b];
+	memset(d_proj + (size_t)len * d->DP, 0, (size_t)(T - len) * d->DP * sizeof(ssmf_real));
 	gate_backward_rows(a->d_y + r0 * d->DI, d_proj, d_yg, la->y + r0 * d->DI,
 	                   la->proj + r0 * d->DP, d, T);
 	/* d_bn_h, d_cn_h and d_th_h are written by the rotary backward */
-	if (!scan_backward_writes_dkq(d)) {
+	if (!scan_backward_writes_dkq(d)) { /* the general scan adds to these */
+		for (int t = 0; t < len; t++)
+			memset(d_proj + (size_t)t * d->DP + d->O_X, 0,
+			       (size_t)d->DI * sizeof(ssmf_real));
 		memset(a->d_dt + r0 * H, 0, (size_t)T * H * sizeof(ssmf_real));
 		memset(a->d_alpha + r0 * H, 0, (size_t)T * H * sizeof(ssmf_real));
 		memset(a->d_lam + r0 * H, 0, (size_t)T * H * sizeof(ssmf_real));
