@@ -166,7 +166,7 @@ int ssmf_cx_check(int kind, const struct ssmf_config *cfg, int B, int T, uint64_
 	float *mask = calloc(m->n_params, sizeof(float));
 	float *pcopy = malloc(m->n_params * sizeof(float));
 	struct backend bes = {kind, NULL}, *be = &bes;
-	struct ssmf_acts *a = ssmf_acts_new(m, B, T, err, errlen);
+	struct ssmf_acts *a = ssmf_acts_new_keep(m, B, T, err, errlen);
 	if (!rec || !len || !label || !buf || !m0 || !v0 || !mask || !pcopy || !a) {
 		if (a)
 			snprintf(err, errlen, "out of memory");

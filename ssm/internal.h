@@ -168,7 +168,13 @@ struct ssmf_acts {
 	ssmf_real *score_comp; /* (B,NC) */
 	ssmf_real *pooled;     /* (B,D) */
 	ssmf_real *cls;        /* (B) */
-	/* gradients of activations, reused across layers */
+	/* gradients of activations: d_res, d_hidden and d_logits for the batch; the rest,
+	 * per flow, in a per-thread scratch of T rows (gscratch) that stays in cache from
+	 * flow to flow, or, with keep_flow_grads, in these batch-sized buffers (NULL
+	 * otherwise), where tests compare them */
+	int keep_flow_grads;
+	ssmf_real *gscratch; /* (n_threads, gscratch_stride) */
+	size_t gscratch_stride;
 	ssmf_real *d_res;    /* (B,T,D) */
 	ssmf_real *d_xn;     /* (B,T,D) */
 	ssmf_real *d_proj;   /* (B,T,DP) */
@@ -190,6 +196,20 @@ struct ssmf_acts {
 	size_t part_stride;
 	size_t scan_ws_stride;
 };
+
+/* One flow's rows of the per-row gradients inside the backward: row t of the flow at
+ * t * width (widths as in struct ssmf_acts). */
+struct ssmf_flow_grads {
+	ssmf_real *d_xn, *d_proj, *d_dt, *d_alpha, *d_lam, *d_k, *d_q, *d_bn_h, *d_cn_h, *d_th_h;
+	ssmf_real *d_y, *d_yg;
+};
+/* flow b's rows of the batch-sized buffers (acts made with ssmf_acts_new_keep) */
+void flow_grads_batch(struct ssmf_flow_grads *g, const struct ssmf_acts *a,
+                      const struct ssmf_dims *d, int b);
+/* As ssmf_acts_new, keeping every flow's per-row gradients of the last layer the backward
+ * went through (layer 0) in the batch-sized buffers, for tests that compare them. */
+struct ssmf_acts *ssmf_acts_new_keep(const struct ssmf_model *m, int max_B, int max_T, char *err,
+                                     size_t errlen);
 
 /* ---- ops (one file each) ---- */
 
@@ -245,8 +265,9 @@ void prep_backward(struct ssmf_acts *a, const struct ssmf_layer_acts *la,
                    const struct ssmf_layer_params *p, struct ssmf_layer_params *g,
                    const struct ssmf_dims *d);
 /* the same per flow (writes part[b]'s first 3H + 4N entries), then the sum over flows */
-void prep_backward_flow(struct ssmf_acts *a, const struct ssmf_layer_acts *la,
-                        const struct ssmf_layer_params *p, const struct ssmf_dims *d, int b);
+void prep_backward_flow(struct ssmf_acts *a, const struct ssmf_flow_grads *g,
+                        const struct ssmf_layer_acts *la, const struct ssmf_layer_params *p,
+                        const struct ssmf_dims *d, int b);
 void prep_backward_reduce(const struct ssmf_acts *a, struct ssmf_layer_params *g,
                           const struct ssmf_dims *d);
 
@@ -259,9 +280,9 @@ void rotary_forward_bh(struct ssmf_layer_acts *la, const struct ssmf_dims *d, in
 void rotary_forward_flow(struct ssmf_layer_acts *la, const struct ssmf_dims *d, int b, int len,
                          int T);
 /* writes d_bn_h, d_cn_h, d_th_h for (b,h); adds into d_dt */
-void rotary_backward_flow(struct ssmf_acts *a, const struct ssmf_layer_acts *la,
+void rotary_backward_flow(const struct ssmf_flow_grads *g, const struct ssmf_layer_acts *la,
                           const struct ssmf_dims *d, int b, int len, int T);
-void rotary_backward_bh(struct ssmf_acts *a, const struct ssmf_layer_acts *la,
+void rotary_backward_bh(const struct ssmf_flow_grads *g, const struct ssmf_layer_acts *la,
                         const struct ssmf_dims *d, int b, int h, int len, int T);
 
 /* mixer_scan.c: the exponential-trapezoidal recurrence for flow b, head h, channels [p0,p1).
@@ -272,15 +293,15 @@ void scan_forward_bhp(ssmf_real *y, ssmf_real *S, ssmf_real *hist, const struct 
                       int p1, int len, int T);
 /* Backward for (b,h), channels [p0,p1): uses hist from a forward recompute; adds into d_proj
  * (x columns), d_k, d_q, d_dt, d_alpha, d_lam, dD (one value per (b,h)). */
-void scan_backward_bhp(struct ssmf_acts *a, const struct ssmf_layer_acts *la, const ssmf_real *hist,
-                       const ssmf_real *Dskip, ssmf_real *dD, const struct ssmf_dims *d, int b,
-                       int h, int p0, int p1, int len, int T);
+void scan_backward_bhp(const struct ssmf_flow_grads *g, const struct ssmf_layer_acts *la,
+                       const ssmf_real *hist, const ssmf_real *Dskip, ssmf_real *dD,
+                       const struct ssmf_dims *d, int b, int h, int p0, int p1, int len, int T);
 
 /* Recompute + backward for (b,h), all channels: the 16 x 16 fast path or the two above.
  * ws holds (T + 1) N P reals. */
-void scan_backward_bh(struct ssmf_acts *a, const struct ssmf_layer_acts *la, ssmf_real *ws,
-                      const ssmf_real *Dskip, ssmf_real *dD, const struct ssmf_dims *d, int b,
-                      int h, int len, int T);
+void scan_backward_bh(const struct ssmf_flow_grads *g, const struct ssmf_layer_acts *la,
+                      ssmf_real *ws, const ssmf_real *Dskip, ssmf_real *dD,
+                      const struct ssmf_dims *d, int b, int h, int len, int T);
 
 /* 1 when scan_backward_bh writes (rather than adds to) d_k, d_q, d_alpha, d_lam, d_dt and
  * d_proj's x part for t < len (the rotary backward then adds to d_dt) */

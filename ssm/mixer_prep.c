@@ -142,11 +142,10 @@ norm_bias_back(ssmf_real *restrict dx, ssmf_real *restrict dw, ssmf_real *restri
 }
 
 /* One flow's packets; H and N constant in the default shape's copy. */
-static inline __attribute__((always_inline)) void prep_back_flow(struct ssmf_acts *a,
-                                                                 const struct ssmf_layer_acts *la,
-                                                                 const struct ssmf_layer_params *p,
-                                                                 const struct ssmf_dims *d, int b,
-                                                                 const int H, const int N)
+static inline __attribute__((always_inline)) void
+prep_back_flow(struct ssmf_acts *a, const struct ssmf_flow_grads *g,
+               const struct ssmf_layer_acts *la, const struct ssmf_layer_params *p,
+               const struct ssmf_dims *d, int b, const int H, const int N)
 {
 	int T = a->T, NA = N / 2;
 	size_t np = (size_t)3 * H + 4 * N;
@@ -160,11 +159,11 @@ static inline __attribute__((always_inline)) void prep_back_flow(struct ssmf_act
 	for (int h = 0; h < H && H <= 256; h++)
 		sgap[h] = ssmf_sigmoid(p->gap_w[h]);
 	for (int t = 0; t < a->len[b]; t++) {
-		size_t bt = (size_t)b * T + t, i0 = bt * H;
+		size_t bt = (size_t)b * T + t, i0 = bt * H, g0 = (size_t)t * H; /* la; g */
 		const ssmf_real *restrict proj = la->proj + bt * d->DP;
-		ssmf_real *restrict dproj = a->d_proj + bt * d->DP;
-		const ssmf_real *restrict ddt = a->d_dt + i0, *restrict dal = a->d_alpha + i0;
-		const ssmf_real *restrict dl = a->d_lam + i0, *restrict lam = la->lam + i0;
+		ssmf_real *restrict dproj = g->d_proj + (size_t)t * d->DP;
+		const ssmf_real *restrict ddt = g->d_dt + g0, *restrict dal = g->d_alpha + g0;
+		const ssmf_real *restrict dl = g->d_lam + g0, *restrict lam = la->lam + i0;
 		const ssmf_real *restrict DT = la->dt + i0, *restrict A = la->A + i0;
 		const ssmf_real *restrict al = la->alpha + i0;
 		const ssmf_real *restrict pdtc = proj + d->O_DT, *restrict pac = proj + d->O_A;
@@ -196,7 +195,7 @@ static inline __attribute__((always_inline)) void prep_back_flow(struct ssmf_act
 			}
 		}
 		/* B, C and theta are shared by the heads: sum the heads' shares in order */
-		const ssmf_real *sb = a->d_bn_h + i0 * N, *sc = a->d_cn_h + i0 * N;
+		const ssmf_real *sb = g->d_bn_h + g0 * N, *sc = g->d_cn_h + g0 * N;
 		for (int n = 0; n < N; n++) {
 			dbn[n] = sb[n];
 			dcn[n] = sc[n];
@@ -206,7 +205,7 @@ static inline __attribute__((always_inline)) void prep_back_flow(struct ssmf_act
 				dbn[n] += sb[h * N + n];
 				dcn[n] += sc[h * N + n];
 			}
-		const ssmf_real *th = a->d_th_h + i0 * NA;
+		const ssmf_real *th = g->d_th_h + g0 * NA;
 		for (int j = 0; j < NA; j++) {
 			ssmf_real s = th[j];
 			for (int h = 1; h < H; h++)
@@ -223,13 +222,14 @@ static inline __attribute__((always_inline)) void prep_back_flow(struct ssmf_act
 }
 
 SSMF_HOT
-void prep_backward_flow(struct ssmf_acts *a, const struct ssmf_layer_acts *la,
-                        const struct ssmf_layer_params *p, const struct ssmf_dims *d, int b)
+void prep_backward_flow(struct ssmf_acts *a, const struct ssmf_flow_grads *g,
+                        const struct ssmf_layer_acts *la, const struct ssmf_layer_params *p,
+                        const struct ssmf_dims *d, int b)
 {
 	if (d->H == 8 && d->N == 16)
-		prep_back_flow(a, la, p, d, b, 8, 16);
+		prep_back_flow(a, g, la, p, d, b, 8, 16);
 	else
-		prep_back_flow(a, la, p, d, b, d->H, d->N);
+		prep_back_flow(a, g, la, p, d, b, d->H, d->N);
 }
 
 void prep_backward_reduce(const struct ssmf_acts *a, struct ssmf_layer_params *g,
@@ -258,7 +258,10 @@ void prep_backward(struct ssmf_acts *a, const struct ssmf_layer_acts *la,
                    const struct ssmf_dims *d)
 {
 #pragma omp parallel for schedule(static) num_threads(ssmf_threads())
-	for (int b = 0; b < a->B; b++)
-		prep_backward_flow(a, la, p, d, b);
+	for (int b = 0; b < a->B; b++) {
+		struct ssmf_flow_grads fg;
+		flow_grads_batch(&fg, a, d, b);
+		prep_backward_flow(a, &fg, la, p, d, b);
+	}
 	prep_backward_reduce(a, g, d);
 }

@@ -104,8 +104,8 @@ static inline __attribute__((always_inline)) void rotary_flow(struct ssmf_layer_
  * phase gradient accumulated from the end, picks up (dk1 k0 - dk0 k1) + (dq1 q0 - dq0 q1);
  * d bn = R(-phi) dk. */
 static inline __attribute__((always_inline)) void
-rotary_flow_back(struct ssmf_acts *a, const struct ssmf_layer_acts *la, const struct ssmf_dims *d,
-                 int b, int len, int T, const int H, const int N)
+rotary_flow_back(const struct ssmf_flow_grads *g, const struct ssmf_layer_acts *la,
+                 const struct ssmf_dims *d, int b, int len, int T, const int H, const int N)
 {
 	int NA = N / 2, HNA = H * NA;
 	ssmf_real G[512], c[ROT_CHUNK * 512], s[ROT_CHUNK * 512];
@@ -128,16 +128,16 @@ rotary_flow_back(struct ssmf_acts *a, const struct ssmf_layer_acts *la, const st
 		for (int i = 0; i < nt * HNA; i++)
 			ssmf_sincos(phi0[i], &s[i], &c[i]);
 		for (int u = nt - 1; u >= 0; u--) {
-			size_t bt = (size_t)b * T + t0 + u;
+			size_t bt = (size_t)b * T + t0 + u, t = (size_t)(t0 + u); /* la; g */
 			const ssmf_real *restrict k = la->k + bt * H * N, *restrict q =
 			                                                      la->q + bt * H * N;
-			const ssmf_real *restrict dk = a->d_k + bt * H * N;
-			const ssmf_real *restrict dq = a->d_q + bt * H * N;
+			const ssmf_real *restrict dk = g->d_k + t * H * N;
+			const ssmf_real *restrict dq = g->d_q + t * H * N;
 			const ssmf_real *dt = la->dt + bt * H;
 			const ssmf_real *theta = la->proj + bt * d->DP + d->O_TH;
-			ssmf_real *restrict dbn = a->d_bn_h + bt * H * N;
-			ssmf_real *restrict dcn = a->d_cn_h + bt * H * N;
-			ssmf_real *restrict dth = a->d_th_h + bt * HNA, *ddt = a->d_dt + bt * H;
+			ssmf_real *restrict dbn = g->d_bn_h + t * H * N;
+			ssmf_real *restrict dcn = g->d_cn_h + t * H * N;
+			ssmf_real *restrict dth = g->d_th_h + t * HNA, *ddt = g->d_dt + t * H;
 			const ssmf_real *cu = c + (size_t)u * HNA, *su = s + (size_t)u * HNA;
 			for (int p = 0; p < HNA; p++) {
 				ssmf_real k0 = k[2 * p], k1 = k[2 * p + 1], q0 = q[2 * p],
@@ -164,16 +164,16 @@ rotary_flow_back(struct ssmf_acts *a, const struct ssmf_layer_acts *la, const st
 }
 
 SSMF_HOT
-void rotary_backward_flow(struct ssmf_acts *a, const struct ssmf_layer_acts *la,
+void rotary_backward_flow(const struct ssmf_flow_grads *g, const struct ssmf_layer_acts *la,
                           const struct ssmf_dims *d, int b, int len, int T)
 {
 	if (d->H == 8 && d->N == 16)
-		rotary_flow_back(a, la, d, b, len, T, 8, 16);
+		rotary_flow_back(g, la, d, b, len, T, 8, 16);
 	else if (d->H * d->NA <= 512)
-		rotary_flow_back(a, la, d, b, len, T, d->H, d->N);
+		rotary_flow_back(g, la, d, b, len, T, d->H, d->N);
 	else
 		for (int h = 0; h < d->H; h++)
-			rotary_backward_bh(a, la, d, b, h, len, T);
+			rotary_backward_bh(g, la, d, b, h, len, T);
 }
 
 /* The default shape (8 heads, N = 16) gets its own copy with constant trip counts. */
@@ -191,7 +191,7 @@ void rotary_forward_flow(struct ssmf_layer_acts *la, const struct ssmf_dims *d, 
 }
 
 SSMF_HOT
-void rotary_backward_bh(struct ssmf_acts *a, const struct ssmf_layer_acts *la,
+void rotary_backward_bh(const struct ssmf_flow_grads *g, const struct ssmf_layer_acts *la,
                         const struct ssmf_dims *d, int b, int h, int len, int T)
 {
 	int H = d->H, N = d->N, NA = d->NA;
@@ -199,13 +199,13 @@ void rotary_backward_bh(struct ssmf_acts *a, const struct ssmf_layer_acts *la,
 	for (int j = 0; j < NA; j++)
 		G[j] = 0;
 	for (int t = len - 1; t >= 0; t--) {
-		size_t bt = (size_t)b * T + t, i = bt * H + h;
+		size_t bt = (size_t)b * T + t, i = bt * H + h, gi = (size_t)t * H + h; /* la; g */
 		const ssmf_real *k = la->k + i * N, *q = la->q + i * N;
-		const ssmf_real *dk = a->d_k + i * N, *dq = a->d_q + i * N;
+		const ssmf_real *dk = g->d_k + gi * N, *dq = g->d_q + gi * N;
 		const ssmf_real *ph = la->phi + i * NA;
 		const ssmf_real *theta = la->proj + bt * d->DP + d->O_TH;
-		ssmf_real *dbn = a->d_bn_h + i * N, *dcn = a->d_cn_h + i * N;
-		ssmf_real *dth = a->d_th_h + i * NA;
+		ssmf_real *dbn = g->d_bn_h + gi * N, *dcn = g->d_cn_h + gi * N;
+		ssmf_real *dth = g->d_th_h + gi * NA;
 		ssmf_real ddt = 0;
 		for (int j = 0; j < NA; j++) {
 			ssmf_real c, s;
@@ -222,6 +222,6 @@ void rotary_backward_bh(struct ssmf_acts *a, const struct ssmf_layer_acts *la,
 			dth[j] = G[j] * la->dt[i];
 			ddt += G[j] * theta[j];
 		}
-		a->d_dt[i] += ddt;
+		g->d_dt[gi] += ddt;
 	}
 }

@@ -53,7 +53,7 @@ void scan_forward_bhp(ssmf_real *y, ssmf_real *S, ssmf_real *hist, const struct 
 {
 	int H = d->H, N = d->N, P = d->P, np = p1 - p0;
 #if !defined(SSMF_REAL_DOUBLE)
-	if (N == 16 && P == 16 && p0 == 0 && p1 == 16) {
+	if (y && N == 16 && P == 16 && p0 == 0 && p1 == 16) {
 		scan_forward_16(y, hist, la, Dskip[h], d, b, h, len, T);
 		return;
 	}
@@ -61,13 +61,15 @@ void scan_forward_bhp(ssmf_real *y, ssmf_real *S, ssmf_real *hist, const struct 
 	for (int n = 0; n < N; n++)
 		memset(S + (size_t)n * P + p0, 0, (size_t)np * sizeof(ssmf_real));
 	const ssmf_real *kprev = g_zero, *vprev = g_zero;
+	ssmf_real yrow[1024]; /* y == NULL (the states alone): y goes here; headdim <= 1024 */
 	for (int t = 0; t < len; t++) {
 		size_t bt = (size_t)b * T + t, i = bt * H + h;
 		ssmf_real al = la->alpha[i], dtv = la->dt[i], l = la->lam[i];
 		const ssmf_real *k = la->k + i * N;
 		const ssmf_real *v = la->proj + bt * d->DP + d->O_X + (size_t)h * P + p0;
-		ssmf_scan_step(S + p0, P, y + bt * d->DI + (size_t)h * P + p0, kprev, vprev, k, v,
-		               la->q + i * N, al, (R(1) - l) * dtv * al, l * dtv, Dskip[h], N, np);
+		ssmf_real *yt = y ? y + bt * d->DI + (size_t)h * P + p0 : yrow;
+		ssmf_scan_step(S + p0, P, yt, kprev, vprev, k, v, la->q + i * N, al,
+		               (R(1) - l) * dtv * al, l * dtv, Dskip[h], N, np);
 		if (hist)
 			for (int n = 0; n < N; n++)
 				memcpy(hist + ((size_t)t * N + n) * P + p0, S + (size_t)n * P + p0,
@@ -75,15 +77,15 @@ void scan_forward_bhp(ssmf_real *y, ssmf_real *S, ssmf_real *hist, const struct 
 		kprev = k;
 		vprev = v;
 	}
-	for (int t = len; t < T; t++)
+	for (int t = len; t < T && y; t++)
 		memset(y + ((size_t)b * T + t) * d->DI + (size_t)h * P + p0, 0,
 		       (size_t)np * sizeof(ssmf_real));
 }
 
 SSMF_HOT
-void scan_backward_bhp(struct ssmf_acts *a, const struct ssmf_layer_acts *la, const ssmf_real *hist,
-                       const ssmf_real *Dskip, ssmf_real *dD, const struct ssmf_dims *d, int b,
-                       int h, int p0, int p1, int len, int T)
+void scan_backward_bhp(const struct ssmf_flow_grads *g, const struct ssmf_layer_acts *la,
+                       const ssmf_real *hist, const ssmf_real *Dskip, ssmf_real *dD,
+                       const struct ssmf_dims *d, int b, int h, int p0, int p1, int len, int T)
 {
 	int H = d->H, N = d->N, P = d->P, np = p1 - p0;
 	ssmf_real dS[256 * 64];
@@ -93,24 +95,24 @@ void scan_backward_bhp(struct ssmf_acts *a, const struct ssmf_layer_acts *la, co
 	memset(dSp, 0, (size_t)N * np * sizeof(ssmf_real));
 	ssmf_real dDacc = 0;
 	for (int t = len - 1; t >= 0; t--) {
-		size_t bt = (size_t)b * T + t, i = bt * H + h;
+		size_t bt = (size_t)b * T + t, i = bt * H + h, gi = (size_t)t * H + h; /* la; g */
 		ssmf_real al = la->alpha[i], dtv = la->dt[i], l = la->lam[i];
 		ssmf_real be = (R(1) - l) * dtv * al, ga = l * dtv;
 		const ssmf_real *k = la->k + i * N, *q = la->q + i * N;
 		const ssmf_real *v = la->proj + bt * d->DP + d->O_X + (size_t)h * P + p0;
-		ssmf_real *dv = a->d_proj + bt * d->DP + d->O_X + (size_t)h * P + p0;
+		ssmf_real *dv = g->d_proj + (size_t)t * d->DP + d->O_X + (size_t)h * P + p0;
 		const ssmf_real *kprev = g_zero, *vprev = g_zero;
 		ssmf_real *dkprev = NULL, *dvprev = NULL;
 		if (t > 0) {
 			kprev = k - (size_t)H * N;
 			vprev = v - d->DP;
-			dkprev = a->d_k + (i - H) * N;
+			dkprev = g->d_k + (gi - H) * N;
 			dvprev = dv - d->DP;
 		}
-		const ssmf_real *dy = a->d_y + bt * d->DI + (size_t)h * P + p0;
+		const ssmf_real *dy = g->d_y + (size_t)t * d->DI + (size_t)h * P + p0;
 		const ssmf_real *St = hist + (size_t)t * N * P + p0;
 		const ssmf_real *Sp = t > 0 ? hist + (size_t)(t - 1) * N * P + p0 : NULL;
-		ssmf_real *dk = a->d_k + i * N, *dq = a->d_q + i * N;
+		ssmf_real *dk = g->d_k + gi * N, *dq = g->d_q + gi * N;
 		for (int p = 0; p < np; p++) {
 			dv[p] += Dskip[h] * dy[p];
 			dDacc += dy[p] * v[p];
@@ -151,9 +153,9 @@ void scan_backward_bhp(struct ssmf_acts *a, const struct ssmf_layer_acts *la, co
 			for (int p = 0; p < np; p++)
 				ds[p] *= al;
 		}
-		a->d_alpha[i] += dal + dbe * (R(1) - l) * dtv;
-		a->d_dt[i] += dbe * (R(1) - l) * al + dga * l;
-		a->d_lam[i] += -dbe * dtv * al + dga * dtv;
+		g->d_alpha[gi] += dal + dbe * (R(1) - l) * dtv;
+		g->d_dt[gi] += dbe * (R(1) - l) * al + dga * l;
+		g->d_lam[gi] += -dbe * dtv * al + dga * dtv;
 	}
 	*dD += dDacc;
 }
@@ -265,20 +267,19 @@ static inline __attribute__((always_inline)) void scan_back_step16(const struct 
  * dS is kept in both layouts: transposed in registers for those sums, row-major in ws for
  * dv, which sums over n. Both see the identical updates (+= q dy, *= alpha). */
 SSMF_HOT
-static void scan_backward_16(struct ssmf_acts *a, const struct ssmf_layer_acts *la, float *ws,
-                             float Dh, float *dD, const struct ssmf_dims *d, int b, int h, int len,
-                             int T)
+static void scan_backward_16(const struct ssmf_flow_grads *g, const struct ssmf_layer_acts *la,
+                             float *ws, float Dh, float *dD, const struct ssmf_dims *d, int b,
+                             int h, int len, int T)
 {
 	size_t H = (size_t)d->H, DP = (size_t)d->DP, DI = (size_t)d->DI, r0 = (size_t)b * T;
 	const float *alpha = la->alpha + r0 * H + h, *dt = la->dt + r0 * H + h;
 	const float *lam = la->lam + r0 * H + h;
 	const float *kp = la->k + (r0 * H + h) * 16, *qp = la->q + (r0 * H + h) * 16;
 	const float *vp = la->proj + r0 * DP + d->O_X + (size_t)h * 16;
-	float *dvp = a->d_proj + r0 * DP + d->O_X + (size_t)h * 16;
-	float *dkp = a->d_k + (r0 * H + h) * 16, *dqp = a->d_q + (r0 * H + h) * 16;
-	const float *dyp = a->d_y + r0 * DI + (size_t)h * 16;
-	float *d_alpha = a->d_alpha + r0 * H + h, *d_dt = a->d_dt + r0 * H + h;
-	float *d_lam = a->d_lam + r0 * H + h;
+	float *dvp = g->d_proj + d->O_X + (size_t)h * 16;
+	float *dkp = g->d_k + (size_t)h * 16, *dqp = g->d_q + (size_t)h * 16;
+	const float *dyp = g->d_y + (size_t)h * 16;
+	float *d_alpha = g->d_alpha + h, *d_dt = g->d_dt + h, *d_lam = g->d_lam + h;
 	float *dsn = ws, *hist = ws + 256; /* (16, 16) row-major dS; (len, 16 p, 16 n) states */
 	const ssmf_v16 zero = {0};
 
@@ -332,19 +333,18 @@ int scan_backward_writes_dkq(const struct ssmf_dims *d)
 #endif
 }
 
-void scan_backward_bh(struct ssmf_acts *a, const struct ssmf_layer_acts *la, ssmf_real *ws,
-                      const ssmf_real *Dskip, ssmf_real *dD, const struct ssmf_dims *d, int b,
-                      int h, int len, int T)
+void scan_backward_bh(const struct ssmf_flow_grads *g, const struct ssmf_layer_acts *la,
+                      ssmf_real *ws, const ssmf_real *Dskip, ssmf_real *dD,
+                      const struct ssmf_dims *d, int b, int h, int len, int T)
 {
 #if !defined(SSMF_REAL_DOUBLE)
 	if (scan_backward_writes_dkq(d)) {
-		scan_backward_16(a, la, ws, Dskip[h], dD, d, b, h, len, T);
+		scan_backward_16(g, la, ws, Dskip[h], dD, d, b, h, len, T);
 		return;
 	}
 #endif
 	ssmf_real *S = ws, *hist = ws + (size_t)d->N * d->P;
-	/* recompute the states (cheaper than storing B*T*H*N*P of them); y goes to d_yg,
-	 * which the backward has consumed by now */
-	scan_forward_bhp(a->d_yg, S, hist, la, Dskip, d, b, h, 0, d->P, len, T);
-	scan_backward_bhp(a, la, hist, Dskip, dD, d, b, h, 0, d->P, len, T);
+	/* recompute the states (cheaper than storing B*T*H*N*P of them) */
+	scan_forward_bhp(NULL, S, hist, la, Dskip, d, b, h, 0, d->P, len, T);
+	scan_backward_bhp(g, la, hist, Dskip, dD, d, b, h, 0, d->P, len, T);
 }

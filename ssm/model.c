@@ -94,6 +94,44 @@ void ssmf_wt_build(struct ssmf_wt *wt, ssmf_real *buf, const struct ssmf_model *
 	linear_pack(x, m->p.head_w, SSMF_N_LOGITS, d->D);
 }
 
+/* The per-row gradients of one flow (struct ssmf_flow_grads), carved from base at rows
+ * floats each; returns the floats taken (each array 64-byte aligned). */
+static size_t flow_grads_carve(struct ssmf_flow_grads *g, ssmf_real *base,
+                               const struct ssmf_dims *d, size_t rows)
+{
+	size_t H = d->H, HN = (size_t)d->H * d->N, off = 0;
+	struct {
+		ssmf_real **p;
+		size_t width;
+	} t[] = {{&g->d_xn, d->D}, {&g->d_proj, d->DP},     {&g->d_dt, H},    {&g->d_alpha, H},
+	         {&g->d_lam, H},   {&g->d_k, HN},           {&g->d_q, HN},    {&g->d_bn_h, HN},
+	         {&g->d_cn_h, HN}, {&g->d_th_h, H * d->NA}, {&g->d_y, d->DI}, {&g->d_yg, d->DI}};
+	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+		if (base)
+			*t[i].p = base + off;
+		off += (rows * t[i].width + 15) & ~(size_t)15;
+	}
+	return off;
+}
+
+void flow_grads_batch(struct ssmf_flow_grads *g, const struct ssmf_acts *a,
+                      const struct ssmf_dims *d, int b)
+{
+	size_t r0 = (size_t)b * a->T, H = d->H, HN = (size_t)d->H * d->N;
+	g->d_xn = a->d_xn + r0 * d->D;
+	g->d_proj = a->d_proj + r0 * d->DP;
+	g->d_dt = a->d_dt + r0 * H;
+	g->d_alpha = a->d_alpha + r0 * H;
+	g->d_lam = a->d_lam + r0 * H;
+	g->d_k = a->d_k + r0 * HN;
+	g->d_q = a->d_q + r0 * HN;
+	g->d_bn_h = a->d_bn_h + r0 * HN;
+	g->d_cn_h = a->d_cn_h + r0 * HN;
+	g->d_th_h = a->d_th_h + r0 * H * d->NA;
+	g->d_y = a->d_y + r0 * d->DI;
+	g->d_yg = a->d_yg + r0 * d->DI;
+}
+
 /* Lays out (or, with base NULL, measures) the activation buffer. */
 static size_t acts_layout(struct ssmf_acts *a, const struct ssmf_dims *d, ssmf_real *base)
 {
@@ -137,18 +175,24 @@ static size_t acts_layout(struct ssmf_acts *a, const struct ssmf_dims *d, ssmf_r
 	TAKE(a->pooled, B * d->D);
 	TAKE(a->cls, B);
 	TAKE(a->d_res, BT * d->D);
-	TAKE(a->d_xn, BT * d->D);
-	TAKE(a->d_proj, BT * d->DP);
-	TAKE(a->d_dt, BT * H);
-	TAKE(a->d_alpha, BT * H);
-	TAKE(a->d_lam, BT * H);
-	TAKE(a->d_k, BT * H * N);
-	TAKE(a->d_q, BT * H * N);
-	TAKE(a->d_bn_h, BT * H * N);
-	TAKE(a->d_cn_h, BT * H * N);
-	TAKE(a->d_th_h, BT * H * NA);
-	TAKE(a->d_y, BT * d->DI);
-	TAKE(a->d_yg, BT * d->DI);
+	if (a->keep_flow_grads) {
+		TAKE(a->d_xn, BT * d->D);
+		TAKE(a->d_proj, BT * d->DP);
+		TAKE(a->d_dt, BT * H);
+		TAKE(a->d_alpha, BT * H);
+		TAKE(a->d_lam, BT * H);
+		TAKE(a->d_k, BT * H * N);
+		TAKE(a->d_q, BT * H * N);
+		TAKE(a->d_bn_h, BT * H * N);
+		TAKE(a->d_cn_h, BT * H * N);
+		TAKE(a->d_th_h, BT * H * NA);
+		TAKE(a->d_y, BT * d->DI);
+		TAKE(a->d_yg, BT * d->DI);
+	} else {
+		a->gscratch_stride =
+		    flow_grads_carve(&(struct ssmf_flow_grads){0}, NULL, d, (size_t)a->max_T);
+		TAKE(a->gscratch, (size_t)a->n_threads * a->gscratch_stride);
+	}
 	TAKE(a->d_hidden, BT * d->D);
 	TAKE(a->d_logits, BT * SSMF_N_LOGITS);
 	/* per flow: prep's 3H + 4N partials, D's H, the layer norm's D */
@@ -162,8 +206,8 @@ static size_t acts_layout(struct ssmf_acts *a, const struct ssmf_dims *d, ssmf_r
 	return off;
 }
 
-struct ssmf_acts *ssmf_acts_new(const struct ssmf_model *m, int max_B, int max_T, char *err,
-                                size_t errlen)
+static struct ssmf_acts *acts_new(const struct ssmf_model *m, int max_B, int max_T, int keep,
+                                  char *err, size_t errlen)
 {
 	if (max_B < 1 || max_T < 1 || (long)max_B * max_T > (1L << 28)) {
 		snprintf(err, errlen, "batch shape %d x %d out of range", max_B, max_T);
@@ -176,6 +220,7 @@ struct ssmf_acts *ssmf_acts_new(const struct ssmf_model *m, int max_B, int max_T
 	}
 	a->max_B = max_B;
 	a->max_T = max_T;
+	a->keep_flow_grads = keep;
 	a->n_threads = ssmf_threads();
 	a->buf_len = acts_layout(a, &m->d, NULL);
 	/* C11 aligned_alloc: the size must be a multiple of the alignment */
@@ -192,6 +237,18 @@ struct ssmf_acts *ssmf_acts_new(const struct ssmf_model *m, int max_B, int max_T
 	memset(a->buf, 0, a->buf_len * sizeof(ssmf_real));
 	acts_layout(a, &m->d, a->buf);
 	return a;
+}
+
+struct ssmf_acts *ssmf_acts_new(const struct ssmf_model *m, int max_B, int max_T, char *err,
+                                size_t errlen)
+{
+	return acts_new(m, max_B, max_T, 0, err, errlen);
+}
+
+struct ssmf_acts *ssmf_acts_new_keep(const struct ssmf_model *m, int max_B, int max_T, char *err,
+                                     size_t errlen)
+{
+	return acts_new(m, max_B, max_T, 1, err, errlen);
 }
 
 void ssmf_acts_free(struct ssmf_acts *a)
@@ -306,8 +363,13 @@ static void layer_backward_flow(const struct ssmf_model *m, struct ssmf_acts *a,
 	int T = a->T, D = d->D, H = d->H, N = d->N;
 	size_t r0 = (size_t)b * T;
 	ssmf_real *part = a->part + (size_t)b * a->part_stride;
-	ssmf_real *d_res = a->d_res + r0 * D, *d_yg = a->d_yg + r0 * d->DI;
-	ssmf_real *d_proj = a->d_proj + r0 * d->DP, *d_xn = a->d_xn + r0 * D;
+	struct ssmf_flow_grads g;
+	if (a->keep_flow_grads)
+		flow_grads_batch(&g, a, d, b);
+	else /* this thread's scratch: rows 0..T-1 are this flow's */
+		flow_grads_carve(&g, a->gscratch + (size_t)ssmf_thread_id() * a->gscratch_stride, d,
+		                 (size_t)a->max_T);
+	ssmf_real *d_res = a->d_res + r0 * D, *d_yg = g.d_yg, *d_proj = g.d_proj, *d_xn = g.d_xn;
 
 	linear_backward_input_rows(d_yg, d_res, lp->out_proj, T, d->DI, D, 1);
 	linear_backward_weight_rows(gout, d_res, la->yg + r0 * d->DI, T, d->DI, D);
@@ -316,25 +378,24 @@ static void layer_backward_flow(const struct ssmf_model *m, struct ssmf_acts *a,
 	 * packets; the padding rows past them, which the in_proj backward reads, are zero */
 	int len = a->len[b];
 	memset(d_proj + (size_t)len * d->DP, 0, (size_t)(T - len) * d->DP * sizeof(ssmf_real));
-	gate_backward_rows(a->d_y + r0 * d->DI, d_proj, d_yg, la->y + r0 * d->DI,
-	                   la->proj + r0 * d->DP, d, T);
+	gate_backward_rows(g.d_y, d_proj, d_yg, la->y + r0 * d->DI, la->proj + r0 * d->DP, d, T);
 	/* d_bn_h, d_cn_h and d_th_h are written by the rotary backward */
 	if (!scan_backward_writes_dkq(d)) { /* the general scan adds to these */
 		for (int t = 0; t < len; t++)
 			memset(d_proj + (size_t)t * d->DP + d->O_X, 0,
 			       (size_t)d->DI * sizeof(ssmf_real));
-		memset(a->d_dt + r0 * H, 0, (size_t)T * H * sizeof(ssmf_real));
-		memset(a->d_alpha + r0 * H, 0, (size_t)T * H * sizeof(ssmf_real));
-		memset(a->d_lam + r0 * H, 0, (size_t)T * H * sizeof(ssmf_real));
-		memset(a->d_k + r0 * H * N, 0, (size_t)T * H * N * sizeof(ssmf_real));
-		memset(a->d_q + r0 * H * N, 0, (size_t)T * H * N * sizeof(ssmf_real));
+		memset(g.d_dt, 0, (size_t)T * H * sizeof(ssmf_real));
+		memset(g.d_alpha, 0, (size_t)T * H * sizeof(ssmf_real));
+		memset(g.d_lam, 0, (size_t)T * H * sizeof(ssmf_real));
+		memset(g.d_k, 0, (size_t)T * H * N * sizeof(ssmf_real));
+		memset(g.d_q, 0, (size_t)T * H * N * sizeof(ssmf_real));
 	}
 	for (int h = 0; h < H; h++) {
 		part[pskip + h] = 0;
-		scan_backward_bh(a, la, ws, lp->Dskip, part + pskip + h, d, b, h, a->len[b], T);
+		scan_backward_bh(&g, la, ws, lp->Dskip, part + pskip + h, d, b, h, len, T);
 	}
-	rotary_backward_flow(a, la, d, b, a->len[b], T);
-	prep_backward_flow(a, la, lp, d, b);
+	rotary_backward_flow(&g, la, d, b, len, T);
+	prep_backward_flow(a, &g, la, lp, d, b);
 
 	linear_backward_input_rows(d_xn, d_proj, lp->in_proj, T, D, d->DP, 1);
 	linear_backward_weight_rows(gin, d_proj, la->xn + r0 * D, T, D, d->DP);

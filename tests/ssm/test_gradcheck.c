@@ -183,15 +183,17 @@ static void mix_backward(struct mix *x)
 	memset(a->d_q, 0, bth * N * sizeof(double));
 	for (int b = 0; b < B; b++)
 		for (int h = 0; h < H; h++) {
+			struct ssmf_flow_grads g;
+			flow_grads_batch(&g, a, d, b);
 			double *S = a->scan_ws, *hist = S + (size_t)N * d->P;
 			double dD = 0;
 			scan_forward_bhp(a->d_yg, S, hist, la, lp->Dskip, d, b, h, 0, d->P,
 			                 a->len[b], T);
-			scan_backward_bhp(a, la, hist, lp->Dskip, &dD, d, b, h, 0, d->P, a->len[b],
+			scan_backward_bhp(&g, la, hist, lp->Dskip, &dD, d, b, h, 0, d->P, a->len[b],
 			                  T);
 			lg->Dskip[h] += dD;
 			if (x->upto == 0)
-				rotary_backward_bh(a, la, d, b, h, a->len[b], T);
+				rotary_backward_bh(&g, la, d, b, h, a->len[b], T);
 		}
 	if (x->upto == 0)
 		prep_backward(a, la, lp, lg, d);
@@ -230,7 +232,7 @@ static void check_mixer(void)
 	x.B = 3;
 	x.T = 7;
 	x.m = ssmf_model_new(&cfg, 7, err, sizeof err);
-	x.a = ssmf_acts_new(x.m, x.B, x.T, err, sizeof err);
+	x.a = ssmf_acts_new_keep(x.m, x.B, x.T, err, sizeof err);
 	if (!x.m || !x.a) {
 		printf("alloc: %s\n", err);
 		g_fail = 1;
