@@ -257,8 +257,19 @@ void linear_backward_weight_rows(ssmf_real *dw, const ssmf_real *dout, const ssm
 void linear_backward_weight(ssmf_real *dw, ssmf_real *dbias, const ssmf_real *dout,
                             const ssmf_real *inp, int R, int I, int O)
 {
-	/* dw (O,I) += dout^T (O,R) . inp (R,I) */
-	gemm_acc(dw, I, dout, 1, (size_t)O, inp, I, O, I, R);
+	if (I < NB && O % NB == 0 && (size_t)I * O <= 4096) {
+		/* few inputs (the embedding's features): rows of I < 64 columns would take the
+		 * generic path, so sum dw^T (I,O) = inp^T (I,R) . dout (R,O) on the register tile
+		 * instead, then add its transpose */
+		ssmf_real t[4096];
+		memset(t, 0, (size_t)I * O * sizeof(ssmf_real));
+		gemm_acc(t, O, inp, 1, (size_t)I, dout, O, I, O, R);
+		for (int o = 0; o < O; o++)
+			for (int i = 0; i < I; i++)
+				dw[(size_t)o * I + i] += t[(size_t)i * O + o];
+	} else { /* dw (O,I) += dout^T (O,R) . inp (R,I) */
+		gemm_acc(dw, I, dout, 1, (size_t)O, inp, I, O, I, R);
+	}
 	if (dbias) {
 		for (int r = 0; r < R; r++)
 			for (int o = 0; o < O; o++)
