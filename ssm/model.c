@@ -435,12 +435,18 @@ int ssmf_backward(struct ssmf_model *m, struct ssmf_acts *a, char *err, size_t e
 			for (int b = g * B / ng; b < (g + 1) * B / ng; b++)
 				layer_backward_flow(m, a, l, b, ws, gout, gin, pskip, pnorm);
 		}
-		for (int g = 0; g < ng; g++) {
-			const ssmf_real *gout = a->wpart + (size_t)g * (wo + wi), *gin = gout + wo;
-			for (size_t i = 0; i < wo; i++)
-				lg->out_proj[i] += gout[i];
-			for (size_t i = 0; i < wi; i++)
-				lg->in_proj[i] += gin[i];
+		/* over the groups in order for each element; the elements split between threads */
+		size_t nw = wo + wi, step = 4096;
+#pragma omp parallel for schedule(static) num_threads(ssmf_threads())
+		for (size_t i0 = 0; i0 < nw; i0 += step) {
+			size_t i1 = i0 + step < nw ? i0 + step : nw;
+			for (int g = 0; g < ng; g++) {
+				const ssmf_real *src = a->wpart + (size_t)g * nw;
+				for (size_t i = i0; i < i1 && i < wo; i++)
+					lg->out_proj[i] += src[i];
+				for (size_t i = i0 > wo ? i0 : wo; i < i1; i++)
+					lg->in_proj[i - wo] += src[i];
+			}
 		}
 		for (int b = 0; b < B; b++) {
 			const ssmf_real *part = a->part + (size_t)b * a->part_stride;
