@@ -110,7 +110,8 @@ void heads_loss_forward(struct ssmf_acts *a)
 void heads_loss_backward(struct ssmf_acts *a)
 {
 	int B = a->B, T = a->T;
-	ssmf_real scale = a->n_pred ? R(1) / R(a->n_pred) : R(0);
+	long n_pred = a->norm_pred ? a->norm_pred : a->n_pred;
+	ssmf_real scale = n_pred ? R(1) / R(n_pred) : R(0);
 #pragma omp parallel for schedule(static) num_threads(ssmf_threads())
 	for (int b = 0; b < B; b++) {
 		memset(a->d_logits + (size_t)b * T * SSMF_N_LOGITS, 0,
@@ -155,7 +156,8 @@ double cls_loss(const struct ssmf_acts *a)
 	for (int b = 0; b < a->B; b++)
 		if (a->label[b] == 0 || a->label[b] == 1)
 			s += (double)bce(a->cls[b], a->label[b]);
-	return a->n_lab ? s / (double)a->n_lab : 0.0;
+	int n_lab = a->norm_lab ? a->norm_lab : a->n_lab;
+	return n_lab ? s / (double)n_lab : 0.0;
 }
 
 void cls_backward(struct ssmf_acts *a, const struct ssmf_params *p, struct ssmf_params *g, int D)
@@ -163,7 +165,7 @@ void cls_backward(struct ssmf_acts *a, const struct ssmf_params *p, struct ssmf_
 	int B = a->B, T = a->T;
 	if (!a->n_lab || a->sup_weight == 0.0)
 		return;
-	ssmf_real scale = R(a->sup_weight / (double)a->n_lab);
+	ssmf_real scale = R(a->sup_weight / (double)(a->norm_lab ? a->norm_lab : a->n_lab));
 	for (int b = 0; b < B; b++) {
 		if (a->label[b] != 0 && a->label[b] != 1)
 			continue;

@@ -173,6 +173,13 @@ struct ssmf_acts {
 	 * flow to flow, or, with keep_flow_grads, in these batch-sized buffers (NULL
 	 * otherwise), where tests compare them */
 	int keep_flow_grads;
+	/* the losses' denominators when this batch is part of a larger one (0: its own) */
+	long norm_pred;
+	int norm_lab;
+	/* ssmf_forward_backward: one single-flow acts per thread and SSMF_WGROUPS copies of
+	 * the gradients, made on first use */
+	struct ssmf_acts **fb_acts;
+	ssmf_real *fb_grads;
 	ssmf_real *gscratch; /* (n_threads, gscratch_stride) */
 	size_t gscratch_stride;
 	ssmf_real *d_res;    /* (B,T,D) */

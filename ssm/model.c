@@ -207,7 +207,7 @@ static size_t acts_layout(struct ssmf_acts *a, const struct ssmf_dims *d, ssmf_r
 }
 
 static struct ssmf_acts *acts_new(const struct ssmf_model *m, int max_B, int max_T, int keep,
-                                  char *err, size_t errlen)
+                                  int n_threads, char *err, size_t errlen)
 {
 	if (max_B < 1 || max_T < 1 || (long)max_B * max_T > (1L << 28)) {
 		snprintf(err, errlen, "batch shape %d x %d out of range", max_B, max_T);
@@ -221,7 +221,7 @@ static struct ssmf_acts *acts_new(const struct ssmf_model *m, int max_B, int max
 	a->max_B = max_B;
 	a->max_T = max_T;
 	a->keep_flow_grads = keep;
-	a->n_threads = ssmf_threads();
+	a->n_threads = n_threads;
 	a->buf_len = acts_layout(a, &m->d, NULL);
 	/* C11 aligned_alloc: the size must be a multiple of the alignment */
 	a->buf = aligned_alloc(64, (a->buf_len * sizeof(ssmf_real) + 63) & ~(size_t)63);
@@ -242,19 +242,23 @@ static struct ssmf_acts *acts_new(const struct ssmf_model *m, int max_B, int max
 struct ssmf_acts *ssmf_acts_new(const struct ssmf_model *m, int max_B, int max_T, char *err,
                                 size_t errlen)
 {
-	return acts_new(m, max_B, max_T, 0, err, errlen);
+	return acts_new(m, max_B, max_T, 0, ssmf_threads(), err, errlen);
 }
 
 struct ssmf_acts *ssmf_acts_new_keep(const struct ssmf_model *m, int max_B, int max_T, char *err,
                                      size_t errlen)
 {
-	return acts_new(m, max_B, max_T, 1, err, errlen);
+	return acts_new(m, max_B, max_T, 1, ssmf_threads(), err, errlen);
 }
 
 void ssmf_acts_free(struct ssmf_acts *a)
 {
 	if (!a)
 		return;
+	for (int t = 0; a->fb_acts && t < a->n_threads; t++)
+		ssmf_acts_free(a->fb_acts[t]);
+	free(a->fb_acts);
+	free(a->fb_grads);
 	free(a->buf);
 	free(a->rec);
 	free(a->len);
@@ -286,8 +290,9 @@ static void layer_forward_flow(const struct ssmf_model *m, struct ssmf_acts *a, 
 		next[i] += res[i];
 }
 
-int ssmf_forward(struct ssmf_model *m, struct ssmf_acts *a, const struct ssmf_batch *batch,
-                 struct ssmf_outputs *out, char *err, size_t errlen)
+/* ssmf_forward; with pack 0, a->wt already holds the packed weights. */
+static int forward(const struct ssmf_model *m, struct ssmf_acts *a, const struct ssmf_batch *batch,
+                   struct ssmf_outputs *out, int pack, char *err, size_t errlen)
 {
 	const struct ssmf_dims *d = &m->d;
 	int B = batch->B, T = batch->T;
@@ -319,7 +324,8 @@ int ssmf_forward(struct ssmf_model *m, struct ssmf_acts *a, const struct ssmf_ba
 	memcpy(a->rec, batch->rec, (size_t)B * T * sizeof *a->rec);
 
 	int BT = B * T, D = d->D;
-	ssmf_wt_build(&a->wt, a->wt_buf, m);
+	if (pack)
+		ssmf_wt_build(&a->wt, a->wt_buf, m);
 	input_forward(a->feat, a->gdt, a->rec, a->len, B, T);
 	linear_forward(a->layer[0].res, a->feat, a->wt.embed, m->p.embed_b, BT, d->F, D);
 #pragma omp parallel for schedule(dynamic, 1) num_threads(ssmf_threads())
@@ -339,7 +345,8 @@ int ssmf_forward(struct ssmf_model *m, struct ssmf_acts *a, const struct ssmf_ba
 		sum += (double)a->score[b] * np;
 	}
 	out->n_pred = a->n_pred;
-	out->loss_next = a->n_pred ? sum / (double)a->n_pred : 0.0;
+	long n_pred = a->norm_pred ? a->norm_pred : a->n_pred;
+	out->loss_next = n_pred ? sum / (double)n_pred : 0.0;
 	out->loss_sup = cls_loss(a);
 	out->loss = out->loss_next + a->sup_weight * out->loss_sup;
 	out->nll = a->nll;
@@ -348,6 +355,12 @@ int ssmf_forward(struct ssmf_model *m, struct ssmf_acts *a, const struct ssmf_ba
 	out->logits = a->logits;
 	out->cls_logit = a->cls;
 	return 0;
+}
+
+int ssmf_forward(struct ssmf_model *m, struct ssmf_acts *a, const struct ssmf_batch *batch,
+                 struct ssmf_outputs *out, char *err, size_t errlen)
+{
+	return forward(m, a, batch, out, 1, err, errlen);
 }
 
 /* One layer's backward over one flow's T rows: out_proj, gate, scan, rotary, prep, in_proj,
@@ -458,5 +471,118 @@ int ssmf_backward(struct ssmf_model *m, struct ssmf_acts *a, char *err, size_t e
 		prep_backward_reduce(a, lg, d);
 	}
 	linear_backward_weight(m->g.embed_w, m->g.embed_b, a->d_res, a->feat, BT, d->F, D);
+	return 0;
+}
+
+/* Makes ssmf_forward_backward's single-flow activations (one per thread) and group gradients
+ * on first use. */
+static int fb_prepare(const struct ssmf_model *m, struct ssmf_acts *a, int nt, char *err,
+                      size_t errlen)
+{
+	if (!a->fb_grads) {
+		size_t bytes = (size_t)SSMF_WGROUPS * m->n_params * sizeof(ssmf_real);
+		a->fb_grads = aligned_alloc(64, (bytes + 63) & ~(size_t)63);
+	}
+	if (!a->fb_acts)
+		a->fb_acts = calloc((size_t)a->n_threads, sizeof *a->fb_acts);
+	if (!a->fb_grads || !a->fb_acts) {
+		snprintf(err, errlen, "out of memory for the training step");
+		return -1;
+	}
+	for (int t = 0; t < nt; t++)
+		if (!a->fb_acts[t] &&
+		    !(a->fb_acts[t] = acts_new(m, 1, a->max_T, 0, 1, err, errlen)))
+			return -1;
+	return 0;
+}
+
+int ssmf_forward_backward(struct ssmf_model *m, struct ssmf_acts *a, const struct ssmf_batch *batch,
+                          struct ssmf_outputs *out, char *err, size_t errlen)
+{
+	int B = batch->B, T = batch->T, nt = ssmf_threads();
+	if (B < 1 || T < 1 || B > a->max_B || T > a->max_T) {
+		snprintf(err, errlen, "batch %d x %d exceeds the activations' %d x %d", B, T,
+		         a->max_B, a->max_T);
+		return -1;
+	}
+	if (a->n_threads < nt) {
+		snprintf(err, errlen, "activations were sized for %d threads, now %d", a->n_threads,
+		         nt);
+		return -1;
+	}
+	if (fb_prepare(m, a, nt, err, errlen) < 0)
+		return -1;
+	/* the whole batch's denominators, so that the flows' losses and gradients add up to
+	 * the batch's */
+	long n_pred = 0;
+	int n_lab = 0;
+	for (int b = 0; b < B; b++) {
+		if (batch->len[b] < 0 || batch->len[b] > T) {
+			snprintf(err, errlen, "flow %d has length %d outside 0..%d", b,
+			         batch->len[b], T);
+			return -1;
+		}
+		n_pred += batch->len[b] > 1 ? batch->len[b] - 1 : 0;
+		if (batch->label && (batch->label[b] == 0 || batch->label[b] == 1))
+			n_lab++;
+	}
+	ssmf_wt_build(&a->wt, a->wt_buf, m);
+	int ng = B < SSMF_WGROUPS ? B : SSMF_WGROUPS, failed = 0;
+	double loss_next[SSMF_WGROUPS] = {0}, loss_sup[SSMF_WGROUPS] = {0};
+	char gerr[SSMF_WGROUPS][160];
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nt) if (nt > 1)
+	for (int g = 0; g < ng; g++) {
+		struct ssmf_acts *fa = a->fb_acts[ssmf_thread_id()];
+		/* this group's gradients: the model's parameters, its own gradient buffer */
+		struct ssmf_model gm = *m;
+		gm.grads = a->fb_grads + (size_t)g * m->n_params;
+		ssmf_param_pointers(&m->d, gm.grads, &gm.g);
+		memset(gm.grads, 0, m->n_params * sizeof(ssmf_real));
+		fa->wt = a->wt;
+		fa->norm_pred = n_pred;
+		fa->norm_lab = n_lab;
+		gerr[g][0] = 0;
+		for (int b = g * B / ng; b < (g + 1) * B / ng; b++) {
+			struct ssmf_batch fb = {batch->rec + (size_t)b * T,
+			                        batch->len + b,
+			                        batch->label ? batch->label + b : NULL,
+			                        1,
+			                        T,
+			                        batch->sup_weight};
+			struct ssmf_outputs fo;
+			if (forward(&gm, fa, &fb, &fo, 0, gerr[g], sizeof gerr[g]) < 0 ||
+			    ssmf_backward(&gm, fa, gerr[g], sizeof gerr[g]) < 0) {
+#pragma omp atomic write
+				failed = 1;
+				break;
+			}
+			loss_next[g] += fo.loss_next;
+			loss_sup[g] += fo.loss_sup;
+		}
+	}
+	for (int g = 0; g < ng && failed; g++)
+		if (gerr[g][0]) {
+			snprintf(err, errlen, "%s", gerr[g]);
+			return -1;
+		}
+	/* over the groups in order for each element; the elements split between threads */
+	size_t np = m->n_params, step = 4096;
+#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
+	for (size_t i0 = 0; i0 < np; i0 += step) {
+		size_t i1 = i0 + step < np ? i0 + step : np;
+		for (int g = 0; g < ng; g++) {
+			const ssmf_real *src = a->fb_grads + (size_t)g * np;
+			for (size_t i = i0; i < i1; i++)
+				m->grads[i] += src[i];
+		}
+	}
+	memset(out, 0, sizeof *out);
+	for (int g = 0; g < ng; g++) {
+		out->loss_next += loss_next[g];
+		out->loss_sup += loss_sup[g];
+	}
+	out->n_pred = n_pred;
+	out->loss = out->loss_next + batch->sup_weight * out->loss_sup;
+	a->B = 0; /* no forward to take a backward of */
 	return 0;
 }

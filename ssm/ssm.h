@@ -172,6 +172,15 @@ int ssmf_forward(struct ssmf_model *m, struct ssmf_acts *a, const struct ssmf_ba
 /* Backward of the last forward's loss; adds into ssmf_model_grads(). */
 int ssmf_backward(struct ssmf_model *m, struct ssmf_acts *a, char *err, size_t errlen);
 
+/* Forward and backward of a training batch in one call, flow by flow: each thread runs a
+ * flow's whole forward and backward in its own single-flow activations, which stay in cache
+ * (ssmf_forward + ssmf_backward keep the whole batch's activations between the two passes).
+ * Adds the batch's gradients into ssmf_model_grads(), as ssmf_backward does; the flows are
+ * split into SSMF-fixed groups, so the result is bit-identical for any thread count. Fills
+ * out->loss, loss_next, loss_sup and n_pred; its per-packet and per-flow pointers are NULL. */
+int ssmf_forward_backward(struct ssmf_model *m, struct ssmf_acts *a, const struct ssmf_batch *batch,
+                          struct ssmf_outputs *out, char *err, size_t errlen);
+
 /* ---- step mode ---- */
 
 /* Floats of state per flow (all layers, plus the pending prediction). */

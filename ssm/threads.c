@@ -20,6 +20,10 @@ int ssmf_get_threads(void)
 int ssmf_threads(void)
 {
 #ifdef _OPENMP
+	/* inside a parallel region (ssmf_forward_backward's flows) every loop runs on the
+	 * calling thread alone */
+	if (omp_in_parallel())
+		return 1;
 	return g_threads > 0 ? g_threads : omp_get_max_threads();
 #else
 	return 1;

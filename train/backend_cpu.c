@@ -24,9 +24,7 @@ static int cpu_forward_backward(void *ctx, const struct ssmf_batch *b, struct ss
 {
 	struct cpu_ctx *c = ctx;
 	ssmf_zero_grad(c->m);
-	if (ssmf_forward(c->m, c->acts, b, out, err, errlen) < 0)
-		return -1;
-	return ssmf_backward(c->m, c->acts, err, errlen);
+	return ssmf_forward_backward(c->m, c->acts, b, out, err, errlen);
 }
 
 static int cpu_grad_norm(void *ctx, double *norm, char *err, size_t errlen)

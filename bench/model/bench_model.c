@@ -74,10 +74,11 @@ int main(int argc, char **argv)
 		double t0 = now(), t, best = 1e30;
 		do {
 			double ti = now();
-			ssmf_forward(m, a, &batch, &out, err, sizeof err);
-			if (mode == 1) {
+			if (mode == 0) {
+				ssmf_forward(m, a, &batch, &out, err, sizeof err);
+			} else { /* what the trainer runs for a batch */
 				ssmf_zero_grad(m);
-				ssmf_backward(m, a, err, sizeof err);
+				ssmf_forward_backward(m, a, &batch, &out, err, sizeof err);
 			}
 			iters++;
 			t = now() - t0;

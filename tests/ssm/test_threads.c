@@ -1,7 +1,9 @@
 /* test_threads.c - forward and backward give bit-identical loss and gradients for 1, 2 and 3
- * threads (every reduction runs in a fixed order), and repeated runs are identical; for the
- * default config and for one with 512 heads of one channel (the paths for shapes beyond the
- * stack tables of the fast kernels). */
+ * threads (every reduction runs in a fixed order), and repeated runs are identical; so does
+ * the flow-by-flow ssmf_forward_backward, which also matches forward + backward to float
+ * rounding; for the default config and for one with 512 heads of one channel (the paths for
+ * shapes beyond the stack tables of the fast kernels). */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +24,7 @@ static int run(const struct ssmf_config *cfg, const char *what)
 	int len[9];
 	int8_t lab[9];
 	for (int b = 0; b < B; b++) {
-		len[b] = 1 + (int)(tu_u32() % T);
+		len[b] = b == 4 ? 0 : 1 + (int)(tu_u32() % T); /* flow 4: an empty slot */
 		lab[b] = (int8_t)(b % 3 - 1);
 		tu_random_flow(rec + (size_t)b * T, len[b], (uint32_t)b);
 	}
@@ -54,6 +56,43 @@ static int run(const struct ssmf_config *cfg, const char *what)
 		fail |= !same;
 		ssmf_acts_free(a);
 	}
+	/* flow by flow: bit-identical across thread counts, equal to the above to rounding */
+	ssmf_real *fref = malloc(np * sizeof(ssmf_real));
+	double fref_loss = 0;
+	for (int i = 0; i < 4; i++) {
+		ssmf_set_threads(threads[i]);
+		struct ssmf_acts *a = ssmf_acts_new(m, B, T, err, sizeof err);
+		struct ssmf_batch batch = {rec, len, lab, B, T, 0.3};
+		struct ssmf_outputs out;
+		ssmf_zero_grad(m);
+		if (!a || ssmf_forward_backward(m, a, &batch, &out, err, sizeof err) < 0) {
+			printf("%s\n", err);
+			return 1;
+		}
+		const ssmf_real *gr = ssmf_model_grads(m);
+		if (i == 0) {
+			memcpy(fref, gr, np * sizeof(ssmf_real));
+			fref_loss = out.loss;
+			double dmax = 0, rmax = 0;
+			for (size_t k = 0; k < np; k++) {
+				double dk = fabs((double)gr[k] - (double)ref[k]);
+				dmax = dk > dmax ? dk : dmax;
+				rmax = fabs((double)ref[k]) > rmax ? fabs((double)ref[k]) : rmax;
+			}
+			double lrel = fabs(out.loss - ref_loss) / fabs(ref_loss);
+			int close = dmax <= 1e-5 * rmax && lrel <= 1e-6 && out.n_pred > 0;
+			printf("%s, forward_backward vs forward + backward: loss rel. diff %.2e, "
+			       "gradients max diff %.2e of max %.2e: %s\n",
+			       what, lrel, dmax, rmax, close ? "ok" : "FAIL");
+			fail |= !close;
+		}
+		int same = out.loss == fref_loss && !memcmp(fref, gr, np * sizeof(ssmf_real));
+		printf("%s, forward_backward, threads %d: loss %.9f, gradients %s\n", what,
+		       threads[i], out.loss, same ? "bit-identical to 1 thread" : "DIFFER (FAIL)");
+		fail |= !same;
+		ssmf_acts_free(a);
+	}
+	free(fref);
 	free(ref);
 	free(rec);
 	ssmf_model_free(m);
