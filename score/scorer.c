@@ -533,8 +533,8 @@ int ssmf_scorer_dataset(struct ssmf_scorer *sc, struct ssmf_dataset *ds)
 		}
 	}
 	ssmf_acts_free(sc->acts);
-	sc->acts = ssmf_acts_new(sc->m, sc->o.gpu ? 1 : rowsB, sc->o.gpu ? 1 : maxT, sc->error,
-	                         sizeof sc->error);
+	sc->acts = ssmf_acts_new_infer(sc->m, sc->o.gpu ? 1 : rowsB, sc->o.gpu ? 1 : maxT,
+	                               sc->error, sizeof sc->error);
 	rec = malloc((size_t)rowsB * (size_t)maxT * sizeof *rec);
 	len = malloc((size_t)rowsB * sizeof *len);
 	if (!sc->acts || !rec || !len) {
@@ -578,8 +578,8 @@ int ssmf_scorer_dataset(struct ssmf_scorer *sc, struct ssmf_dataset *ds)
 			if (sc->o.gpu->forward(gctx, &batch, &out, sc->error, sizeof sc->error) !=
 			    0)
 				goto out;
-		} else if (ssmf_forward((struct ssmf_model *)sc->m, sc->acts, &batch, &out,
-		                        sc->error, sizeof sc->error) != 0) {
+		} else if (ssmf_infer(sc->m, sc->acts, &batch, &out, sc->error, sizeof sc->error) !=
+		           0) {
 			goto out;
 		}
 		for (int b = 0; b < B; b++) {

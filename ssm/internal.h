@@ -180,6 +180,8 @@ struct ssmf_acts {
 	 * the gradients, made on first use */
 	struct ssmf_acts **fb_acts;
 	ssmf_real *fb_grads;
+	int inferred;        /* the last call was ssmf_infer: no activations for a backward */
+	int infer_only;      /* made by ssmf_acts_new_infer: outputs only */
 	ssmf_real *gscratch; /* (n_threads, gscratch_stride) */
 	size_t gscratch_stride;
 	ssmf_real *d_res;    /* (B,T,D) */

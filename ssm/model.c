@@ -143,6 +143,15 @@ static size_t acts_layout(struct ssmf_acts *a, const struct ssmf_dims *d, ssmf_r
 			(dst) = base + off;                                                        \
 		off += (((size_t)(n)) + 15) & ~(size_t)15; /* 64-byte aligned for floats */        \
 	} while (0)
+	if (a->infer_only) { /* the outputs and the packed weights; flows run in fb_acts */
+		TAKE(a->logits, BT * SSMF_N_LOGITS);
+		TAKE(a->nll, BT * SSMF_N_COMP);
+		TAKE(a->score, B);
+		TAKE(a->score_comp, B * SSMF_N_COMP);
+		TAKE(a->cls, B);
+		TAKE(a->wt_buf, ssmf_wt_size(d));
+		return off;
+	}
 	TAKE(a->feat, BT * d->F);
 	TAKE(a->gdt, BT);
 	for (int l = 0; l < d->L; l++) {
@@ -206,6 +215,8 @@ static size_t acts_layout(struct ssmf_acts *a, const struct ssmf_dims *d, ssmf_r
 	return off;
 }
 
+/* keep: 1 keeps the backward's per-flow gradients batch-sized, 2 makes inference-only
+ * activations (ssmf_acts_new_infer) */
 static struct ssmf_acts *acts_new(const struct ssmf_model *m, int max_B, int max_T, int keep,
                                   int n_threads, char *err, size_t errlen)
 {
@@ -220,7 +231,8 @@ static struct ssmf_acts *acts_new(const struct ssmf_model *m, int max_B, int max
 	}
 	a->max_B = max_B;
 	a->max_T = max_T;
-	a->keep_flow_grads = keep;
+	a->keep_flow_grads = keep == 1;
+	a->infer_only = keep == 2;
 	a->n_threads = n_threads;
 	a->buf_len = acts_layout(a, &m->d, NULL);
 	/* C11 aligned_alloc: the size must be a multiple of the alignment */
@@ -243,6 +255,12 @@ struct ssmf_acts *ssmf_acts_new(const struct ssmf_model *m, int max_B, int max_T
                                 size_t errlen)
 {
 	return acts_new(m, max_B, max_T, 0, ssmf_threads(), err, errlen);
+}
+
+struct ssmf_acts *ssmf_acts_new_infer(const struct ssmf_model *m, int max_B, int max_T, char *err,
+                                      size_t errlen)
+{
+	return acts_new(m, max_B, max_T, 2, ssmf_threads(), err, errlen);
 }
 
 struct ssmf_acts *ssmf_acts_new_keep(const struct ssmf_model *m, int max_B, int max_T, char *err,
@@ -306,8 +324,13 @@ static int forward(const struct ssmf_model *m, struct ssmf_acts *a, const struct
 		         ssmf_threads());
 		return -1;
 	}
+	if (a->infer_only) {
+		snprintf(err, errlen, "activations made for inference serve ssmf_infer only");
+		return -1;
+	}
 	a->B = B;
 	a->T = T;
+	a->inferred = 0;
 	a->n_lab = 0;
 	for (int b = 0; b < B; b++) {
 		if (batch->len[b] < 0 || batch->len[b] > T) {
@@ -420,7 +443,7 @@ int ssmf_backward(struct ssmf_model *m, struct ssmf_acts *a, char *err, size_t e
 {
 	const struct ssmf_dims *d = &m->d;
 	int B = a->B, T = a->T, BT = B * T, D = d->D, H = d->H, N = d->N;
-	if (B < 1) {
+	if (B < 1 || a->inferred) {
 		snprintf(err, errlen, "backward without a forward");
 		return -1;
 	}
@@ -476,16 +499,16 @@ int ssmf_backward(struct ssmf_model *m, struct ssmf_acts *a, char *err, size_t e
 
 /* Makes ssmf_forward_backward's single-flow activations (one per thread) and group gradients
  * on first use. */
-static int fb_prepare(const struct ssmf_model *m, struct ssmf_acts *a, int nt, char *err,
+static int fb_prepare(const struct ssmf_model *m, struct ssmf_acts *a, int nt, int grads, char *err,
                       size_t errlen)
 {
-	if (!a->fb_grads) {
+	if (grads && !a->fb_grads) {
 		size_t bytes = (size_t)SSMF_WGROUPS * m->n_params * sizeof(ssmf_real);
 		a->fb_grads = aligned_alloc(64, (bytes + 63) & ~(size_t)63);
 	}
 	if (!a->fb_acts)
 		a->fb_acts = calloc((size_t)a->n_threads, sizeof *a->fb_acts);
-	if (!a->fb_grads || !a->fb_acts) {
+	if ((grads && !a->fb_grads) || !a->fb_acts) {
 		snprintf(err, errlen, "out of memory for the training step");
 		return -1;
 	}
@@ -510,7 +533,11 @@ int ssmf_forward_backward(struct ssmf_model *m, struct ssmf_acts *a, const struc
 		         nt);
 		return -1;
 	}
-	if (fb_prepare(m, a, nt, err, errlen) < 0)
+	if (a->infer_only) {
+		snprintf(err, errlen, "activations made for inference serve ssmf_infer only");
+		return -1;
+	}
+	if (fb_prepare(m, a, nt, 1, err, errlen) < 0)
 		return -1;
 	/* the whole batch's denominators, so that the flows' losses and gradients add up to
 	 * the batch's */
@@ -527,9 +554,9 @@ int ssmf_forward_backward(struct ssmf_model *m, struct ssmf_acts *a, const struc
 			n_lab++;
 	}
 	ssmf_wt_build(&a->wt, a->wt_buf, m);
-	int ng = B < SSMF_WGROUPS ? B : SSMF_WGROUPS, failed = 0;
+	int ng = B < SSMF_WGROUPS ? B : SSMF_WGROUPS;
 	double loss_next[SSMF_WGROUPS] = {0}, loss_sup[SSMF_WGROUPS] = {0};
-	char gerr[SSMF_WGROUPS][160];
+	char ferr[160] = "";
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nt) if (nt > 1)
 	for (int g = 0; g < ng; g++) {
 		struct ssmf_acts *fa = a->fb_acts[ssmf_thread_id()];
@@ -541,7 +568,6 @@ int ssmf_forward_backward(struct ssmf_model *m, struct ssmf_acts *a, const struc
 		fa->wt = a->wt;
 		fa->norm_pred = n_pred;
 		fa->norm_lab = n_lab;
-		gerr[g][0] = 0;
 		for (int b = g * B / ng; b < (g + 1) * B / ng; b++) {
 			struct ssmf_batch fb = {batch->rec + (size_t)b * T,
 			                        batch->len + b,
@@ -550,21 +576,22 @@ int ssmf_forward_backward(struct ssmf_model *m, struct ssmf_acts *a, const struc
 			                        T,
 			                        batch->sup_weight};
 			struct ssmf_outputs fo;
-			if (forward(&gm, fa, &fb, &fo, 0, gerr[g], sizeof gerr[g]) < 0 ||
-			    ssmf_backward(&gm, fa, gerr[g], sizeof gerr[g]) < 0) {
-#pragma omp atomic write
-				failed = 1;
+			char e[160];
+			if (forward(&gm, fa, &fb, &fo, 0, e, sizeof e) < 0 ||
+			    ssmf_backward(&gm, fa, e, sizeof e) < 0) {
+#pragma omp critical(ssmf_flow_error)
+				if (!ferr[0])
+					snprintf(ferr, sizeof ferr, "%s", e);
 				break;
 			}
 			loss_next[g] += fo.loss_next;
 			loss_sup[g] += fo.loss_sup;
 		}
 	}
-	for (int g = 0; g < ng && failed; g++)
-		if (gerr[g][0]) {
-			snprintf(err, errlen, "%s", gerr[g]);
-			return -1;
-		}
+	if (ferr[0]) { /* cannot happen for a validated batch; said if it does */
+		snprintf(err, errlen, "%s", ferr);
+		return -1;
+	}
 	/* over the groups in order for each element; the elements split between threads */
 	size_t np = m->n_params, step = 4096;
 #pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
@@ -584,5 +611,92 @@ int ssmf_forward_backward(struct ssmf_model *m, struct ssmf_acts *a, const struc
 	out->n_pred = n_pred;
 	out->loss = out->loss_next + batch->sup_weight * out->loss_sup;
 	a->B = 0; /* no forward to take a backward of */
+	return 0;
+}
+
+int ssmf_infer(const struct ssmf_model *m, struct ssmf_acts *a, const struct ssmf_batch *batch,
+               struct ssmf_outputs *out, char *err, size_t errlen)
+{
+	int B = batch->B, T = batch->T, nt = ssmf_threads();
+	if (B < 1 || T < 1 || B > a->max_B || T > a->max_T) {
+		snprintf(err, errlen, "batch %d x %d exceeds the activations' %d x %d", B, T,
+		         a->max_B, a->max_T);
+		return -1;
+	}
+	if (a->n_threads < nt) {
+		snprintf(err, errlen, "activations were sized for %d threads, now %d", a->n_threads,
+		         nt);
+		return -1;
+	}
+	if (fb_prepare(m, a, nt, 0, err, errlen) < 0)
+		return -1;
+	a->B = B;
+	a->T = T;
+	a->n_lab = 0;
+	a->n_pred = 0;
+	for (int b = 0; b < B; b++) {
+		if (batch->len[b] < 0 || batch->len[b] > T) {
+			snprintf(err, errlen, "flow %d has length %d outside 0..%d", b,
+			         batch->len[b], T);
+			a->B = 0;
+			return -1;
+		}
+		a->len[b] = batch->len[b];
+		a->label[b] = batch->label ? batch->label[b] : -1;
+		if (a->label[b] == 0 || a->label[b] == 1)
+			a->n_lab++;
+		a->n_pred += a->len[b] > 1 ? a->len[b] - 1 : 0;
+	}
+	a->sup_weight = batch->sup_weight;
+	a->inferred = 1; /* the activations a backward would need are not kept */
+	ssmf_wt_build(&a->wt, a->wt_buf, m);
+	char ferr[160] = "";
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nt) if (nt > 1)
+	for (int b = 0; b < B; b++) {
+		struct ssmf_acts *fa = a->fb_acts[ssmf_thread_id()];
+		fa->wt = a->wt;
+		struct ssmf_batch fb = {batch->rec + (size_t)b * T,
+		                        batch->len + b,
+		                        batch->label ? batch->label + b : NULL,
+		                        1,
+		                        T,
+		                        batch->sup_weight};
+		struct ssmf_outputs fo;
+		char e[160];
+		if (forward(m, fa, &fb, &fo, 0, e, sizeof e) < 0) {
+#pragma omp critical(ssmf_flow_error)
+			if (!ferr[0])
+				snprintf(ferr, sizeof ferr, "%s", e);
+			continue;
+		}
+		size_t r0 = (size_t)b * T;
+		memcpy(a->nll + r0 * SSMF_N_COMP, fa->nll,
+		       (size_t)T * SSMF_N_COMP * sizeof(ssmf_real));
+		memcpy(a->logits + r0 * SSMF_N_LOGITS, fa->logits,
+		       (size_t)T * SSMF_N_LOGITS * sizeof(ssmf_real));
+		memcpy(a->score_comp + (size_t)b * SSMF_N_COMP, fa->score_comp,
+		       SSMF_N_COMP * sizeof(ssmf_real));
+		a->score[b] = fa->score[0];
+		a->cls[b] = fa->cls[0];
+	}
+	if (ferr[0]) { /* cannot happen for a validated batch; said if it does */
+		snprintf(err, errlen, "%s", ferr);
+		a->B = 0;
+		return -1;
+	}
+	double sum = 0;
+	for (int b = 0; b < B; b++) {
+		int np = a->len[b] > 1 ? a->len[b] - 1 : 0;
+		sum += (double)a->score[b] * np;
+	}
+	out->n_pred = a->n_pred;
+	out->loss_next = a->n_pred ? sum / (double)a->n_pred : 0.0;
+	out->loss_sup = cls_loss(a);
+	out->loss = out->loss_next + a->sup_weight * out->loss_sup;
+	out->nll = a->nll;
+	out->score = a->score;
+	out->score_comp = a->score_comp;
+	out->logits = a->logits;
+	out->cls_logit = a->cls;
 	return 0;
 }

@@ -181,6 +181,16 @@ int ssmf_backward(struct ssmf_model *m, struct ssmf_acts *a, char *err, size_t e
 int ssmf_forward_backward(struct ssmf_model *m, struct ssmf_acts *a, const struct ssmf_batch *batch,
                           struct ssmf_outputs *out, char *err, size_t errlen);
 
+/* ssmf_forward's outputs, bit-identical, without keeping the activations a backward needs:
+ * each thread runs whole flows in its own single-flow activations, which stay in cache.
+ * For scoring and validation; ssmf_backward cannot follow it. */
+int ssmf_infer(const struct ssmf_model *m, struct ssmf_acts *a, const struct ssmf_batch *batch,
+               struct ssmf_outputs *out, char *err, size_t errlen);
+/* Activations for ssmf_infer alone: the batch's outputs and one flow's activations per
+ * thread (a small fraction of ssmf_acts_new's for long batches). */
+struct ssmf_acts *ssmf_acts_new_infer(const struct ssmf_model *m, int max_B, int max_T, char *err,
+                                      size_t errlen);
+
 /* ---- step mode ---- */
 
 /* Floats of state per flow (all layers, plus the pending prediction). */

@@ -16,7 +16,7 @@ static int cpu_forward(void *ctx, const struct ssmf_batch *b, struct ssmf_output
                        size_t errlen)
 {
 	struct cpu_ctx *c = ctx;
-	return ssmf_forward(c->m, c->acts, b, out, err, errlen);
+	return ssmf_infer(c->m, c->acts, b, out, err, errlen);
 }
 
 static int cpu_forward_backward(void *ctx, const struct ssmf_batch *b, struct ssmf_outputs *out,

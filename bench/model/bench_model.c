@@ -74,8 +74,8 @@ int main(int argc, char **argv)
 		double t0 = now(), t, best = 1e30;
 		do {
 			double ti = now();
-			if (mode == 0) {
-				ssmf_forward(m, a, &batch, &out, err, sizeof err);
+			if (mode == 0) { /* what score runs for a batch of flows from a dataset */
+				ssmf_infer(m, a, &batch, &out, err, sizeof err);
 			} else { /* what the trainer runs for a batch */
 				ssmf_zero_grad(m);
 				ssmf_forward_backward(m, a, &batch, &out, err, sizeof err);

@@ -92,6 +92,47 @@ static int run(const struct ssmf_config *cfg, const char *what)
 		fail |= !same;
 		ssmf_acts_free(a);
 	}
+	/* inference flow by flow: ssmf_forward's outputs, bit-identical, for any thread count */
+	ssmf_set_threads(1);
+	struct ssmf_acts *fwd = ssmf_acts_new(m, B, T, err, sizeof err);
+	struct ssmf_batch batch = {rec, len, lab, B, T, 0.3};
+	struct ssmf_outputs ro;
+	if (!fwd || ssmf_forward(m, fwd, &batch, &ro, err, sizeof err) < 0) {
+		printf("%s\n", err);
+		return 1;
+	}
+	for (int i = 0; i < 4; i++) {
+		ssmf_set_threads(threads[i]);
+		/* odd rounds: activations made for inference alone */
+		struct ssmf_acts *a = i & 1 ? ssmf_acts_new_infer(m, B, T, err, sizeof err)
+		                            : ssmf_acts_new(m, B, T, err, sizeof err);
+		struct ssmf_outputs out;
+		if (!a || ssmf_infer(m, a, &batch, &out, err, sizeof err) < 0) {
+			printf("%s\n", err);
+			return 1;
+		}
+		size_t bt = (size_t)B * T;
+		int same = out.loss == ro.loss && out.n_pred == ro.n_pred &&
+		           !memcmp(out.nll, ro.nll, bt * SSMF_N_COMP * sizeof(ssmf_real)) &&
+		           !memcmp(out.logits, ro.logits, bt * SSMF_N_LOGITS * sizeof(ssmf_real)) &&
+		           !memcmp(out.score, ro.score, (size_t)B * sizeof(ssmf_real)) &&
+		           !memcmp(out.score_comp, ro.score_comp,
+		                   (size_t)B * SSMF_N_COMP * sizeof(ssmf_real)) &&
+		           !memcmp(out.cls_logit, ro.cls_logit, (size_t)B * sizeof(ssmf_real));
+		int refused = ssmf_backward(m, a, err, sizeof err) < 0;
+		if (i & 1) { /* nor does a forward run on inference-only activations */
+			struct ssmf_outputs o2;
+			refused = refused && ssmf_forward(m, a, &batch, &o2, err, sizeof err) < 0 &&
+			          ssmf_forward_backward(m, a, &batch, &o2, err, sizeof err) < 0;
+		}
+		printf("%s, infer%s, threads %d: outputs %s; a backward after it %s\n", what,
+		       i & 1 ? " (inference-only activations)" : "", threads[i],
+		       same ? "bit-identical to forward" : "DIFFER (FAIL)",
+		       refused ? "is refused" : "RAN (FAIL)");
+		fail |= !same || !refused;
+		ssmf_acts_free(a);
+	}
+	ssmf_acts_free(fwd);
 	free(fref);
 	free(ref);
 	free(rec);
