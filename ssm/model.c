@@ -308,42 +308,81 @@ static void layer_forward_flow(const struct ssmf_model *m, struct ssmf_acts *a, 
 		next[i] += res[i];
 }
 
-/* ssmf_forward; with pack 0, a->wt already holds the packed weights. */
-static int forward(const struct ssmf_model *m, struct ssmf_acts *a, const struct ssmf_batch *batch,
-                   struct ssmf_outputs *out, int pack, char *err, size_t errlen)
+/* The checks every entry point makes of a batch: its shape against the activations', the
+ * thread count they were made for, each flow's length, and (training: forward, backward
+ * to follow) that they are not inference-only. */
+static int batch_check(const struct ssmf_acts *a, const struct ssmf_batch *batch, int training,
+                       char *err, size_t errlen)
 {
-	const struct ssmf_dims *d = &m->d;
-	int B = batch->B, T = batch->T;
+	int B = batch->B, T = batch->T, nt = ssmf_threads();
 	if (B < 1 || T < 1 || B > a->max_B || T > a->max_T) {
 		snprintf(err, errlen, "batch %d x %d exceeds the activations' %d x %d", B, T,
 		         a->max_B, a->max_T);
 		return -1;
 	}
-	if (a->n_threads < ssmf_threads()) {
+	if (a->n_threads < nt) {
 		snprintf(err, errlen, "activations were sized for %d threads, now %d", a->n_threads,
-		         ssmf_threads());
+		         nt);
 		return -1;
 	}
-	if (a->infer_only) {
+	if (training && a->infer_only) {
 		snprintf(err, errlen, "activations made for inference serve ssmf_infer only");
 		return -1;
 	}
-	a->B = B;
-	a->T = T;
-	a->inferred = 0;
-	a->n_lab = 0;
-	for (int b = 0; b < B; b++) {
+	for (int b = 0; b < B; b++)
 		if (batch->len[b] < 0 || batch->len[b] > T) {
 			snprintf(err, errlen, "flow %d has length %d outside 0..%d", b,
 			         batch->len[b], T);
 			return -1;
 		}
+	return 0;
+}
+
+/* Takes a checked batch's shape, lengths and labels into a. */
+static void batch_take(struct ssmf_acts *a, const struct ssmf_batch *batch)
+{
+	a->B = batch->B;
+	a->T = batch->T;
+	a->n_lab = 0;
+	for (int b = 0; b < batch->B; b++) {
 		a->len[b] = batch->len[b];
 		a->label[b] = batch->label ? batch->label[b] : -1;
 		if (a->label[b] == 0 || a->label[b] == 1)
 			a->n_lab++;
 	}
 	a->sup_weight = batch->sup_weight;
+}
+
+/* The losses from the flows' scores and cls logits, and the output pointers. */
+static void outputs_fill(const struct ssmf_acts *a, struct ssmf_outputs *out)
+{
+	double sum = 0;
+	for (int b = 0; b < a->B; b++) {
+		int np = a->len[b] > 1 ? a->len[b] - 1 : 0;
+		sum += (double)a->score[b] * np;
+	}
+	out->n_pred = a->n_pred;
+	long n_pred = a->norm_pred ? a->norm_pred : a->n_pred;
+	out->loss_next = n_pred ? sum / (double)n_pred : 0.0;
+	out->loss_sup = cls_loss(a);
+	out->loss = out->loss_next + a->sup_weight * out->loss_sup;
+	out->nll = a->nll;
+	out->score = a->score;
+	out->score_comp = a->score_comp;
+	out->logits = a->logits;
+	out->cls_logit = a->cls;
+}
+
+/* ssmf_forward; with pack 0, a->wt already holds the packed weights. */
+static int forward(const struct ssmf_model *m, struct ssmf_acts *a, const struct ssmf_batch *batch,
+                   struct ssmf_outputs *out, int pack, char *err, size_t errlen)
+{
+	const struct ssmf_dims *d = &m->d;
+	int B = batch->B, T = batch->T;
+	if (batch_check(a, batch, 1, err, errlen) < 0)
+		return -1;
+	batch_take(a, batch);
+	a->inferred = 0;
 	memcpy(a->rec, batch->rec, (size_t)B * T * sizeof *a->rec);
 
 	int BT = B * T, D = d->D;
@@ -362,21 +401,7 @@ static int forward(const struct ssmf_model *m, struct ssmf_acts *a, const struct
 	heads_loss_forward(a);
 	cls_forward(a, &m->p, D);
 
-	double sum = 0;
-	for (int b = 0; b < B; b++) {
-		int np = a->len[b] > 1 ? a->len[b] - 1 : 0;
-		sum += (double)a->score[b] * np;
-	}
-	out->n_pred = a->n_pred;
-	long n_pred = a->norm_pred ? a->norm_pred : a->n_pred;
-	out->loss_next = n_pred ? sum / (double)n_pred : 0.0;
-	out->loss_sup = cls_loss(a);
-	out->loss = out->loss_next + a->sup_weight * out->loss_sup;
-	out->nll = a->nll;
-	out->score = a->score;
-	out->score_comp = a->score_comp;
-	out->logits = a->logits;
-	out->cls_logit = a->cls;
+	outputs_fill(a, out);
 	return 0;
 }
 
@@ -497,6 +522,17 @@ int ssmf_backward(struct ssmf_model *m, struct ssmf_acts *a, char *err, size_t e
 	return 0;
 }
 
+/* Flow b of a batch as a batch of one. */
+static struct ssmf_batch flow_batch(const struct ssmf_batch *batch, int b)
+{
+	struct ssmf_batch fb = *batch;
+	fb.rec = batch->rec + (size_t)b * batch->T;
+	fb.len = batch->len + b;
+	fb.label = batch->label ? batch->label + b : NULL;
+	fb.B = 1;
+	return fb;
+}
+
 /* Makes ssmf_forward_backward's single-flow activations (one per thread) and group gradients
  * on first use. */
 static int fb_prepare(const struct ssmf_model *m, struct ssmf_acts *a, int nt, int grads, char *err,
@@ -522,33 +558,14 @@ static int fb_prepare(const struct ssmf_model *m, struct ssmf_acts *a, int nt, i
 int ssmf_forward_backward(struct ssmf_model *m, struct ssmf_acts *a, const struct ssmf_batch *batch,
                           struct ssmf_outputs *out, char *err, size_t errlen)
 {
-	int B = batch->B, T = batch->T, nt = ssmf_threads();
-	if (B < 1 || T < 1 || B > a->max_B || T > a->max_T) {
-		snprintf(err, errlen, "batch %d x %d exceeds the activations' %d x %d", B, T,
-		         a->max_B, a->max_T);
-		return -1;
-	}
-	if (a->n_threads < nt) {
-		snprintf(err, errlen, "activations were sized for %d threads, now %d", a->n_threads,
-		         nt);
-		return -1;
-	}
-	if (a->infer_only) {
-		snprintf(err, errlen, "activations made for inference serve ssmf_infer only");
-		return -1;
-	}
-	if (fb_prepare(m, a, nt, 1, err, errlen) < 0)
+	int B = batch->B, nt = ssmf_threads();
+	if (batch_check(a, batch, 1, err, errlen) < 0 || fb_prepare(m, a, nt, 1, err, errlen) < 0)
 		return -1;
 	/* the whole batch's denominators, so that the flows' losses and gradients add up to
 	 * the batch's */
 	long n_pred = 0;
 	int n_lab = 0;
 	for (int b = 0; b < B; b++) {
-		if (batch->len[b] < 0 || batch->len[b] > T) {
-			snprintf(err, errlen, "flow %d has length %d outside 0..%d", b,
-			         batch->len[b], T);
-			return -1;
-		}
 		n_pred += batch->len[b] > 1 ? batch->len[b] - 1 : 0;
 		if (batch->label && (batch->label[b] == 0 || batch->label[b] == 1))
 			n_lab++;
@@ -569,12 +586,7 @@ int ssmf_forward_backward(struct ssmf_model *m, struct ssmf_acts *a, const struc
 		fa->norm_pred = n_pred;
 		fa->norm_lab = n_lab;
 		for (int b = g * B / ng; b < (g + 1) * B / ng; b++) {
-			struct ssmf_batch fb = {batch->rec + (size_t)b * T,
-			                        batch->len + b,
-			                        batch->label ? batch->label + b : NULL,
-			                        1,
-			                        T,
-			                        batch->sup_weight};
+			struct ssmf_batch fb = flow_batch(batch, b);
 			struct ssmf_outputs fo;
 			char e[160];
 			if (forward(&gm, fa, &fb, &fo, 0, e, sizeof e) < 0 ||
@@ -618,36 +630,12 @@ int ssmf_infer(const struct ssmf_model *m, struct ssmf_acts *a, const struct ssm
                struct ssmf_outputs *out, char *err, size_t errlen)
 {
 	int B = batch->B, T = batch->T, nt = ssmf_threads();
-	if (B < 1 || T < 1 || B > a->max_B || T > a->max_T) {
-		snprintf(err, errlen, "batch %d x %d exceeds the activations' %d x %d", B, T,
-		         a->max_B, a->max_T);
+	if (batch_check(a, batch, 0, err, errlen) < 0 || fb_prepare(m, a, nt, 0, err, errlen) < 0)
 		return -1;
-	}
-	if (a->n_threads < nt) {
-		snprintf(err, errlen, "activations were sized for %d threads, now %d", a->n_threads,
-		         nt);
-		return -1;
-	}
-	if (fb_prepare(m, a, nt, 0, err, errlen) < 0)
-		return -1;
-	a->B = B;
-	a->T = T;
-	a->n_lab = 0;
+	batch_take(a, batch);
 	a->n_pred = 0;
-	for (int b = 0; b < B; b++) {
-		if (batch->len[b] < 0 || batch->len[b] > T) {
-			snprintf(err, errlen, "flow %d has length %d outside 0..%d", b,
-			         batch->len[b], T);
-			a->B = 0;
-			return -1;
-		}
-		a->len[b] = batch->len[b];
-		a->label[b] = batch->label ? batch->label[b] : -1;
-		if (a->label[b] == 0 || a->label[b] == 1)
-			a->n_lab++;
+	for (int b = 0; b < B; b++)
 		a->n_pred += a->len[b] > 1 ? a->len[b] - 1 : 0;
-	}
-	a->sup_weight = batch->sup_weight;
 	a->inferred = 1; /* the activations a backward would need are not kept */
 	ssmf_wt_build(&a->wt, a->wt_buf, m);
 	char ferr[160] = "";
@@ -655,12 +643,7 @@ int ssmf_infer(const struct ssmf_model *m, struct ssmf_acts *a, const struct ssm
 	for (int b = 0; b < B; b++) {
 		struct ssmf_acts *fa = a->fb_acts[ssmf_thread_id()];
 		fa->wt = a->wt;
-		struct ssmf_batch fb = {batch->rec + (size_t)b * T,
-		                        batch->len + b,
-		                        batch->label ? batch->label + b : NULL,
-		                        1,
-		                        T,
-		                        batch->sup_weight};
+		struct ssmf_batch fb = flow_batch(batch, b);
 		struct ssmf_outputs fo;
 		char e[160];
 		if (forward(m, fa, &fb, &fo, 0, e, sizeof e) < 0) {
@@ -684,19 +667,6 @@ int ssmf_infer(const struct ssmf_model *m, struct ssmf_acts *a, const struct ssm
 		a->B = 0;
 		return -1;
 	}
-	double sum = 0;
-	for (int b = 0; b < B; b++) {
-		int np = a->len[b] > 1 ? a->len[b] - 1 : 0;
-		sum += (double)a->score[b] * np;
-	}
-	out->n_pred = a->n_pred;
-	out->loss_next = a->n_pred ? sum / (double)a->n_pred : 0.0;
-	out->loss_sup = cls_loss(a);
-	out->loss = out->loss_next + a->sup_weight * out->loss_sup;
-	out->nll = a->nll;
-	out->score = a->score;
-	out->score_comp = a->score_comp;
-	out->logits = a->logits;
-	out->cls_logit = a->cls;
+	outputs_fill(a, out);
 	return 0;
 }

@@ -11,6 +11,23 @@
 #include "ssm/ssm.h"
 #include "testutil.h"
 
+/* Gradients of batch into m's gradient buffer, with fresh activations, at threads threads:
+ * forward + backward, or (fused) ssmf_forward_backward. */
+static int grads(struct ssmf_model *m, const struct ssmf_batch *batch, int threads, int fused,
+                 struct ssmf_outputs *out, char *err, size_t errlen)
+{
+	ssmf_set_threads(threads);
+	struct ssmf_acts *a = ssmf_acts_new(m, batch->B, batch->T, err, errlen);
+	ssmf_zero_grad(m);
+	int rc = !a      ? -1
+	         : fused ? ssmf_forward_backward(m, a, batch, out, err, errlen)
+	                 : (ssmf_forward(m, a, batch, out, err, errlen) < 0
+	                        ? -1
+	                        : ssmf_backward(m, a, err, errlen));
+	ssmf_acts_free(a);
+	return rc;
+}
+
 static int run(const struct ssmf_config *cfg, const char *what)
 {
 	char err[256];
@@ -34,13 +51,9 @@ static int run(const struct ssmf_config *cfg, const char *what)
 	int fail = 0;
 	int threads[] = {1, 2, 3, 2};
 	for (int i = 0; i < 4; i++) {
-		ssmf_set_threads(threads[i]);
-		struct ssmf_acts *a = ssmf_acts_new(m, B, T, err, sizeof err);
 		struct ssmf_batch batch = {rec, len, lab, B, T, 0.3};
 		struct ssmf_outputs out;
-		ssmf_zero_grad(m);
-		if (!a || ssmf_forward(m, a, &batch, &out, err, sizeof err) < 0 ||
-		    ssmf_backward(m, a, err, sizeof err) < 0) {
+		if (grads(m, &batch, threads[i], 0, &out, err, sizeof err) < 0) {
 			printf("%s\n", err);
 			return 1;
 		}
@@ -54,18 +67,14 @@ static int run(const struct ssmf_config *cfg, const char *what)
 		printf("%s, threads %d: loss %.9f, gradients %s\n", what, threads[i], out.loss,
 		       same ? "bit-identical to 1 thread" : "DIFFER or NaN (FAIL)");
 		fail |= !same;
-		ssmf_acts_free(a);
 	}
 	/* flow by flow: bit-identical across thread counts, equal to the above to rounding */
 	ssmf_real *fref = malloc(np * sizeof(ssmf_real));
 	double fref_loss = 0;
 	for (int i = 0; i < 4; i++) {
-		ssmf_set_threads(threads[i]);
-		struct ssmf_acts *a = ssmf_acts_new(m, B, T, err, sizeof err);
 		struct ssmf_batch batch = {rec, len, lab, B, T, 0.3};
 		struct ssmf_outputs out;
-		ssmf_zero_grad(m);
-		if (!a || ssmf_forward_backward(m, a, &batch, &out, err, sizeof err) < 0) {
+		if (grads(m, &batch, threads[i], 1, &out, err, sizeof err) < 0) {
 			printf("%s\n", err);
 			return 1;
 		}
@@ -90,7 +99,6 @@ static int run(const struct ssmf_config *cfg, const char *what)
 		printf("%s, forward_backward, threads %d: loss %.9f, gradients %s\n", what,
 		       threads[i], out.loss, same ? "bit-identical to 1 thread" : "DIFFER (FAIL)");
 		fail |= !same;
-		ssmf_acts_free(a);
 	}
 	/* inference flow by flow: ssmf_forward's outputs, bit-identical, for any thread count */
 	ssmf_set_threads(1);
