@@ -245,10 +245,11 @@ int ssmf_cx_check(int kind, const struct ssmf_config *cfg, int B, int T, uint64_
 	struct {
 		const char *name;
 		const ssmf_real *ref;
-	} bw[] = {{"d_logits", a->d_logits}, {"d_hidden", a->d_hidden}, {"d_res", a->d_res},
-	          {"d_y", a->d_y},           {"d_proj", a->d_proj},     {"d_k", a->d_k},
-	          {"d_q", a->d_q},           {"d_alpha", a->d_alpha},   {"d_lam", a->d_lam},
-	          {"d_bn_h", a->d_bn_h},     {"d_cn_h", a->d_cn_h},     {"d_th_h", a->d_th_h}};
+	} bw[] = {
+	    {"d_logits", a->d_logits},  {"d_hidden", a->d_hidden},    {"d_res", a->d_res},
+	    {"d_y", a->keep.d_y},       {"d_proj", a->keep.d_proj},   {"d_k", a->keep.d_k},
+	    {"d_q", a->keep.d_q},       {"d_alpha", a->keep.d_alpha}, {"d_lam", a->keep.d_lam},
+	    {"d_bn_h", a->keep.d_bn_h}, {"d_cn_h", a->keep.d_cn_h},   {"d_th_h", a->keep.d_th_h}};
 	for (size_t i = 0; i < sizeof bw / sizeof bw[0]; i++) {
 		long n = DISPATCH(fetch, bw[i].name, 0, buf, big, err, errlen);
 		if (n < 0) {

@@ -77,13 +77,18 @@ static void packet_nll_back(ssmf_real *dl, const ssmf_real *l, const struct ssmf
 	}
 }
 
+long ssmf_pred_count(const int *len, int B)
+{
+	long n = 0;
+	for (int b = 0; b < B; b++)
+		n += len[b] > 1 ? len[b] - 1 : 0;
+	return n;
+}
+
 void heads_loss_forward(struct ssmf_acts *a)
 {
 	int B = a->B, T = a->T;
-	long n_pred = 0;
-	for (int b = 0; b < B; b++)
-		n_pred += a->len[b] > 1 ? a->len[b] - 1 : 0;
-	a->n_pred = n_pred;
+	a->n_pred = ssmf_pred_count(a->len, B);
 #pragma omp parallel for schedule(static) num_threads(ssmf_threads())
 	for (int b = 0; b < B; b++) {
 		ssmf_real *sc = a->score_comp + (size_t)b * SSMF_N_COMP;

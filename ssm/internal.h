@@ -141,6 +141,16 @@ struct ssmf_layer_acts {
  * the order does not depend on the thread count), then over the groups in order. */
 #define SSMF_WGROUPS 16
 
+/* The backward's per-row gradients of a layer (row r at r * width): d_xn (D), d_proj (DP),
+ * d_dt, d_alpha, d_lam (H), d_k, d_q, d_bn_h, d_cn_h (H N; d_bn_h and d_cn_h the per-head
+ * shares of d bn, d cn), d_th_h (H NA, the per-head share of d theta), d_y, d_yg (DI). Rows
+ * are one flow's (row t of the flow at t * width) in the backward's scratch, or the batch's
+ * (B, T, width) in acts->keep. */
+struct ssmf_flow_grads {
+	ssmf_real *d_xn, *d_proj, *d_dt, *d_alpha, *d_lam, *d_k, *d_q, *d_bn_h, *d_cn_h, *d_th_h;
+	ssmf_real *d_y, *d_yg;
+};
+
 struct ssmf_acts {
 	int max_B, max_T;
 	int B, T;
@@ -170,9 +180,10 @@ struct ssmf_acts {
 	ssmf_real *cls;        /* (B) */
 	/* gradients of activations: d_res, d_hidden and d_logits for the batch; the rest,
 	 * per flow, in a per-thread scratch of T rows (gscratch) that stays in cache from
-	 * flow to flow, or, with keep_flow_grads, in these batch-sized buffers (NULL
+	 * flow to flow, or, with keep_flow_grads, in batch-sized buffers (keep; NULL
 	 * otherwise), where tests compare them */
 	int keep_flow_grads;
+	struct ssmf_flow_grads keep;
 	/* the losses' denominators when this batch is part of a larger one (0: its own) */
 	long norm_pred;
 	int norm_lab;
@@ -185,18 +196,6 @@ struct ssmf_acts {
 	ssmf_real *gscratch; /* (n_threads, gscratch_stride) */
 	size_t gscratch_stride;
 	ssmf_real *d_res;    /* (B,T,D) */
-	ssmf_real *d_xn;     /* (B,T,D) */
-	ssmf_real *d_proj;   /* (B,T,DP) */
-	ssmf_real *d_dt;     /* (B,T,H) */
-	ssmf_real *d_alpha;  /* (B,T,H) */
-	ssmf_real *d_lam;    /* (B,T,H) */
-	ssmf_real *d_k;      /* (B,T,H,N) */
-	ssmf_real *d_q;      /* (B,T,H,N) */
-	ssmf_real *d_bn_h;   /* (B,T,H,N) per-head share of d bn */
-	ssmf_real *d_cn_h;   /* (B,T,H,N) */
-	ssmf_real *d_th_h;   /* (B,T,H,NA) per-head share of d theta */
-	ssmf_real *d_y;      /* (B,T,DI) */
-	ssmf_real *d_yg;     /* (B,T,DI) */
 	ssmf_real *d_hidden; /* (B,T,D) */
 	ssmf_real *d_logits; /* (B,T,NL) */
 	ssmf_real *part;     /* (B, part_stride): per-flow partial sums of small gradients */
@@ -206,13 +205,7 @@ struct ssmf_acts {
 	size_t scan_ws_stride;
 };
 
-/* One flow's rows of the per-row gradients inside the backward: row t of the flow at
- * t * width (widths as in struct ssmf_acts). */
-struct ssmf_flow_grads {
-	ssmf_real *d_xn, *d_proj, *d_dt, *d_alpha, *d_lam, *d_k, *d_q, *d_bn_h, *d_cn_h, *d_th_h;
-	ssmf_real *d_y, *d_yg;
-};
-/* flow b's rows of the batch-sized buffers (acts made with ssmf_acts_new_keep) */
+/* flow b's rows of acts->keep (acts made with ssmf_acts_new_keep) */
 void flow_grads_batch(struct ssmf_flow_grads *g, const struct ssmf_acts *a,
                       const struct ssmf_dims *d, int b);
 /* As ssmf_acts_new, keeping every flow's per-row gradients of the last layer the backward
@@ -329,6 +322,8 @@ void gate_backward_rows(ssmf_real *dy, ssmf_real *dproj, const ssmf_real *dyg, c
 
 /* heads.c */
 void heads_loss_forward(struct ssmf_acts *a);
+/* predicted packets of flows of these lengths (each flow's first packet has none) */
+long ssmf_pred_count(const int *len, int B);
 void heads_loss_backward(struct ssmf_acts *a); /* writes d_logits */
 void cls_forward(struct ssmf_acts *a, const struct ssmf_params *p, int D);
 double cls_loss(const struct ssmf_acts *a);

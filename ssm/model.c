@@ -94,22 +94,31 @@ void ssmf_wt_build(struct ssmf_wt *wt, ssmf_real *buf, const struct ssmf_model *
 	linear_pack(x, m->p.head_w, SSMF_N_LOGITS, d->D);
 }
 
-/* The per-row gradients of one flow (struct ssmf_flow_grads), carved from base at rows
- * floats each; returns the floats taken (each array 64-byte aligned). */
+/* The arrays of a struct ssmf_flow_grads and their widths in floats per row. */
+#define FG_N 12
+static void flow_grads_table(struct ssmf_flow_grads *g, const struct ssmf_dims *d,
+                             ssmf_real **p[FG_N], size_t w[FG_N])
+{
+	size_t H = d->H, HN = (size_t)d->H * d->N;
+	ssmf_real **pp[FG_N] = {&g->d_xn, &g->d_proj, &g->d_dt,   &g->d_alpha, &g->d_lam, &g->d_k,
+	                        &g->d_q,  &g->d_bn_h, &g->d_cn_h, &g->d_th_h,  &g->d_y,   &g->d_yg};
+	size_t ww[FG_N] = {d->D, d->DP, H, H, H, HN, HN, HN, HN, H * d->NA, d->DI, d->DI};
+	memcpy(p, pp, sizeof pp);
+	memcpy(w, ww, sizeof ww);
+}
+
+/* Carves g's arrays, rows rows each, from base (or, with base NULL, measures them); returns
+ * the floats taken (each array 64-byte aligned). */
 static size_t flow_grads_carve(struct ssmf_flow_grads *g, ssmf_real *base,
                                const struct ssmf_dims *d, size_t rows)
 {
-	size_t H = d->H, HN = (size_t)d->H * d->N, off = 0;
-	struct {
-		ssmf_real **p;
-		size_t width;
-	} t[] = {{&g->d_xn, d->D}, {&g->d_proj, d->DP},     {&g->d_dt, H},    {&g->d_alpha, H},
-	         {&g->d_lam, H},   {&g->d_k, HN},           {&g->d_q, HN},    {&g->d_bn_h, HN},
-	         {&g->d_cn_h, HN}, {&g->d_th_h, H * d->NA}, {&g->d_y, d->DI}, {&g->d_yg, d->DI}};
-	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+	ssmf_real **p[FG_N];
+	size_t w[FG_N], off = 0;
+	flow_grads_table(g, d, p, w);
+	for (int i = 0; i < FG_N; i++) {
 		if (base)
-			*t[i].p = base + off;
-		off += (rows * t[i].width + 15) & ~(size_t)15;
+			*p[i] = base + off;
+		off += (rows * w[i] + 15) & ~(size_t)15;
 	}
 	return off;
 }
@@ -117,19 +126,13 @@ static size_t flow_grads_carve(struct ssmf_flow_grads *g, ssmf_real *base,
 void flow_grads_batch(struct ssmf_flow_grads *g, const struct ssmf_acts *a,
                       const struct ssmf_dims *d, int b)
 {
-	size_t r0 = (size_t)b * a->T, H = d->H, HN = (size_t)d->H * d->N;
-	g->d_xn = a->d_xn + r0 * d->D;
-	g->d_proj = a->d_proj + r0 * d->DP;
-	g->d_dt = a->d_dt + r0 * H;
-	g->d_alpha = a->d_alpha + r0 * H;
-	g->d_lam = a->d_lam + r0 * H;
-	g->d_k = a->d_k + r0 * HN;
-	g->d_q = a->d_q + r0 * HN;
-	g->d_bn_h = a->d_bn_h + r0 * HN;
-	g->d_cn_h = a->d_cn_h + r0 * HN;
-	g->d_th_h = a->d_th_h + r0 * H * d->NA;
-	g->d_y = a->d_y + r0 * d->DI;
-	g->d_yg = a->d_yg + r0 * d->DI;
+	struct ssmf_flow_grads k = a->keep;
+	ssmf_real **pg[FG_N], **pk[FG_N];
+	size_t w[FG_N];
+	flow_grads_table(g, d, pg, w);
+	flow_grads_table(&k, d, pk, w);
+	for (int i = 0; i < FG_N; i++)
+		*pg[i] = *pk[i] + (size_t)b * a->T * w[i];
 }
 
 /* Lays out (or, with base NULL, measures) the activation buffer. */
@@ -185,18 +188,7 @@ static size_t acts_layout(struct ssmf_acts *a, const struct ssmf_dims *d, ssmf_r
 	TAKE(a->cls, B);
 	TAKE(a->d_res, BT * d->D);
 	if (a->keep_flow_grads) {
-		TAKE(a->d_xn, BT * d->D);
-		TAKE(a->d_proj, BT * d->DP);
-		TAKE(a->d_dt, BT * H);
-		TAKE(a->d_alpha, BT * H);
-		TAKE(a->d_lam, BT * H);
-		TAKE(a->d_k, BT * H * N);
-		TAKE(a->d_q, BT * H * N);
-		TAKE(a->d_bn_h, BT * H * N);
-		TAKE(a->d_cn_h, BT * H * N);
-		TAKE(a->d_th_h, BT * H * NA);
-		TAKE(a->d_y, BT * d->DI);
-		TAKE(a->d_yg, BT * d->DI);
+		off += flow_grads_carve(&a->keep, base ? base + off : NULL, d, BT);
 	} else {
 		a->gscratch_stride =
 		    flow_grads_carve(&(struct ssmf_flow_grads){0}, NULL, d, (size_t)a->max_T);
@@ -464,6 +456,20 @@ static void layer_backward_flow(const struct ssmf_model *m, struct ssmf_acts *a,
 	                      lp->norm_w, T, D);
 }
 
+/* dst[i] += src[g * stride + i] over the groups g in order, for i < n: the same order for
+ * each element whatever the threads, which split the elements. */
+static void sum_groups(ssmf_real *dst, const ssmf_real *src, size_t stride, size_t n, int ng)
+{
+	size_t step = 4096;
+#pragma omp parallel for schedule(static) num_threads(ssmf_threads())
+	for (size_t i0 = 0; i0 < n; i0 += step) {
+		size_t i1 = i0 + step < n ? i0 + step : n;
+		for (int g = 0; g < ng; g++)
+			for (size_t i = i0; i < i1; i++)
+				dst[i] += src[(size_t)g * stride + i];
+	}
+}
+
 int ssmf_backward(struct ssmf_model *m, struct ssmf_acts *a, char *err, size_t errlen)
 {
 	const struct ssmf_dims *d = &m->d;
@@ -496,19 +502,8 @@ int ssmf_backward(struct ssmf_model *m, struct ssmf_acts *a, char *err, size_t e
 			for (int b = g * B / ng; b < (g + 1) * B / ng; b++)
 				layer_backward_flow(m, a, l, b, ws, gout, gin, pskip, pnorm);
 		}
-		/* over the groups in order for each element; the elements split between threads */
-		size_t nw = wo + wi, step = 4096;
-#pragma omp parallel for schedule(static) num_threads(ssmf_threads())
-		for (size_t i0 = 0; i0 < nw; i0 += step) {
-			size_t i1 = i0 + step < nw ? i0 + step : nw;
-			for (int g = 0; g < ng; g++) {
-				const ssmf_real *src = a->wpart + (size_t)g * nw;
-				for (size_t i = i0; i < i1 && i < wo; i++)
-					lg->out_proj[i] += src[i];
-				for (size_t i = i0 > wo ? i0 : wo; i < i1; i++)
-					lg->in_proj[i - wo] += src[i];
-			}
-		}
+		sum_groups(lg->out_proj, a->wpart, wo + wi, wo, ng);
+		sum_groups(lg->in_proj, a->wpart + wo, wo + wi, wi, ng);
 		for (int b = 0; b < B; b++) {
 			const ssmf_real *part = a->part + (size_t)b * a->part_stride;
 			for (int h = 0; h < H; h++)
@@ -563,13 +558,11 @@ int ssmf_forward_backward(struct ssmf_model *m, struct ssmf_acts *a, const struc
 		return -1;
 	/* the whole batch's denominators, so that the flows' losses and gradients add up to
 	 * the batch's */
-	long n_pred = 0;
+	long n_pred = ssmf_pred_count(batch->len, B);
 	int n_lab = 0;
-	for (int b = 0; b < B; b++) {
-		n_pred += batch->len[b] > 1 ? batch->len[b] - 1 : 0;
+	for (int b = 0; b < B; b++)
 		if (batch->label && (batch->label[b] == 0 || batch->label[b] == 1))
 			n_lab++;
-	}
 	ssmf_wt_build(&a->wt, a->wt_buf, m);
 	int ng = B < SSMF_WGROUPS ? B : SSMF_WGROUPS;
 	double loss_next[SSMF_WGROUPS] = {0}, loss_sup[SSMF_WGROUPS] = {0};
@@ -604,17 +597,7 @@ int ssmf_forward_backward(struct ssmf_model *m, struct ssmf_acts *a, const struc
 		snprintf(err, errlen, "%s", ferr);
 		return -1;
 	}
-	/* over the groups in order for each element; the elements split between threads */
-	size_t np = m->n_params, step = 4096;
-#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
-	for (size_t i0 = 0; i0 < np; i0 += step) {
-		size_t i1 = i0 + step < np ? i0 + step : np;
-		for (int g = 0; g < ng; g++) {
-			const ssmf_real *src = a->fb_grads + (size_t)g * np;
-			for (size_t i = i0; i < i1; i++)
-				m->grads[i] += src[i];
-		}
-	}
+	sum_groups(m->grads, a->fb_grads, m->n_params, m->n_params, ng);
 	memset(out, 0, sizeof *out);
 	for (int g = 0; g < ng; g++) {
 		out->loss_next += loss_next[g];
@@ -633,9 +616,7 @@ int ssmf_infer(const struct ssmf_model *m, struct ssmf_acts *a, const struct ssm
 	if (batch_check(a, batch, 0, err, errlen) < 0 || fb_prepare(m, a, nt, 0, err, errlen) < 0)
 		return -1;
 	batch_take(a, batch);
-	a->n_pred = 0;
-	for (int b = 0; b < B; b++)
-		a->n_pred += a->len[b] > 1 ? a->len[b] - 1 : 0;
+	a->n_pred = ssmf_pred_count(a->len, B);
 	a->inferred = 1; /* the activations a backward would need are not kept */
 	ssmf_wt_build(&a->wt, a->wt_buf, m);
 	char ferr[160] = "";

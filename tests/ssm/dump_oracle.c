@@ -44,12 +44,18 @@ int main(int argc, char **argv)
 	for (int b = 0; b < B; b++)
 		tu_random_flow(rec + (size_t)b * T, len[b], (uint32_t)b);
 	struct ssmf_batch batch = {rec, len, lab, B, T, 0.7};
-	struct ssmf_outputs out;
-	if (ssmf_forward(m, a, &batch, &out, err, sizeof err) < 0 ||
-	    ssmf_backward(m, a, err, sizeof err) < 0) {
+	/* the paths the commands run: outputs as score computes them (ssmf_infer), loss and
+	 * gradients as train does (ssmf_forward_backward); ssmf_forward and ssmf_backward are
+	 * held to these by ssm.deterministic_threads and to finite differences by ssm.gradcheck */
+	struct ssmf_outputs out, step;
+	struct ssmf_acts *ai = ssmf_acts_new_infer(m, B, T, err, sizeof err);
+	ssmf_zero_grad(m);
+	if (!ai || ssmf_infer(m, ai, &batch, &out, err, sizeof err) < 0 ||
+	    ssmf_forward_backward(m, a, &batch, &step, err, sizeof err) < 0) {
 		fprintf(stderr, "%s\n", err);
 		return 1;
 	}
+	out.loss = step.loss;
 	FILE *f = fopen(argv[1], "wb");
 	if (!f) {
 		perror(argv[1]);
@@ -71,6 +77,7 @@ int main(int argc, char **argv)
 	}
 	printf("dumped %lld params, loss %.6f\n", (long long)np, out.loss);
 	free(rec);
+	ssmf_acts_free(ai);
 	ssmf_acts_free(a);
 	ssmf_model_free(m);
 	return 0;

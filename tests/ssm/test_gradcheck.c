@@ -172,22 +172,22 @@ static void mix_backward(struct mix *x)
 	int B = x->B, T = x->T, H = d->H, N = d->N;
 	size_t bth = (size_t)B * T * H;
 	ssmf_zero_grad(x->m);
-	memset(a->d_proj, 0, (size_t)B * T * d->DP * sizeof(double));
-	gate_backward(a->d_y, a->d_proj, x->w_out, la->y, la->proj, d, B * T);
+	memset(a->keep.d_proj, 0, (size_t)B * T * d->DP * sizeof(double));
+	gate_backward(a->keep.d_y, a->keep.d_proj, x->w_out, la->y, la->proj, d, B * T);
 	if (x->upto == 2)
 		return;
-	memset(a->d_dt, 0, bth * sizeof(double));
-	memset(a->d_alpha, 0, bth * sizeof(double));
-	memset(a->d_lam, 0, bth * sizeof(double));
-	memset(a->d_k, 0, bth * N * sizeof(double));
-	memset(a->d_q, 0, bth * N * sizeof(double));
+	memset(a->keep.d_dt, 0, bth * sizeof(double));
+	memset(a->keep.d_alpha, 0, bth * sizeof(double));
+	memset(a->keep.d_lam, 0, bth * sizeof(double));
+	memset(a->keep.d_k, 0, bth * N * sizeof(double));
+	memset(a->keep.d_q, 0, bth * N * sizeof(double));
 	for (int b = 0; b < B; b++)
 		for (int h = 0; h < H; h++) {
 			struct ssmf_flow_grads g;
 			flow_grads_batch(&g, a, d, b);
 			double *S = a->scan_ws, *hist = S + (size_t)N * d->P;
 			double dD = 0;
-			scan_forward_bhp(a->d_yg, S, hist, la, lp->Dskip, d, b, h, 0, d->P,
+			scan_forward_bhp(a->keep.d_yg, S, hist, la, lp->Dskip, d, b, h, 0, d->P,
 			                 a->len[b], T);
 			scan_backward_bhp(&g, la, hist, lp->Dskip, &dD, d, b, h, 0, d->P, a->len[b],
 			                  T);
@@ -282,11 +282,11 @@ static void check_mixer(void)
 			x.la->y[i] = s - EPS;
 			double lm = mix_loss(&x);
 			x.la->y[i] = s;
-			cmp_add(&c, a->d_y[i], (lp2 - lm) / (2 * EPS));
+			cmp_add(&c, a->keep.d_y[i], (lp2 - lm) / (2 * EPS));
 		}
 		cmp_report("gate: d y", &c);
 		double *dz = malloc(sizeof(double) * BT * d->DP);
-		memcpy(dz, a->d_proj, sizeof(double) * BT * d->DP);
+		memcpy(dz, a->keep.d_proj, sizeof(double) * BT * d->DP);
 		struct cmp cz = {0};
 		for (size_t r = 0; r < BT; r++)
 			for (int c2 = 0; c2 < d->DI; c2++) {
@@ -312,7 +312,8 @@ static void check_mixer(void)
 	{
 		size_t bth = BT * d->H;
 		double *g[6];
-		double *src[6] = {a->d_k, a->d_q, a->d_alpha, a->d_dt, a->d_lam, a->d_proj};
+		double *src[6] = {a->keep.d_k,  a->keep.d_q,   a->keep.d_alpha,
+		                  a->keep.d_dt, a->keep.d_lam, a->keep.d_proj};
 		size_t ns[6] = {bth * d->N, bth * d->N, bth, bth, bth, BT * d->DP};
 		for (int i = 0; i < 6; i++) {
 			g[i] = malloc(sizeof(double) * ns[i]);
@@ -338,7 +339,7 @@ static void check_mixer(void)
 	mix_backward(&x);
 	{
 		double *gp = malloc(sizeof(double) * BT * d->DP);
-		memcpy(gp, a->d_proj, sizeof(double) * BT * d->DP);
+		memcpy(gp, a->keep.d_proj, sizeof(double) * BT * d->DP);
 		fd_array(&x, x.la->proj, gp, BT * d->DP, 1, "mixer: d in_proj output", a->len,
 		         d->DP);
 		free(gp);

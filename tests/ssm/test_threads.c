@@ -46,64 +46,52 @@ static int run(const struct ssmf_config *cfg, const char *what)
 		tu_random_flow(rec + (size_t)b * T, len[b], (uint32_t)b);
 	}
 	size_t np = ssmf_model_num_params(m);
-	ssmf_real *ref = malloc(np * sizeof(ssmf_real));
-	double ref_loss = 0;
+	/* ref[0]: forward + backward at 1 thread; ref[1]: ssmf_forward_backward at 1 thread */
+	ssmf_real *ref[2] = {malloc(np * sizeof(ssmf_real)), malloc(np * sizeof(ssmf_real))};
+	double ref_loss[2] = {0, 0};
 	int fail = 0;
 	int threads[] = {1, 2, 3, 2};
-	for (int i = 0; i < 4; i++) {
-		struct ssmf_batch batch = {rec, len, lab, B, T, 0.3};
-		struct ssmf_outputs out;
-		if (grads(m, &batch, threads[i], 0, &out, err, sizeof err) < 0) {
-			printf("%s\n", err);
-			return 1;
-		}
-		if (i == 0) {
-			memcpy(ref, ssmf_model_grads(m), np * sizeof(ssmf_real));
-			ref_loss = out.loss;
-		}
-		int same = out.loss == ref_loss &&
-		           !memcmp(ref, ssmf_model_grads(m), np * sizeof(ssmf_real));
-		same = same && out.loss == out.loss;
-		printf("%s, threads %d: loss %.9f, gradients %s\n", what, threads[i], out.loss,
-		       same ? "bit-identical to 1 thread" : "DIFFER or NaN (FAIL)");
-		fail |= !same;
-	}
-	/* flow by flow: bit-identical across thread counts, equal to the above to rounding */
-	ssmf_real *fref = malloc(np * sizeof(ssmf_real));
-	double fref_loss = 0;
-	for (int i = 0; i < 4; i++) {
-		struct ssmf_batch batch = {rec, len, lab, B, T, 0.3};
-		struct ssmf_outputs out;
-		if (grads(m, &batch, threads[i], 1, &out, err, sizeof err) < 0) {
-			printf("%s\n", err);
-			return 1;
-		}
-		const ssmf_real *gr = ssmf_model_grads(m);
-		if (i == 0) {
-			memcpy(fref, gr, np * sizeof(ssmf_real));
-			fref_loss = out.loss;
-			double dmax = 0, rmax = 0;
-			for (size_t k = 0; k < np; k++) {
-				double dk = fabs((double)gr[k] - (double)ref[k]);
-				dmax = dk > dmax ? dk : dmax;
-				rmax = fabs((double)ref[k]) > rmax ? fabs((double)ref[k]) : rmax;
+	struct ssmf_batch batch = {rec, len, lab, B, T, 0.3};
+	for (int fused = 0; fused < 2; fused++)
+		for (int i = 0; i < 4; i++) {
+			struct ssmf_outputs out;
+			if (grads(m, &batch, threads[i], fused, &out, err, sizeof err) < 0) {
+				printf("%s\n", err);
+				return 1;
 			}
-			double lrel = fabs(out.loss - ref_loss) / fabs(ref_loss);
-			int close = dmax <= 1e-5 * rmax && lrel <= 1e-6 && out.n_pred > 0;
-			printf("%s, forward_backward vs forward + backward: loss rel. diff %.2e, "
-			       "gradients max diff %.2e of max %.2e: %s\n",
-			       what, lrel, dmax, rmax, close ? "ok" : "FAIL");
-			fail |= !close;
+			const ssmf_real *gr = ssmf_model_grads(m);
+			const char *path = fused ? "forward_backward" : "forward + backward";
+			if (i == 0) {
+				memcpy(ref[fused], gr, np * sizeof(ssmf_real));
+				ref_loss[fused] = out.loss;
+			}
+			if (i == 0 && fused) { /* flow by flow equals the batch path to rounding */
+				double dmax = 0, rmax = 0;
+				for (size_t k = 0; k < np; k++) {
+					double dk = fabs((double)gr[k] - (double)ref[0][k]);
+					dmax = dk > dmax ? dk : dmax;
+					rmax = fabs((double)ref[0][k]) > rmax
+					           ? fabs((double)ref[0][k])
+					           : rmax;
+				}
+				double lrel = fabs(out.loss - ref_loss[0]) / fabs(ref_loss[0]);
+				int close = dmax <= 1e-5 * rmax && lrel <= 1e-6 && out.n_pred > 0;
+				printf(
+				    "%s, %s vs forward + backward: loss rel. diff %.2e, gradients "
+				    "max diff %.2e of max %.2e: %s\n",
+				    what, path, lrel, dmax, rmax, close ? "ok" : "FAIL");
+				fail |= !close;
+			}
+			int same = out.loss == ref_loss[fused] && out.loss == out.loss &&
+			           !memcmp(ref[fused], gr, np * sizeof(ssmf_real));
+			printf("%s, %s, threads %d: loss %.9f, gradients %s\n", what, path,
+			       threads[i], out.loss,
+			       same ? "bit-identical to 1 thread" : "DIFFER or NaN (FAIL)");
+			fail |= !same;
 		}
-		int same = out.loss == fref_loss && !memcmp(fref, gr, np * sizeof(ssmf_real));
-		printf("%s, forward_backward, threads %d: loss %.9f, gradients %s\n", what,
-		       threads[i], out.loss, same ? "bit-identical to 1 thread" : "DIFFER (FAIL)");
-		fail |= !same;
-	}
 	/* inference flow by flow: ssmf_forward's outputs, bit-identical, for any thread count */
 	ssmf_set_threads(1);
 	struct ssmf_acts *fwd = ssmf_acts_new(m, B, T, err, sizeof err);
-	struct ssmf_batch batch = {rec, len, lab, B, T, 0.3};
 	struct ssmf_outputs ro;
 	if (!fwd || ssmf_forward(m, fwd, &batch, &ro, err, sizeof err) < 0) {
 		printf("%s\n", err);
@@ -141,8 +129,8 @@ static int run(const struct ssmf_config *cfg, const char *what)
 		ssmf_acts_free(a);
 	}
 	ssmf_acts_free(fwd);
-	free(fref);
-	free(ref);
+	free(ref[0]);
+	free(ref[1]);
 	free(rec);
 	ssmf_model_free(m);
 	return fail;
