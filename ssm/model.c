@@ -207,10 +207,12 @@ static size_t acts_layout(struct ssmf_acts *a, const struct ssmf_dims *d, ssmf_r
 	return off;
 }
 
-/* keep: 1 keeps the backward's per-flow gradients batch-sized, 2 makes inference-only
- * activations (ssmf_acts_new_infer) */
-static struct ssmf_acts *acts_new(const struct ssmf_model *m, int max_B, int max_T, int keep,
-                                  int n_threads, char *err, size_t errlen)
+/* What a set of activations serves: training (per-flow gradients in a scratch), training
+ * with the per-flow gradients kept batch-sized (tests), or ssmf_infer alone (outputs only). */
+enum acts_kind { ACTS_TRAIN, ACTS_KEEP, ACTS_INFER };
+
+static struct ssmf_acts *acts_new(const struct ssmf_model *m, int max_B, int max_T,
+                                  enum acts_kind kind, int n_threads, char *err, size_t errlen)
 {
 	if (max_B < 1 || max_T < 1 || (long)max_B * max_T > (1L << 28)) {
 		snprintf(err, errlen, "batch shape %d x %d out of range", max_B, max_T);
@@ -223,8 +225,8 @@ static struct ssmf_acts *acts_new(const struct ssmf_model *m, int max_B, int max
 	}
 	a->max_B = max_B;
 	a->max_T = max_T;
-	a->keep_flow_grads = keep == 1;
-	a->infer_only = keep == 2;
+	a->keep_flow_grads = kind == ACTS_KEEP;
+	a->infer_only = kind == ACTS_INFER;
 	a->n_threads = n_threads;
 	a->buf_len = acts_layout(a, &m->d, NULL);
 	/* C11 aligned_alloc: the size must be a multiple of the alignment */
@@ -246,19 +248,19 @@ static struct ssmf_acts *acts_new(const struct ssmf_model *m, int max_B, int max
 struct ssmf_acts *ssmf_acts_new(const struct ssmf_model *m, int max_B, int max_T, char *err,
                                 size_t errlen)
 {
-	return acts_new(m, max_B, max_T, 0, ssmf_threads(), err, errlen);
+	return acts_new(m, max_B, max_T, ACTS_TRAIN, ssmf_threads(), err, errlen);
 }
 
 struct ssmf_acts *ssmf_acts_new_infer(const struct ssmf_model *m, int max_B, int max_T, char *err,
                                       size_t errlen)
 {
-	return acts_new(m, max_B, max_T, 2, ssmf_threads(), err, errlen);
+	return acts_new(m, max_B, max_T, ACTS_INFER, ssmf_threads(), err, errlen);
 }
 
 struct ssmf_acts *ssmf_acts_new_keep(const struct ssmf_model *m, int max_B, int max_T, char *err,
                                      size_t errlen)
 {
-	return acts_new(m, max_B, max_T, 1, ssmf_threads(), err, errlen);
+	return acts_new(m, max_B, max_T, ACTS_KEEP, ssmf_threads(), err, errlen);
 }
 
 void ssmf_acts_free(struct ssmf_acts *a)
@@ -545,7 +547,7 @@ static int fb_prepare(const struct ssmf_model *m, struct ssmf_acts *a, int nt, i
 	}
 	for (int t = 0; t < nt; t++)
 		if (!a->fb_acts[t] &&
-		    !(a->fb_acts[t] = acts_new(m, 1, a->max_T, 0, 1, err, errlen)))
+		    !(a->fb_acts[t] = acts_new(m, 1, a->max_T, ACTS_TRAIN, 1, err, errlen)))
 			return -1;
 	return 0;
 }
