@@ -45,24 +45,11 @@ extern "C" {
 #define SSMF_CX_NL         SSMF_N_LOGITS
 #define SSMF_CX_NC         SSMF_N_COMP
 
-/* Record fields the normalisation table reads. */
-enum ssmf_cx_field {
-	SSMF_CX_F_IP_LEN,
-	SSMF_CX_F_PAYLOAD_LEN,
-	SSMF_CX_F_GAP_US,
-	SSMF_CX_F_TCP_WINDOW,
-	SSMF_CX_F_TTL,
-	SSMF_CX_F_PKT_INDEX,
-	SSMF_CX_F_DIRECTION,
-	SSMF_CX_F_TCP_FLAGS,
-	SSMF_CX_F_IP_PROTO,
-	SSMF_CX_F_FLAGS,
-};
-
 /* ssmf_norm_table() and ssmf_norm_consts() translated to a flat struct the device can read
  * (built once from the CPU tables by ssmf_cx_norm_build, so there is one source of truth). */
 struct ssmf_cx_norm {
-	int32_t field[SSMF_N_FEATURES];
+	uint32_t field_offset[SSMF_N_FEATURES]; /* the record field each feature reads, */
+	uint32_t field_size[SSMF_N_FEATURES];   /* looked up by name (ssmf_record_field_u32) */
 	int32_t kind[SSMF_N_FEATURES];
 	uint32_t arg[SSMF_N_FEATURES];
 	double scale[SSMF_N_FEATURES];
@@ -90,32 +77,6 @@ SSMF_BODY float cx_sigmoid(float x)
 	return e / (1.0f + e);
 }
 
-SSMF_BODY uint32_t cx_field(const struct ssmf_record *r, int f)
-{
-	switch (f) {
-	case SSMF_CX_F_IP_LEN:
-		return r->ip_len;
-	case SSMF_CX_F_PAYLOAD_LEN:
-		return r->payload_len;
-	case SSMF_CX_F_GAP_US:
-		return r->gap_us;
-	case SSMF_CX_F_TCP_WINDOW:
-		return r->tcp_window;
-	case SSMF_CX_F_TTL:
-		return r->ttl;
-	case SSMF_CX_F_PKT_INDEX:
-		return r->pkt_index;
-	case SSMF_CX_F_DIRECTION:
-		return r->direction;
-	case SSMF_CX_F_TCP_FLAGS:
-		return r->tcp_flags;
-	case SSMF_CX_F_IP_PROTO:
-		return r->ip_proto;
-	default:
-		return r->flags;
-	}
-}
-
 /* ---- input stage: thread per (b,t) row r; feat (R,F), gdt (R) ---- */
 SSMF_BODY void input_body(int r, int valid, const struct ssmf_record *rec,
                           const struct ssmf_cx_norm *nm, float *feat, float *gdt)
@@ -129,7 +90,7 @@ SSMF_BODY void input_body(int r, int valid, const struct ssmf_record *rec,
 	}
 	const struct ssmf_record *x = rec + r;
 	for (int i = 0; i < SSMF_N_FEATURES; i++) {
-		uint32_t v = cx_field(x, nm->field[i]);
+		uint32_t v = ssmf_record_read_u32(x, nm->field_offset[i], nm->field_size[i]);
 		float o = 0;
 		switch (nm->kind[i]) {
 		case SSMF_NORM_LOG1P:

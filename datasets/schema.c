@@ -12,25 +12,31 @@ static hid_t array_of(hid_t base, hsize_t n)
 	return H5Tarray_create2(base, 1, &n);
 }
 
+/* The file type of each C type of the record table (the record is little-endian). */
+#define SSMF_H5T_uint8_t  H5T_STD_U8LE
+#define SSMF_H5T_uint16_t H5T_STD_U16LE
+#define SSMF_H5T_uint32_t H5T_STD_U32LE
+#define SSMF_H5T_uint64_t H5T_STD_U64LE
+
+/* A member of `count` elements of base: the base itself, or an array of it. */
+static void insert_field(hid_t t, const char *name, size_t offset, hid_t base, hsize_t count)
+{
+	if (count == 1) {
+		H5Tinsert(t, name, offset, base);
+		return;
+	}
+	hid_t array = array_of(base, count);
+	H5Tinsert(t, name, offset, array);
+	H5Tclose(array);
+}
+
+/* /packets: one member per row of SSMF_RECORD_FIELDS (features/ssmf_record.h). */
 hid_t ssmf_h5_record_type(void)
 {
-	typedef struct ssmf_record R;
-	hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(R));
-	hid_t reserved = array_of(H5T_STD_U8LE, 3);
-	MEMBER(t, R, ts_ns, H5T_STD_U64LE);
-	MEMBER(t, R, flow_id, H5T_STD_U32LE);
-	MEMBER(t, R, gap_us, H5T_STD_U32LE);
-	MEMBER(t, R, ip_len, H5T_STD_U16LE);
-	MEMBER(t, R, payload_len, H5T_STD_U16LE);
-	MEMBER(t, R, tcp_window, H5T_STD_U16LE);
-	MEMBER(t, R, pkt_index, H5T_STD_U16LE);
-	MEMBER(t, R, tcp_flags, H5T_STD_U8LE);
-	MEMBER(t, R, ttl, H5T_STD_U8LE);
-	MEMBER(t, R, ip_proto, H5T_STD_U8LE);
-	MEMBER(t, R, direction, H5T_STD_U8LE);
-	MEMBER(t, R, flags, H5T_STD_U8LE);
-	MEMBER(t, R, reserved, reserved);
-	H5Tclose(reserved);
+	hid_t t = H5Tcreate(H5T_COMPOUND, SSMF_RECORD_SIZE);
+#define RECORD_MEMBER(name, type, n, off, doc) insert_field(t, #name, off, SSMF_H5T_##type, n);
+	SSMF_RECORD_FIELDS(RECORD_MEMBER)
+#undef RECORD_MEMBER
 	return t;
 }
 

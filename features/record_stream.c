@@ -8,8 +8,6 @@
 
 #include "features/record_stream.h"
 
-_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the stream is little-endian");
-
 struct ssmf_record_stream {
 	FILE *f;
 	char *path, *tmp; /* tmp NULL: stdout */
@@ -17,20 +15,33 @@ struct ssmf_record_stream {
 	int failed, saved_errno;
 };
 
-static void put32(unsigned char *p, uint32_t v)
+/* value's `size` low bytes at p, little-endian */
+static void put_le(unsigned char *p, uint64_t value, size_t size)
 {
-	memcpy(p, &v, 4);
+	for (size_t i = 0; i < size; i++)
+		p[i] = (unsigned char)(value >> (8 * i));
+}
+
+/* The record as the stream carries it: each field of the record's table at its offset,
+ * little-endian, whatever the host's byte order. */
+static void encode(unsigned char *out, const struct ssmf_record *r)
+{
+#define ENCODE_FIELD(name, type, n, off, doc)                                                      \
+	for (size_t i = 0; i < (n); i++)                                                           \
+		put_le(out + (off) + i * sizeof(type), ((const type *)&r->name)[i], sizeof(type));
+	SSMF_RECORD_FIELDS(ENCODE_FIELD)
+#undef ENCODE_FIELD
 }
 
 static void header(unsigned char *h, uint64_t count)
 {
 	memset(h, 0, SSMF_RECS_HEADER);
 	memcpy(h, SSMF_RECS_MAGIC, 8);
-	put32(h + 8, SSMF_RECS_VERSION);
-	put32(h + 12, SSMF_RECORD_VERSION);
-	put32(h + 16, SSMF_RECORD_SIZE);
-	put32(h + 20, SSMF_RECS_HEADER);
-	memcpy(h + 24, &count, 8);
+	put_le(h + 8, SSMF_RECS_VERSION, 4);
+	put_le(h + 12, SSMF_RECORD_VERSION, 4);
+	put_le(h + 16, SSMF_RECORD_SIZE, 4);
+	put_le(h + 20, SSMF_RECS_HEADER, 4);
+	put_le(h + 24, count, 8);
 }
 
 struct ssmf_record_stream *ssmf_record_stream_open(const char *path, char *err, size_t errlen)
@@ -72,7 +83,9 @@ int ssmf_record_stream_write(struct ssmf_record_stream *s, const struct ssmf_rec
 {
 	if (s->failed)
 		return -1;
-	if (fwrite(r, SSMF_RECORD_SIZE, 1, s->f) != 1) {
+	unsigned char bytes[SSMF_RECORD_SIZE];
+	encode(bytes, r);
+	if (fwrite(bytes, SSMF_RECORD_SIZE, 1, s->f) != 1) {
 		s->failed = 1;
 		s->saved_errno = errno;
 		return -1;
@@ -106,9 +119,11 @@ int ssmf_record_stream_commit(struct ssmf_record_stream *s, char *err, size_t er
 		return rc;
 	}
 	/* the count goes into the header once it is known */
+	unsigned char count[8];
+	put_le(count, s->count, 8);
 	if (rc == 0 &&
 	    (fflush(s->f) != 0 || fseek(s->f, 24, SEEK_SET) != 0 ||
-	     fwrite(&s->count, 8, 1, s->f) != 1 || fflush(s->f) != 0 || fsync(fileno(s->f)) != 0))
+	     fwrite(count, 8, 1, s->f) != 1 || fflush(s->f) != 0 || fsync(fileno(s->f)) != 0))
 		rc = -1;
 	int saved = errno;
 	if (fclose(s->f) != 0 && rc == 0) {

@@ -1,7 +1,7 @@
 """Datasets read by h5py and h5dump, checked against the C header, tshark and hashlib.
 
 - the /packets dtype matches features/ssmf_record.h field by field (offsets
-  parsed from its _Static_asserts);
+  parsed from its field table, which the compiler holds against the struct);
 - every flow's records are contiguous, in time order, with consistent ids,
   indices and gaps;
 - per-flow packet and byte totals, both directions, equal tshark's;
@@ -35,7 +35,7 @@ SAMPLE = ["1kxun.pcap", "quic-23.pcap", "dns-tunnel-iodine.pcap", "ookla.pcap", 
 
 def header_offsets(src):
     text = open(os.path.join(src, "features", "ssmf_record.h")).read()
-    offs = dict(re.findall(r"offsetof\(struct ssmf_record, (\w+)\) == (\d+)", text))
+    offs = dict(re.findall(r"X\((\w+), uint\d+_t, \d+, (\d+),", text))
     size = int(re.search(r"#define SSMF_RECORD_SIZE\s+(\d+)u", text).group(1))
     return {k: int(v) for k, v in offs.items()}, size
 
