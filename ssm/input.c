@@ -1,4 +1,8 @@
-/* input.c - the fixed record normalisation (part of the model and of export). */
+/* input.c - the fixed record normalisation (part of the model and of export). Each
+ * feature names the record field it reads; the name is looked up in the record's field
+ * table (features/ssmf_record.h) once per model, and each record is then read at the
+ * field's offset and size. */
+#include <stdio.h>
 #include <string.h>
 
 #include "ssm/internal.h"
@@ -56,32 +60,28 @@ const struct ssmf_norm_constants *ssmf_norm_consts(void)
 	return &g_consts;
 }
 
-static uint32_t field_value(const struct ssmf_record *r, const char *field)
+int input_fields_resolve(struct ssmf_input_fields *in, char *err, size_t errlen)
 {
-	switch (field[0]) {
-	case 'i':
-		return field[3] == 'l' ? r->ip_len : r->ip_proto; /* ip_len / ip_proto */
-	case 'p':
-		return field[1] == 'a' ? r->payload_len : r->pkt_index;
-	case 'g':
-		return r->gap_us;
-	case 't':
-		if (field[1] == 't')
-			return r->ttl;
-		return field[4] == 'w' ? r->tcp_window : r->tcp_flags;
-	case 'd':
-		return r->direction;
-	case 'f':
-		return r->flags;
+	for (int i = 0; i < SSMF_N_FEATURES; i++) {
+		const struct ssmf_norm_entry *e = &g_table[i];
+		if (ssmf_record_field_u32(e->field, &in->offset[i], &in->size[i]) < 0) {
+			snprintf(
+			    err, errlen,
+			    "feature %s reads '%s', not an unsigned field of at most 32 bits of "
+			    "the record",
+			    e->name, e->field);
+			return -1;
+		}
 	}
 	return 0;
 }
 
-void ssmf_normalise_record(const struct ssmf_record *r, ssmf_real *feat, ssmf_real *gdt)
+void input_normalise(const struct ssmf_input_fields *in, const struct ssmf_record *r,
+                     ssmf_real *feat, ssmf_real *gdt)
 {
 	for (int i = 0; i < SSMF_N_FEATURES; i++) {
 		const struct ssmf_norm_entry *e = &g_table[i];
-		uint32_t v = field_value(r, e->field);
+		uint32_t v = ssmf_record_read_u32(r, in->offset[i], in->size[i]);
 		ssmf_real f = 0;
 		switch (e->kind) {
 		case SSMF_NORM_LOG1P:
@@ -105,6 +105,19 @@ void ssmf_normalise_record(const struct ssmf_record *r, ssmf_real *feat, ssmf_re
 	*gdt = R(log1p((double)r->gap_us * g_consts.gap_dt_scale));
 }
 
+/* One record without a model: the lookup is made for this call (the model makes it once). */
+void ssmf_normalise_record(const struct ssmf_record *r, ssmf_real *feat, ssmf_real *gdt)
+{
+	struct ssmf_input_fields in;
+	char err[160];
+	if (input_fields_resolve(&in, err, sizeof err) < 0) { /* the model refuses to exist */
+		memset(feat, 0, SSMF_N_FEATURES * sizeof *feat);
+		*gdt = 0;
+		return;
+	}
+	input_normalise(&in, r, feat, gdt);
+}
+
 int ssmf_size_bucket(uint32_t ip_len)
 {
 	int b = 0;
@@ -121,16 +134,16 @@ int ssmf_gap_bucket(uint32_t gap_us)
 	return b;
 }
 
-void input_forward(ssmf_real *feat, ssmf_real *gdt, const struct ssmf_record *rec, const int *len,
-                   int B, int T)
+void input_forward(const struct ssmf_input_fields *in, ssmf_real *feat, ssmf_real *gdt,
+                   const struct ssmf_record *rec, const int *len, int B, int T)
 {
 #pragma omp parallel for schedule(static) num_threads(ssmf_threads())
 	for (int b = 0; b < B; b++) {
 		for (int t = 0; t < T; t++) {
 			size_t bt = (size_t)b * T + t;
 			if (t < len[b]) {
-				ssmf_normalise_record(&rec[bt], feat + bt * SSMF_N_FEATURES,
-				                      gdt + bt);
+				input_normalise(in, &rec[bt], feat + bt * SSMF_N_FEATURES,
+				                gdt + bt);
 			} else {
 				memset(feat + bt * SSMF_N_FEATURES, 0,
 				       SSMF_N_FEATURES * sizeof(ssmf_real));

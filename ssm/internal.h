@@ -89,6 +89,13 @@ struct ssmf_params {
 	ssmf_real *cls_b;   /* (1) */
 };
 
+/* input.c: where the record field of each feature lies, looked up by name in the record's
+ * field table once per model (ssmf_model_alloc) and read per record. */
+struct ssmf_input_fields {
+	uint32_t offset[SSMF_N_FEATURES];
+	uint32_t size[SSMF_N_FEATURES];
+};
+
 struct ssmf_model {
 	struct ssmf_config cfg;
 	struct ssmf_dims d;
@@ -99,13 +106,16 @@ struct ssmf_model {
 	struct ssmf_params g;
 	int n_tensors;
 	struct ssmf_param_info *info;
+	struct ssmf_input_fields input;
 };
 
-/* Builds the tensor table and, when base is not NULL, the named pointers into base. */
+/* params.c: builds the tensor table and, when base is not NULL, the named pointers into
+ * base; the parameters' initial values. */
 int ssmf_param_table(const struct ssmf_dims *d, struct ssmf_param_info *info, size_t *n_params);
 void ssmf_param_pointers(const struct ssmf_dims *d, ssmf_real *base, struct ssmf_params *p);
-struct ssmf_model *ssmf_model_alloc(const struct ssmf_config *cfg, char *err, size_t errlen);
 void ssmf_model_init(struct ssmf_model *m, uint64_t seed);
+/* model.c: a model with zeroed parameters and gradients (ssmf_model_new initialises them) */
+struct ssmf_model *ssmf_model_alloc(const struct ssmf_config *cfg, char *err, size_t errlen);
 
 /* Packed copies of the weight matrices (linear_pack), refreshed at every forward. */
 struct ssmf_wt {
@@ -151,7 +161,13 @@ struct ssmf_flow_grads {
 	ssmf_real *d_y, *d_yg;
 };
 
+/* What a set of activations serves (acts.c): training, with the per-row gradients of one
+ * flow at a time in a per-thread scratch; training with them kept batch-sized (acts->keep)
+ * for comparisons; or ssmf_infer alone (outputs only). */
+enum ssmf_acts_kind { SSMF_ACTS_TRAIN, SSMF_ACTS_KEEP, SSMF_ACTS_INFER };
+
 struct ssmf_acts {
+	enum ssmf_acts_kind kind;
 	int max_B, max_T;
 	int B, T;
 	int n_threads;
@@ -180,9 +196,8 @@ struct ssmf_acts {
 	ssmf_real *cls;        /* (B) */
 	/* gradients of activations: d_res, d_hidden and d_logits for the batch; the rest,
 	 * per flow, in a per-thread scratch of T rows (gscratch) that stays in cache from
-	 * flow to flow, or, with keep_flow_grads, in batch-sized buffers (keep; NULL
-	 * otherwise), where tests compare them */
-	int keep_flow_grads;
+	 * flow to flow, or, in SSMF_ACTS_KEEP, in batch-sized buffers (keep; NULL
+	 * otherwise), where comparisons read them */
 	struct ssmf_flow_grads keep;
 	/* the losses' denominators when this batch is part of a larger one (0: its own) */
 	long norm_pred;
@@ -192,7 +207,6 @@ struct ssmf_acts {
 	struct ssmf_acts **fb_acts;
 	ssmf_real *fb_grads;
 	int inferred;        /* the last call was ssmf_infer: no activations for a backward */
-	int infer_only;      /* made by ssmf_acts_new_infer: outputs only */
 	ssmf_real *gscratch; /* (n_threads, gscratch_stride) */
 	size_t gscratch_stride;
 	ssmf_real *d_res;    /* (B,T,D) */
@@ -205,19 +219,34 @@ struct ssmf_acts {
 	size_t scan_ws_stride;
 };
 
-/* flow b's rows of acts->keep (acts made with ssmf_acts_new_keep) */
+/* acts.c: activations of a kind for batches of up to max_B x max_T, for n_threads */
+struct ssmf_acts *ssmf_acts_make(const struct ssmf_model *m, int max_B, int max_T,
+                                 enum ssmf_acts_kind kind, int n_threads, char *err, size_t errlen);
+/* flow b's rows of acts->keep (SSMF_ACTS_KEEP) */
 void flow_grads_batch(struct ssmf_flow_grads *g, const struct ssmf_acts *a,
                       const struct ssmf_dims *d, int b);
+/* where the backward writes flow b's per-row gradients: its rows of acts->keep, or this
+ * thread's scratch (rows 0..T-1) */
+void flow_grads_rows(struct ssmf_flow_grads *g, const struct ssmf_acts *a,
+                     const struct ssmf_dims *d, int b);
 /* As ssmf_acts_new, keeping every flow's per-row gradients of the last layer the backward
- * went through (layer 0) in the batch-sized buffers, for tests that compare them. */
+ * went through (layer 0) in the batch-sized buffers, for comparisons that read them
+ * (cuda/check.c, the gradient checks). */
 struct ssmf_acts *ssmf_acts_new_keep(const struct ssmf_model *m, int max_B, int max_T, char *err,
                                      size_t errlen);
 
 /* ---- ops (one file each) ---- */
 
-/* input.c: feat (B,T,F), gdt (B,T) from rec (B,T); rows t >= len[b] are zero. */
-void input_forward(ssmf_real *feat, ssmf_real *gdt, const struct ssmf_record *rec, const int *len,
-                   int B, int T);
+/* input.c: each feature's field, looked up by name in the record's field table; -1 with a
+ * message when the normalisation table names a field that is not an unsigned scalar of at
+ * most 32 bits */
+int input_fields_resolve(struct ssmf_input_fields *in, char *err, size_t errlen);
+/* feat (F), *gdt of one record */
+void input_normalise(const struct ssmf_input_fields *in, const struct ssmf_record *r,
+                     ssmf_real *feat, ssmf_real *gdt);
+/* feat (B,T,F), gdt (B,T) from rec (B,T); rows t >= len[b] are zero. */
+void input_forward(const struct ssmf_input_fields *in, ssmf_real *feat, ssmf_real *gdt,
+                   const struct ssmf_record *rec, const int *len, int B, int T);
 
 /* linear.c: out (R,O) = inp (R,I) . w^T [+ bias (O)], given wp = linear_pack(w): w^T in
  * panels of 64 output columns, each (I, 64) and zero-padded, so the GEMM streams B. */
@@ -260,13 +289,9 @@ void prep_row(ssmf_real *DT, ssmf_real *A, ssmf_real *alpha, ssmf_real *lam, ssm
 /* rows [r0, r0 + R) on the calling thread (sequence mode, per flow) */
 void prep_rows(struct ssmf_layer_acts *la, const ssmf_real *gdt, const struct ssmf_layer_params *p,
                const struct ssmf_dims *d, size_t r0, int R);
-/* From d_dt, d_alpha, d_lam (B,T,H), d_bn_h, d_cn_h (B,T,H,N), d_th_h (B,T,H,NA):
- * writes (not adds to) the dt/a/lam/B/C/theta columns of d_proj for t < len; adds
- * parameter grads. */
-void prep_backward(struct ssmf_acts *a, const struct ssmf_layer_acts *la,
-                   const struct ssmf_layer_params *p, struct ssmf_layer_params *g,
-                   const struct ssmf_dims *d);
-/* the same per flow (writes part[b]'s first 3H + 4N entries), then the sum over flows */
+/* Flow b, from its rows of d_dt, d_alpha, d_lam (T,H), d_bn_h, d_cn_h (T,H,N), d_th_h
+ * (T,H,NA): writes (not adds to) the dt/a/lam/B/C/theta columns of d_proj for t < len and
+ * part[b]'s first 3H + 4N entries; then the sum of the parameter grads over flows */
 void prep_backward_flow(struct ssmf_acts *a, const struct ssmf_flow_grads *g,
                         const struct ssmf_layer_acts *la, const struct ssmf_layer_params *p,
                         const struct ssmf_dims *d, int b);

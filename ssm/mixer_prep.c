@@ -4,6 +4,8 @@
  * A     = -max(softplus(a + a_bias), A_MIN)
  * alpha = exp(A DT), lambda = sigmoid(lam)
  * Bn    = rmsnorm(B) * B_norm.weight + B_bias   (likewise Cn)
+ *
+ * An op: called by sequence.c and step.c, it calls none of model.c, acts.c or params.c.
  */
 #include <string.h>
 
@@ -251,17 +253,4 @@ void prep_backward_reduce(const struct ssmf_acts *a, struct ssmf_layer_params *g
 			g->cnorm_b[n] += q[3 * N + n];
 		}
 	}
-}
-
-void prep_backward(struct ssmf_acts *a, const struct ssmf_layer_acts *la,
-                   const struct ssmf_layer_params *p, struct ssmf_layer_params *g,
-                   const struct ssmf_dims *d)
-{
-#pragma omp parallel for schedule(static) num_threads(ssmf_threads())
-	for (int b = 0; b < a->B; b++) {
-		struct ssmf_flow_grads fg;
-		flow_grads_batch(&fg, a, d, b);
-		prep_backward_flow(a, &fg, la, p, d, b);
-	}
-	prep_backward_reduce(a, g, d);
 }

@@ -1,4 +1,7 @@
-/* params.c - the parameter table: one contiguous buffer, named tensors, init. */
+/* params.c - the parameter table: one contiguous buffer, named tensors, init.
+ *
+ * A leaf under model.c (which allocates the model and calls the table, the pointers and
+ * the init here): nothing here calls back into model.c, sequence.c or the ops. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,34 +84,6 @@ void ssmf_param_pointers(const struct ssmf_dims *d, ssmf_real *base, struct ssmf
 	TAKE(p->cls_w, d->D);
 	TAKE(p->cls_b, 1);
 #undef TAKE
-}
-
-struct ssmf_model *ssmf_model_alloc(const struct ssmf_config *cfg, char *err, size_t errlen)
-{
-	if (ssmf_config_validate(cfg, err, errlen) < 0)
-		return NULL;
-	struct ssmf_model *m = calloc(1, sizeof *m);
-	if (!m) {
-		snprintf(err, errlen, "out of memory");
-		return NULL;
-	}
-	m->cfg = *cfg;
-	ssmf_config_dims(cfg, &m->d);
-	m->n_tensors = ssmf_param_table(&m->d, NULL, &m->n_params);
-	m->info = calloc((size_t)m->n_tensors, sizeof *m->info);
-	m->params = aligned_alloc(64, ((m->n_params * sizeof(ssmf_real) + 63) / 64) * 64);
-	m->grads = aligned_alloc(64, ((m->n_params * sizeof(ssmf_real) + 63) / 64) * 64);
-	if (!m->info || !m->params || !m->grads) {
-		ssmf_model_free(m);
-		snprintf(err, errlen, "out of memory for %zu parameters", m->n_params);
-		return NULL;
-	}
-	ssmf_param_table(&m->d, m->info, NULL);
-	memset(m->params, 0, m->n_params * sizeof(ssmf_real));
-	memset(m->grads, 0, m->n_params * sizeof(ssmf_real));
-	ssmf_param_pointers(&m->d, m->params, &m->p);
-	ssmf_param_pointers(&m->d, m->grads, &m->g);
-	return m;
 }
 
 /* splitmix64: a small, well-mixed generator; init must not depend on libc's rand. */

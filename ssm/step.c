@@ -132,7 +132,7 @@ int ssmf_step(const struct ssmf_model *m, struct ssmf_step_ws *w, ssmf_real *con
 	int D = d->D, H = d->H;
 	size_t hs = head_state(d);
 	for (int i = 0; i < n; i++)
-		ssmf_normalise_record(&rec[i], w->feat + (size_t)i * d->F, w->gdt + i);
+		input_normalise(&m->input, &rec[i], w->feat + (size_t)i * d->F, w->gdt + i);
 	linear_forward(w->res, w->feat, w->wt.embed, m->p.embed_b, n, d->F, D);
 	for (int l = 0; l < d->L; l++) {
 		const struct ssmf_layer_params *lp = &m->p.layer[l];

@@ -162,6 +162,20 @@ static double mix_loss(struct mix *x)
 	return dot(la->yg, x->w_out, (size_t)B * T * x->d.DI);
 }
 
+/* prep's backward over the whole batch from the kept per-row gradients (acts->keep): the
+ * per-flow backward sequence mode runs, flow after flow, then the sum over flows */
+static void prep_backward_batch(struct ssmf_acts *a, const struct ssmf_layer_acts *la,
+                                const struct ssmf_layer_params *p, struct ssmf_layer_params *g,
+                                const struct ssmf_dims *d)
+{
+	for (int b = 0; b < a->B; b++) {
+		struct ssmf_flow_grads fg;
+		flow_grads_batch(&fg, a, d, b);
+		prep_backward_flow(a, &fg, la, p, d, b);
+	}
+	prep_backward_reduce(a, g, d);
+}
+
 static void mix_backward(struct mix *x)
 {
 	struct ssmf_acts *a = x->a;
@@ -196,7 +210,7 @@ static void mix_backward(struct mix *x)
 				rotary_backward_bh(&g, la, d, b, h, a->len[b], T);
 		}
 	if (x->upto == 0)
-		prep_backward(a, la, lp, lg, d);
+		prep_backward_batch(a, la, lp, lg, d);
 }
 
 static void fd_array(struct mix *x, double *var, const double *grad, size_t n, size_t stride_skip,
@@ -250,7 +264,7 @@ static void check_mixer(void)
 	a->T = x.T;
 	for (int b = 0; b < 3; b++)
 		a->len[b] = lens[b];
-	input_forward(a->feat, a->gdt, rec, a->len, x.B, x.T);
+	input_forward(&x.m->input, a->feat, a->gdt, rec, a->len, x.B, x.T);
 	size_t BT = (size_t)x.B * x.T;
 	/* make every parameter non-trivial so each path carries gradient */
 	struct ssmf_layer_params *lp = &x.m->p.layer[0], *lg = &x.m->g.layer[0];
