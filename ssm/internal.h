@@ -339,9 +339,7 @@ void gate_forward(ssmf_real *yg, const ssmf_real *y, const ssmf_real *proj,
                   const struct ssmf_dims *d, int BT);
 void gate_rows(ssmf_real *yg, const ssmf_real *y, const ssmf_real *proj, const struct ssmf_dims *d,
                int R); /* calling thread only */
-/* writes dy and d_proj's z columns (not added to) */
-void gate_backward(ssmf_real *dy, ssmf_real *dproj, const ssmf_real *dyg, const ssmf_real *y,
-                   const ssmf_real *proj, const struct ssmf_dims *d, int BT);
+/* writes dy and d_proj's z columns (not added to); calling thread only */
 void gate_backward_rows(ssmf_real *dy, ssmf_real *dproj, const ssmf_real *dyg, const ssmf_real *y,
                         const ssmf_real *proj, const struct ssmf_dims *d, int R);
 

@@ -44,13 +44,3 @@ void gate_backward_rows(ssmf_real *restrict dy, ssmf_real *restrict dproj,
 		}
 	}
 }
-
-void gate_backward(ssmf_real *dy, ssmf_real *dproj, const ssmf_real *dyg, const ssmf_real *y,
-                   const ssmf_real *proj, const struct ssmf_dims *d, int BT)
-{
-#pragma omp parallel for schedule(static) num_threads(ssmf_threads())
-	for (int r = 0; r < BT; r++)
-		gate_backward_rows(dy + (size_t)r * d->DI, dproj + (size_t)r * d->DP,
-		                   dyg + (size_t)r * d->DI, y + (size_t)r * d->DI,
-		                   proj + (size_t)r * d->DP, d, 1);
-}

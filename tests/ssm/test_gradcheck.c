@@ -187,7 +187,7 @@ static void mix_backward(struct mix *x)
 	size_t bth = (size_t)B * T * H;
 	ssmf_zero_grad(x->m);
 	memset(a->keep.d_proj, 0, (size_t)B * T * d->DP * sizeof(double));
-	gate_backward(a->keep.d_y, a->keep.d_proj, x->w_out, la->y, la->proj, d, B * T);
+	gate_backward_rows(a->keep.d_y, a->keep.d_proj, x->w_out, la->y, la->proj, d, B * T);
 	if (x->upto == 2)
 		return;
 	memset(a->keep.d_dt, 0, bth * sizeof(double));
