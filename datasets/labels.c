@@ -79,10 +79,16 @@ void ssmf_labels_free(struct ssmf_labels *l)
 	free(l);
 }
 
+/* The negative class, for training's supervised target and score's evaluation alike; the
+ * man pages (ssmflow-train --supervised, ssmflow-score EVALUATION) list the same names. */
+static const char *const benign_names[] = {"benign", "normal", "background", "legitimate"};
+
 int ssmf_label_is_benign(const char *name)
 {
-	return strcasecmp(name, "benign") == 0 || strcasecmp(name, "normal") == 0 ||
-	       strcasecmp(name, "background") == 0;
+	for (size_t i = 0; i < sizeof benign_names / sizeof *benign_names; i++)
+		if (strcasecmp(name, benign_names[i]) == 0)
+			return 1;
+	return 0;
 }
 
 static int32_t label_id(struct ssmf_labels *l, const char *name)

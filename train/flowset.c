@@ -146,7 +146,7 @@ static int load_one(struct train_flowset *fs, uint32_t di, const char *path, int
 		goto oom;
 	for (size_t i = 0; i < nf; i++)
 		raw[i] = fl[i].label;
-	if (train_labels_map(path, raw, nf, lab, err, errlen) < 0) {
+	if (train_labels_map(ds, raw, nf, lab, err, errlen) < 0) {
 		rc = TRAIN_E_INPUT;
 		goto out;
 	}
