@@ -1,4 +1,5 @@
 /* ssmflow score: anomaly scores for captured traffic, with labels and evaluation. */
+#include <errno.h>
 #include <getopt.h>
 #include <math.h>
 #include <pcap/pcap.h>
@@ -8,6 +9,7 @@
 #include <unistd.h>
 
 #include "cmd/cli.h"
+#include "common/atomic_file.h"
 #include "cmd/shared_opts.h"
 #include "datasets/reader.h"
 #include "features/flowtable.h"
@@ -55,7 +57,8 @@ static const char usage[] =
     "  -h, --help               this help\n"
     "\n"
     "With labels, prints ROC-AUC, PR-AUC, TPR at FPR 1e-2 and 1e-3, the best F1 and the\n"
-    "confusion matrix at the threshold (benign/normal/background are the negative class).\n"
+    "confusion matrix at the threshold (labels benign, normal, background and legitimate,\n"
+    "in any case, are the negative class).\n"
     "Exit codes: 0 ok, 1 usage, 2 an input, model or label file could not be read,\n"
     "3 a capture was damaged (packets before the damage were scored), 4 output error,\n"
     "5 internal error, 6 CUDA unavailable (built without CUDA, or no device),\n"
@@ -210,34 +213,21 @@ static int worse(int a, int b)
 	return b > a ? b : a;
 }
 
-static int open_output(const char *path, FILE **f, char **tmp)
+/* An output file, or stdout for "-": out->fp is where to write. */
+static int open_output(const char *path, struct ssmf_atomic_file *out, char *err, size_t errlen)
 {
-	*tmp = NULL;
 	if (strcmp(path, "-") == 0) {
-		*f = stdout;
+		*out = (struct ssmf_atomic_file){.fd = -1, .fp = stdout};
 		return 0;
 	}
-	size_t n = strlen(path) + 32;
-	*tmp = malloc(n);
-	if (!*tmp)
-		return -1;
-	snprintf(*tmp, n, "%s.tmp-%ld", path, (long)getpid());
-	*f = fopen(*tmp, "w");
-	return *f ? 0 : -1;
+	return ssmf_atomic_fopen(out, path, err, errlen);
 }
 
-static int close_output(const char *path, FILE *f, char *tmp)
+static int close_output(struct ssmf_atomic_file *out, char *err, size_t errlen)
 {
-	if (f == stdout)
+	if (out->fp == stdout && !out->path)
 		return fflush(stdout) == 0 ? 0 : -1;
-	int rc = ferror(f) | fflush(f) | fsync(fileno(f));
-	rc |= fclose(f);
-	if (rc == 0)
-		rc = rename(tmp, path);
-	if (rc != 0)
-		unlink(tmp);
-	free(tmp);
-	return rc ? -1 : 0;
+	return ssmf_atomic_commit(out, err, errlen);
 }
 
 static enum ssmf_score_format format_from_name(const char *path)
@@ -274,29 +264,29 @@ static int write_outputs(const struct score_opts *o, struct ssmf_flow_score *r, 
 		}
 		return SSMF_EXIT_OK;
 	}
-	FILE *f, *pf = NULL;
-	char *tmp, *ptmp = NULL, *ppath = NULL;
-	if (open_output(o->output, &f, &tmp) != 0) {
-		ssmf_error("%s: cannot write: %m", o->output);
-		free(tmp);
+	struct ssmf_atomic_file out, pout = {.fd = -1};
+	char *ppath = NULL;
+	if (open_output(o->output, &out, err, sizeof err) != 0) {
+		ssmf_error("%s", err);
 		return SSMF_EXIT_OUTPUT;
 	}
+	FILE *f = out.fp, *pf = NULL;
 	if (fmt == SSMF_FMT_CSV && o->per_packet) {
 		const char *base = strcmp(o->output, "-") == 0 ? "scores" : o->output;
 		size_t len = strlen(base) + 16;
 		ppath = malloc(len);
-		snprintf(ppath, len, "%s.packets.csv", base);
-		if (open_output(ppath, &pf, &ptmp) != 0) {
-			ssmf_error("%s: cannot write: %m", ppath);
-			if (f != stdout) {
-				fclose(f);
-				unlink(tmp);
-			}
-			free(tmp);
-			free(ptmp);
+		if (ppath)
+			snprintf(ppath, len, "%s.packets.csv", base);
+		else
+			snprintf(err, sizeof err, "%s: out of memory", base);
+		if (!ppath || open_output(ppath, &pout, err, sizeof err) != 0) {
+			ssmf_error("%s", err);
+			if (out.path)
+				ssmf_atomic_abort(&out);
 			free(ppath);
 			return SSMF_EXIT_OUTPUT;
 		}
+		pf = pout.fp;
 	}
 	int rc;
 	if (fmt == SSMF_FMT_CSV)
@@ -307,9 +297,13 @@ static int write_outputs(const struct score_opts *o, struct ssmf_flow_score *r, 
 		ssmf_write_table(f, r, n, n, labels, isfinite(o->threshold));
 		rc = ferror(f) ? -1 : 0;
 	}
-	if (pf && close_output(ppath, pf, ptmp) != 0)
+	if (rc != 0) { /* the reason is in errno; commit reports it */
+		out.failed_errno = errno ? errno : EIO;
+		pout.failed_errno = out.failed_errno;
+	}
+	if (pf && close_output(&pout, err, sizeof err) != 0)
 		rc = -1;
-	if (close_output(o->output, f, tmp) != 0)
+	if (close_output(&out, err, sizeof err) != 0)
 		rc = -1;
 	if (rc != 0)
 		ssmf_error("%s: write failed (disk full?)", o->output);

@@ -54,6 +54,8 @@ static int report(const char *what, const struct ssmf_cx_report *rep, int verbos
 		printf(" %s %.1e/%.0e", rep->r[worst[k]].name, rep->r[worst[k]].rel,
 		       rep->r[worst[k]].tol);
 	printf("\n");
+	if (rep->n_lost)
+		printf("  %d comparisons not stored (out of memory): judged failed\n", rep->n_lost);
 	return rep->n_fail;
 }
 
@@ -119,19 +121,20 @@ int cmd_selftest(int argc, char **argv)
 	} runs[] = {{"default config (D64 L2 N16 P16), B8 T48", &def, 8, 48},
 	            {"D16 L1 N8 P8, B5 T17", &small, 5, 17},
 	            {"D8 L3 N32 P4, B4 T9", &wide, 4, 9}};
-	static struct ssmf_cx_report rep;
 	int fails = 0;
 	for (size_t i = 0; i < sizeof runs / sizeof runs[0]; i++) {
-		rep.n = rep.n_fail = 0;
+		struct ssmf_cx_report rep = {0};
 		int rc = ssmf_cx_check(cuda ? SSMF_CX_DEVICE : SSMF_CX_HOST, runs[i].cfg, runs[i].B,
 		                       runs[i].T, seed + i, tf32, &rep, err, sizeof err);
 		if (rc) {
+			ssmf_cx_report_free(&rep);
 			ssmf_error("selftest: %s: %s", runs[i].what, err);
 			return rc == SSMF_CUDA_E_NOBUILD || rc == SSMF_CUDA_E_NODEV
 			           ? EXIT_NOCUDA
 			           : SSMF_EXIT_INTERNAL;
 		}
 		fails += report(runs[i].what, &rep, verbose);
+		ssmf_cx_report_free(&rep);
 	}
 	printf("%s\n", fails ? "selftest: FAILED" : "selftest: all within tolerance");
 	return fails ? EXIT_MISMATCH : SSMF_EXIT_OK;

@@ -58,12 +58,20 @@ struct ssmf_cx_result {
 	int pass;   /* rel <= tol and nothing NaN */
 };
 
-#define SSMF_CX_MAX_RESULTS 160
-
+/* The results of one or more checks: start from {0}, release with ssmf_cx_report_free. The
+ * list grows with the model (one result per tensor, per layer); a comparison whose result
+ * cannot be stored (out of memory) is counted in n_lost and as a failure, never dropped. */
 struct ssmf_cx_report {
 	int n, n_fail;
-	struct ssmf_cx_result r[SSMF_CX_MAX_RESULTS];
+	int n_lost; /* comparisons made but not stored; each is also in n_fail */
+	/* Test hook: 1 + the index of a result to judge as if one element were off by the
+	 * reference's largest magnitude (it must fail); 0: none. */
+	int perturb_at;
+	int cap;
+	struct ssmf_cx_result *r;
 };
+
+void ssmf_cx_report_free(struct ssmf_cx_report *rep);
 
 /* Random model (cfg, perturbed parameters), random flows (B x T, lengths incl. 0 and 1,
  * labels), fresh for each seed. Runs the CPU reference and the backend (outputs poisoned with

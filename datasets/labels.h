@@ -47,7 +47,8 @@ int32_t ssmf_labels_intern(struct ssmf_labels *l, const char *name);
 /* The name table, for /label_names in a dataset. */
 const char *const *ssmf_labels_names(const struct ssmf_labels *l);
 
-/* "benign", "normal", "background" (any case) are the negative class. */
+/* "benign", "normal", "background", "legitimate" (any case, whole name) are the negative
+ * class: the one predicate training and score's evaluation use. */
 int ssmf_label_is_benign(const char *name);
 
 #endif

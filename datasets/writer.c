@@ -1,7 +1,6 @@
 #include "datasets/writer.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <libgen.h>
 #include <pthread.h>
 #include <signal.h>
@@ -11,6 +10,7 @@
 #include <unistd.h>
 #include <zstd.h>
 
+#include "common/atomic_file.h"
 #include "datasets/h5zstd.h"
 
 /* Chunks are shuffled and compressed here from memory as it is, and the
@@ -53,7 +53,7 @@ struct ssmf_writer {
 	struct appender packets, flows;
 	struct ssmf_input_info *inputs;
 	size_t ninputs;
-	char *final_path, *temp_path;
+	struct ssmf_atomic_file out; /* out.path final, out.tmp written */
 	char error[512];
 	/* Compression and HDF5 writes run on a worker thread, beside the caller's
 	 * parsing. HDF5 is never called from two threads at once: the caller
@@ -96,7 +96,7 @@ static int appender_init(struct ssmf_writer *w, struct appender *a, const char *
 	H5Pclose(dcpl);
 	H5Sclose(space);
 	if (a->dset < 0 || !a->buf || !a->spare) {
-		snprintf(w->error, sizeof w->error, "%s: cannot create %s", w->final_path, name);
+		snprintf(w->error, sizeof w->error, "%s: cannot create %s", w->out.path, name);
 		return -1;
 	}
 	return 0;
@@ -222,7 +222,7 @@ static int writer_sync(struct ssmf_writer *w)
 		pthread_mutex_unlock(&w->mu);
 	}
 	if (w->failed) {
-		snprintf(w->error, sizeof w->error, "%s: write failed (disk full?)", w->temp_path);
+		snprintf(w->error, sizeof w->error, "%s: write failed (disk full?)", w->out.tmp);
 		return -1;
 	}
 	return 0;
@@ -310,15 +310,10 @@ struct ssmf_writer *ssmf_writer_create(const char *path, const struct ssmf_write
 		snprintf(err, errlen, "%s: out of memory", path);
 		return NULL;
 	}
-	w->final_path = strdup(path);
-	size_t tlen = strlen(path) + 32;
-	w->temp_path = malloc(tlen);
-	if (!w->final_path || !w->temp_path) {
-		snprintf(err, errlen, "%s: out of memory", path);
-		ssmf_writer_abort(w);
+	if (ssmf_atomic_reserve(&w->out, path, err, errlen) != 0) {
+		free(w);
 		return NULL;
 	}
-	snprintf(w->temp_path, tlen, "%s.tmp-%ld", path, (long)getpid());
 	/* Check the directory first: HDF5's own message for this is a stack dump. */
 	char *dir_copy = strdup(path);
 	const char *dir = dir_copy ? dirname(dir_copy) : ".";
@@ -326,8 +321,7 @@ struct ssmf_writer *ssmf_writer_create(const char *path, const struct ssmf_write
 		snprintf(err, errlen, "%s: cannot write in directory %s: %s", path, dir,
 		         strerror(errno));
 		free(dir_copy);
-		free(w->final_path);
-		free(w->temp_path);
+		ssmf_atomic_abort(&w->out);
 		free(w);
 		return NULL;
 	}
@@ -336,13 +330,12 @@ struct ssmf_writer *ssmf_writer_create(const char *path, const struct ssmf_write
 	H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_LATEST);
 	hid_t fcpl = H5Pcreate(H5P_FILE_CREATE); /* attributes listed in the order written */
 	H5Pset_attr_creation_order(fcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED);
-	w->file = H5Fcreate(w->temp_path, H5F_ACC_TRUNC, fcpl, fapl);
+	w->file = H5Fcreate(w->out.tmp, H5F_ACC_TRUNC, fcpl, fapl);
 	H5Pclose(fcpl);
 	H5Pclose(fapl);
 	if (w->file < 0) {
-		snprintf(err, errlen, "%s: cannot create %s", path, w->temp_path);
-		free(w->final_path);
-		free(w->temp_path);
+		snprintf(err, errlen, "%s: cannot create %s", path, w->out.tmp);
+		ssmf_atomic_abort(&w->out);
 		free(w);
 		return NULL;
 	}
@@ -423,7 +416,7 @@ static int write_attr(struct ssmf_writer *w, const char *name, hid_t ftype, hid_
 		H5Aclose(a);
 	H5Sclose(space);
 	if (rc < 0) {
-		snprintf(w->error, sizeof w->error, "%s: cannot write attribute %s", w->temp_path,
+		snprintf(w->error, sizeof w->error, "%s: cannot write attribute %s", w->out.tmp,
 		         name);
 		return -1;
 	}
@@ -463,7 +456,7 @@ static int write_small_dataset(struct ssmf_writer *w, const char *name, hid_t ty
 		H5Dclose(d);
 	H5Sclose(space);
 	if (rc < 0) {
-		snprintf(w->error, sizeof w->error, "%s: cannot write %s", w->temp_path, name);
+		snprintf(w->error, sizeof w->error, "%s: cannot write %s", w->out.tmp, name);
 		return -1;
 	}
 	return 0;
@@ -510,7 +503,7 @@ uint64_t ssmf_writer_packets(const struct ssmf_writer *w)
 
 const char *ssmf_writer_temp_path(const struct ssmf_writer *w)
 {
-	return w->temp_path;
+	return w->out.tmp;
 }
 
 static void free_inputs(struct ssmf_writer *w)
@@ -535,8 +528,7 @@ static void writer_free(struct ssmf_writer *w)
 	}
 	coder_free(&w->coder);
 	free_inputs(w);
-	free(w->final_path);
-	free(w->temp_path);
+	ssmf_atomic_abort(&w->out); /* after a commit: nothing left to remove */
 	free(w);
 }
 
@@ -556,30 +548,14 @@ int ssmf_writer_commit(struct ssmf_writer *w, char *err, size_t errlen)
 	appender_close(&w->packets);
 	appender_close(&w->flows);
 	if (H5Fclose(w->file) < 0 && rc == 0) {
-		snprintf(w->error, sizeof w->error, "%s: cannot close (disk full?)", w->temp_path);
+		snprintf(w->error, sizeof w->error, "%s: cannot close (disk full?)", w->out.tmp);
 		rc = -1;
 	}
 	w->file = 0;
-	if (rc == 0) {
-		/* Durable before it is visible under the final name. */
-		int fd = open(w->temp_path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0 || fsync(fd) != 0) {
-			snprintf(w->error, sizeof w->error, "%s: cannot sync: %s", w->temp_path,
-			         strerror(errno));
-			rc = -1;
-		}
-		if (fd >= 0)
-			close(fd);
-	}
-	if (rc == 0 && rename(w->temp_path, w->final_path) != 0) {
-		snprintf(w->error, sizeof w->error, "%s: cannot rename from %s: %s", w->final_path,
-		         w->temp_path, strerror(errno));
+	if (rc == 0 && ssmf_atomic_commit(&w->out, w->error, sizeof w->error) != 0)
 		rc = -1;
-	}
-	if (rc != 0) {
+	if (rc != 0)
 		snprintf(err, errlen, "%s", w->error);
-		unlink(w->temp_path);
-	}
 	writer_free(w);
 	return rc;
 }
@@ -593,7 +569,5 @@ void ssmf_writer_abort(struct ssmf_writer *w)
 	appender_close(&w->flows);
 	if (w->file > 0)
 		H5Fclose(w->file);
-	if (w->temp_path)
-		unlink(w->temp_path);
-	writer_free(w);
+	writer_free(w); /* removes the temporary */
 }

@@ -1,15 +1,12 @@
 /* st_read.c - read a safetensors file and check it as the official reader does,
  * then (ssmf_st_check_aligned) our 64-byte layout on top. */
-#include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
+#include "common/read_file.h"
 #include "export/safetensors.h"
 
 #define ST_MAX_FILE ((uint64_t)1 << 34)
@@ -27,46 +24,6 @@ static int fail(char *err, size_t errlen, const char *path, const char *fmt, ...
 		va_end(ap);
 	}
 	return -1;
-}
-
-static int slurp(const char *path, unsigned char **out, uint64_t *len, char *err, size_t errlen)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return fail(err, errlen, path, "cannot open: %s", strerror(errno));
-	struct stat st;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return fail(err, errlen, path, "not a regular file");
-	}
-	uint64_t n = (uint64_t)st.st_size;
-	if (n > ST_MAX_FILE) {
-		close(fd);
-		return fail(err, errlen, path, "%llu bytes is too large for a model bundle",
-		            (unsigned long long)n);
-	}
-	unsigned char *buf = malloc(n ? n : 1);
-	if (!buf) {
-		close(fd);
-		return fail(err, errlen, path, "out of memory");
-	}
-	uint64_t got = 0;
-	while (got < n) {
-		ssize_t r = read(fd, buf + got, (size_t)(n - got));
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			free(buf);
-			close(fd);
-			return fail(err, errlen, path, "read error: %s",
-			            r < 0 ? strerror(errno) : "file shrank while reading");
-		}
-		got += (uint64_t)r;
-	}
-	close(fd);
-	*out = buf;
-	*len = n;
-	return 0;
 }
 
 /* A JSON number that is a non-negative integer below 2^53. */
@@ -190,7 +147,8 @@ static int parse_header(struct ssmf_st_file *f, const char *path, char *err, siz
 int ssmf_st_read(const char *path, struct ssmf_st_file *f, char *err, size_t errlen)
 {
 	memset(f, 0, sizeof *f);
-	if (slurp(path, &f->buf, &f->size, err, errlen) != 0)
+	if (ssmf_read_file(path, ST_MAX_FILE, "a model bundle", &f->buf, &f->size, err, errlen) !=
+	    0)
 		return -1;
 	int rc = -1;
 	if (f->size < 8) {

@@ -1,16 +1,15 @@
 /* record_stream.c - the harvester's record stream, written by `extract --records`. */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "common/atomic_file.h"
 #include "features/record_stream.h"
 
 struct ssmf_record_stream {
-	FILE *f;
-	char *path, *tmp; /* tmp NULL: stdout */
+	FILE *f;                     /* stdout, or out.fp */
+	struct ssmf_atomic_file out; /* out.path NULL: stdout */
 	uint64_t count;
 	int failed, saved_errno;
 };
@@ -47,31 +46,21 @@ static void header(unsigned char *h, uint64_t count)
 struct ssmf_record_stream *ssmf_record_stream_open(const char *path, char *err, size_t errlen)
 {
 	struct ssmf_record_stream *s = calloc(1, sizeof *s);
-	if (!s || !(s->path = strdup(path))) {
-		free(s);
+	if (!s) {
 		snprintf(err, errlen, "%s: out of memory", path);
 		return NULL;
 	}
 	if (strcmp(path, "-") == 0) {
 		s->f = stdout;
 	} else {
-		size_t n = strlen(path) + 32;
-		s->tmp = malloc(n);
-		if (s->tmp) {
-			snprintf(s->tmp, n, "%s.tmp.%ld", path, (long)getpid());
-			s->f = fopen(s->tmp, "wbx");
-		}
-		if (!s->f) {
-			snprintf(err, errlen, "%s: cannot create: %s", s->tmp ? s->tmp : path,
-			         strerror(errno));
-			free(s->tmp);
-			free(s->path);
+		if (ssmf_atomic_fopen(&s->out, path, err, errlen) != 0) {
 			free(s);
 			return NULL;
 		}
+		s->f = s->out.fp;
 	}
 	unsigned char h[SSMF_RECS_HEADER];
-	header(h, s->tmp ? 0 : SSMF_RECS_COUNT_OPEN);
+	header(h, s->out.path ? 0 : SSMF_RECS_COUNT_OPEN);
 	if (fwrite(h, 1, sizeof h, s->f) != sizeof h) {
 		s->failed = 1;
 		s->saved_errno = errno;
@@ -99,47 +88,30 @@ uint64_t ssmf_record_stream_count(const struct ssmf_record_stream *s)
 	return s->count;
 }
 
-static void release(struct ssmf_record_stream *s)
-{
-	free(s->tmp);
-	free(s->path);
-	free(s);
-}
-
 int ssmf_record_stream_commit(struct ssmf_record_stream *s, char *err, size_t errlen)
 {
 	int rc = s->failed ? -1 : 0;
-	errno = s->saved_errno;
-	if (!s->tmp) {
+	if (!s->out.path) {
+		errno = s->saved_errno;
 		if (rc == 0 && fflush(s->f) != 0)
 			rc = -1;
 		if (rc != 0)
 			snprintf(err, errlen, "record stream to stdout: %s", strerror(errno));
-		release(s);
+		free(s);
 		return rc;
 	}
 	/* the count goes into the header once it is known */
 	unsigned char count[8];
 	put_le(count, s->count, 8);
-	if (rc == 0 &&
-	    (fflush(s->f) != 0 || fseek(s->f, 24, SEEK_SET) != 0 ||
-	     fwrite(count, 8, 1, s->f) != 1 || fflush(s->f) != 0 || fsync(fileno(s->f)) != 0))
-		rc = -1;
-	int saved = errno;
-	if (fclose(s->f) != 0 && rc == 0) {
-		rc = -1;
-		saved = errno;
+	if (rc == 0 && (fflush(s->f) != 0 || fseek(s->f, 24, SEEK_SET) != 0 ||
+	                fwrite(count, 8, 1, s->f) != 1)) {
+		s->failed = 1;
+		s->saved_errno = errno;
 	}
-	if (rc == 0 && rename(s->tmp, s->path) != 0) {
-		rc = -1;
-		saved = errno;
-	}
-	if (rc != 0) {
-		snprintf(err, errlen, "%s: cannot write the record stream: %s", s->path,
-		         strerror(saved));
-		unlink(s->tmp);
-	}
-	release(s);
+	if (s->failed)
+		s->out.failed_errno = s->saved_errno ? s->saved_errno : EIO;
+	rc = ssmf_atomic_commit(&s->out, err, errlen);
+	free(s);
 	return rc;
 }
 
@@ -147,11 +119,9 @@ void ssmf_record_stream_abort(struct ssmf_record_stream *s)
 {
 	if (!s)
 		return;
-	if (s->tmp) {
-		fclose(s->f);
-		unlink(s->tmp);
-	} else {
+	if (s->out.path)
+		ssmf_atomic_abort(&s->out);
+	else
 		fflush(s->f);
-	}
-	release(s);
+	free(s);
 }

@@ -491,13 +491,19 @@ int ssmf_scorer_finish(struct ssmf_scorer *sc)
 
 /* ---- dataset mode ---- */
 
-static int by_count(const void *a, const void *b, void *ctx)
+/* A flow's packet count beside its index: what the batch order sorts (no qsort_r). */
+struct count_key {
+	uint32_t count;
+	size_t idx;
+};
+
+/* Shortest first; ties by index, so the order is total. */
+static int by_count(const void *a, const void *b)
 {
-	const struct ssmf_flow_summary *f = ctx;
-	uint32_t x = f[*(const size_t *)a].packet_count, y = f[*(const size_t *)b].packet_count;
-	if (x != y)
-		return x < y ? -1 : 1;
-	return *(const size_t *)a < *(const size_t *)b ? -1 : 1;
+	const struct count_key *x = a, *y = b;
+	if (x->count != y->count)
+		return x->count < y->count ? -1 : 1;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
 }
 
 int ssmf_scorer_dataset(struct ssmf_scorer *sc, struct ssmf_dataset *ds)
@@ -505,14 +511,20 @@ int ssmf_scorer_dataset(struct ssmf_scorer *sc, struct ssmf_dataset *ds)
 	const struct ssmf_flow_summary *flows = ssmf_dataset_flows(ds);
 	size_t nf = (size_t)ssmf_dataset_nflows(ds);
 	size_t *order = malloc((nf ? nf : 1) * sizeof *order);
-	if (!order) {
+	struct count_key *keys = malloc((nf ? nf : 1) * sizeof *keys);
+	if (!order || !keys) {
+		free(order);
+		free(keys);
 		snprintf(sc->error, sizeof sc->error, "out of memory");
 		return -1;
 	}
 	for (size_t i = 0; i < nf; i++)
-		order[i] = i;
+		keys[i] = (struct count_key){flows[i].packet_count, i};
 	/* Flows of similar length share a batch: little padding. */
-	qsort_r(order, nf, sizeof *order, by_count, (void *)flows);
+	qsort(keys, nf, sizeof *keys, by_count);
+	for (size_t i = 0; i < nf; i++)
+		order[i] = keys[i].idx;
+	free(keys);
 	int maxT = 1;
 	for (size_t i = 0; i < nf; i++)
 		if ((int)flows[i].packet_count > maxT)

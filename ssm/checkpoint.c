@@ -11,17 +11,14 @@
  * ssmf_checkpoint_save_sections (train/ adds optimizer state and metadata). Readers skip
  * sections they do not know, so extra sections need no new format version.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <zlib.h>
 
 #include "common/atomic_file.h"
+#include "common/read_file.h"
 #include "ssm/internal.h"
 
 #define CKPT_MAGIC        "SSMFCKPT"
@@ -174,52 +171,6 @@ int ssmf_checkpoint_save_sections(const char *path, const struct ssmf_model *m,
 	return ssmf_atomic_commit(&f, err, errlen);
 }
 
-static int read_file(const char *path, unsigned char **out, uint64_t *len, char *err, size_t errlen)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-		return -1;
-	}
-	struct stat st;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "%s: not a regular file", path);
-		close(fd);
-		return -1;
-	}
-	if ((uint64_t)st.st_size > CKPT_MAX_BYTES) {
-		snprintf(err, errlen, "%s: %lld bytes is too large for a checkpoint", path,
-		         (long long)st.st_size);
-		close(fd);
-		return -1;
-	}
-	uint64_t n = (uint64_t)st.st_size;
-	unsigned char *buf = malloc(n ? n : 1);
-	if (!buf) {
-		snprintf(err, errlen, "%s: out of memory", path);
-		close(fd);
-		return -1;
-	}
-	uint64_t got = 0;
-	while (got < n) {
-		ssize_t r = read(fd, buf + got, (size_t)(n - got));
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			snprintf(err, errlen, "%s: read error: %s", path,
-			         r < 0 ? strerror(errno) : "unexpected end of file");
-			free(buf);
-			close(fd);
-			return -1;
-		}
-		got += (uint64_t)r;
-	}
-	close(fd);
-	*out = buf;
-	*len = n;
-	return 0;
-}
-
 int ssmf_checkpoint_save(const char *path, const struct ssmf_model *m, char *err, size_t errlen)
 {
 	return ssmf_checkpoint_save_sections(path, m, NULL, 0, err, errlen);
@@ -363,7 +314,7 @@ struct ssmf_model *ssmf_checkpoint_load_sections(const char *path, struct ssmf_c
 		want[w].data = NULL;
 		want[w].size = 0;
 	}
-	if (read_file(path, &buf, &n, err, errlen) < 0)
+	if (ssmf_read_file(path, CKPT_MAX_BYTES, "a checkpoint", &buf, &n, err, errlen) < 0)
 		return NULL;
 	return load_buffer(path, buf, n, want, n_want, err, errlen);
 }

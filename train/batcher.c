@@ -12,6 +12,13 @@
 
 #define POOL_BATCHES 64
 
+/* What the length sort compares, beside the index it reorders (qsort has no user pointer
+ * in C11, and a file-scope one would be shared state). */
+struct train_len_key {
+	int32_t len;
+	uint32_t idx;
+};
+
 /* Batches of B consecutive flows, the partial one last. */
 static void regular_starts(struct train_batcher *b)
 {
@@ -34,7 +41,8 @@ int train_batcher_init(struct train_batcher *b, const struct train_flowset *fs, 
 	b->len = calloc((size_t)B, sizeof *b->len);
 	b->label = calloc((size_t)B, sizeof *b->label);
 	b->start = malloc((b->n_batches + 1) * sizeof *b->start);
-	if (!b->order || !b->rec || !b->len || !b->label || !b->start) {
+	b->keys = malloc((n ? n : 1) * sizeof *b->keys);
+	if (!b->order || !b->rec || !b->len || !b->label || !b->start || !b->keys) {
 		train_batcher_free(b);
 		return -1;
 	}
@@ -50,20 +58,28 @@ void train_batcher_free(struct train_batcher *b)
 	free(b->len);
 	free(b->label);
 	free(b->start);
+	free(b->keys);
 	memset(b, 0, sizeof *b);
 }
-
-static const struct train_flow *g_flows; /* qsort has no user pointer in C11 */
 
 /* Longest first; ties by flowset index, so the order is total and qsort's instability
  * cannot show. */
 static int by_len_desc(const void *a, const void *b)
 {
-	uint32_t i = *(const uint32_t *)a, j = *(const uint32_t *)b;
-	int32_t li = g_flows[i].len, lj = g_flows[j].len;
-	if (li != lj)
-		return li > lj ? -1 : 1;
-	return i < j ? -1 : i > j;
+	const struct train_len_key *x = a, *y = b;
+	if (x->len != y->len)
+		return x->len > y->len ? -1 : 1;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+/* Sorts the n flowset indices at order by length, longest first. */
+static void sort_by_len(struct train_batcher *b, uint32_t *order, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		b->keys[i] = (struct train_len_key){b->fs->flows[order[i]].len, order[i]};
+	qsort(b->keys, n, sizeof *b->keys, by_len_desc);
+	for (size_t i = 0; i < n; i++)
+		order[i] = b->keys[i].idx;
 }
 
 static void shuffle_u32(uint32_t *a, size_t n, uint64_t *rng)
@@ -80,11 +96,9 @@ void train_batcher_plan_epoch(struct train_batcher *b, uint64_t rng)
 {
 	memcpy(b->order, b->idx, b->n * sizeof *b->order);
 	shuffle_u32(b->order, b->n, &rng);
-	g_flows = b->fs->flows;
 	size_t pool = (size_t)b->B * POOL_BATCHES;
 	for (size_t p = 0; p < b->n; p += pool)
-		qsort(b->order + p, b->n - p < pool ? b->n - p : pool, sizeof *b->order,
-		      by_len_desc);
+		sort_by_len(b, b->order + p, b->n - p < pool ? b->n - p : pool);
 	/* shuffle whole batches; the last (maybe partial) batch moves as a unit too */
 	size_t nb = b->n_batches;
 	uint32_t *perm = malloc((nb ? nb : 1) * sizeof *perm);
@@ -116,8 +130,7 @@ void train_batcher_plan_epoch(struct train_batcher *b, uint64_t rng)
 void train_batcher_plan_fixed(struct train_batcher *b)
 {
 	memcpy(b->order, b->idx, b->n * sizeof *b->order);
-	g_flows = b->fs->flows;
-	qsort(b->order, b->n, sizeof *b->order, by_len_desc);
+	sort_by_len(b, b->order, b->n);
 	regular_starts(b);
 }
 

@@ -9,14 +9,17 @@
 #include "ssm/ssm.h"
 #include "train/flowset.h"
 
+struct train_len_key;
+
 struct train_batcher {
 	const struct train_flowset *fs;
 	const uint32_t *idx; /* (n) the flows this batcher serves (not owned) */
 	size_t n;
-	int B;            /* flows per batch */
-	uint32_t *order;  /* (n) flowset indices, batch after batch */
-	size_t n_batches; /* ceil(n / B) */
-	size_t *start;    /* (n_batches + 1) batch i is order[start[i] .. start[i+1]) */
+	int B;                      /* flows per batch */
+	uint32_t *order;            /* (n) flowset indices, batch after batch */
+	size_t n_batches;           /* ceil(n / B) */
+	size_t *start;              /* (n_batches + 1) batch i is order[start[i] .. start[i+1]) */
+	struct train_len_key *keys; /* (n) sort scratch: each flow's length beside its index */
 	/* the assembled batch */
 	struct ssmf_record *rec; /* (B, max_len) */
 	int *len;                /* (B) */

@@ -62,14 +62,18 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem)
 	return 0;
 }
 
-static const struct ssmf_flow_summary *g_sum; /* qsort has no user pointer in C11 */
-static const struct train_flow *g_tf;
+/* A flow's first record in the file beside its index (qsort has no user pointer in C11). */
+struct offset_key {
+	uint64_t offset;
+	size_t idx;
+};
 
 static int by_packet_offset(const void *a, const void *b)
 {
-	uint64_t x = g_sum[g_tf[*(const size_t *)a].row].packet_offset;
-	uint64_t y = g_sum[g_tf[*(const size_t *)b].row].packet_offset;
-	return x < y ? -1 : x > y;
+	const struct offset_key *x = a, *y = b;
+	if (x->offset != y->offset)
+		return x->offset < y->offset ? -1 : 1;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
 }
 
 /* Copies the records of flows [first, fs->n) out of the dataset. Reading flow by flow
@@ -82,18 +86,22 @@ static int read_records(struct train_flowset *fs, size_t first, struct ssmf_data
 	size_t n = fs->n - first;
 	uint64_t total = ssmf_dataset_npackets(ds);
 	size_t *ord = malloc((n ? n : 1) * sizeof *ord);
+	struct offset_key *keys = malloc((n ? n : 1) * sizeof *keys);
 	struct ssmf_record *win = malloc(WINDOW * sizeof *win);
-	if (!ord || !win) {
+	if (!ord || !keys || !win) {
 		free(ord);
+		free(keys);
 		free(win);
 		snprintf(err, errlen, "%s: out of memory", ssmf_dataset_path(ds));
 		return TRAIN_E_INTERNAL;
 	}
 	for (size_t i = 0; i < n; i++)
-		ord[i] = first + i;
-	g_sum = fl;
-	g_tf = fs->flows;
-	qsort(ord, n, sizeof *ord, by_packet_offset);
+		keys[i] =
+		    (struct offset_key){fl[fs->flows[first + i].row].packet_offset, first + i};
+	qsort(keys, n, sizeof *keys, by_packet_offset);
+	for (size_t i = 0; i < n; i++)
+		ord[i] = keys[i].idx;
+	free(keys);
 	uint64_t w0 = 0, w1 = 0; /* the window holds records [w0, w1) */
 	int rc = 0;
 	for (size_t k = 0; k < n && rc == 0; k++) {
@@ -146,7 +154,7 @@ static int load_one(struct train_flowset *fs, uint32_t di, const char *path, int
 		goto oom;
 	for (size_t i = 0; i < nf; i++)
 		raw[i] = fl[i].label;
-	if (train_labels_map(path, raw, nf, lab, err, errlen) < 0) {
+	if (train_labels_map(ds, raw, nf, lab, err, errlen) < 0) {
 		rc = TRAIN_E_INPUT;
 		goto out;
 	}

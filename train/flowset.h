@@ -8,6 +8,8 @@
 
 #include "features/ssmf_record.h"
 
+struct ssmf_dataset;
+
 struct train_flow {
 	uint64_t first_ts_ns;
 	uint64_t rec_off; /* first record in train_flowset.rec */
@@ -44,8 +46,8 @@ int train_flowset_load(struct train_flowset *fs, const char *const *paths, int n
 void train_flowset_free(struct train_flowset *fs);
 
 /* Maps the raw labels of a dataset's flows (index into /label_names, -1 none) to 0 benign /
- * 1 attack / -1 unknown; names like benign, normal, background are benign (labels.c). */
-int train_labels_map(const char *path, const int32_t *raw, size_t n, int32_t *out, char *err,
-                     size_t errlen);
+ * 1 attack / -1 unknown; benign is ssmf_label_is_benign (datasets/labels.h). */
+int train_labels_map(const struct ssmf_dataset *ds, const int32_t *raw, size_t n, int32_t *out,
+                     char *err, size_t errlen);
 
 #endif

@@ -4,12 +4,16 @@
 
 #include "train/split.h"
 
-static const struct train_flow *g_flows; /* qsort has no user pointer in C11 */
+/* A flow beside its index: what the time sort compares (qsort has no user pointer in C11). */
+struct time_key {
+	const struct train_flow *f;
+	uint32_t idx;
+};
 
 static int by_time(const void *a, const void *b)
 {
-	const struct train_flow *x = &g_flows[*(const uint32_t *)a];
-	const struct train_flow *y = &g_flows[*(const uint32_t *)b];
+	const struct train_flow *x = ((const struct time_key *)a)->f;
+	const struct train_flow *y = ((const struct time_key *)b)->f;
 	if (x->first_ts_ns != y->first_ts_ns)
 		return x->first_ts_ns < y->first_ts_ns ? -1 : 1;
 	if (x->dataset != y->dataset)
@@ -22,12 +26,18 @@ int train_split_by_time(const struct train_flowset *fs, double fraction, struct 
 	memset(s, 0, sizeof *s);
 	size_t n = fs->n;
 	uint32_t *all = malloc((n ? n : 1) * sizeof *all);
-	if (!all)
+	struct time_key *keys = malloc((n ? n : 1) * sizeof *keys);
+	if (!all || !keys) {
+		free(all);
+		free(keys);
 		return -1;
+	}
 	for (size_t i = 0; i < n; i++)
-		all[i] = (uint32_t)i;
-	g_flows = fs->flows;
-	qsort(all, n, sizeof *all, by_time);
+		keys[i] = (struct time_key){&fs->flows[i], (uint32_t)i};
+	qsort(keys, n, sizeof *keys, by_time);
+	for (size_t i = 0; i < n; i++)
+		all[i] = keys[i].idx;
+	free(keys);
 	size_t n_val = (size_t)(fraction * (double)n);
 	if (fraction > 0 && n_val == 0 && n >= 2)
 		n_val = 1;

@@ -13,12 +13,12 @@
 static int run(const char *what, const struct ssmf_config *cfg, int B, int T, uint64_t seed,
                int verbose)
 {
-	static struct ssmf_cx_report rep;
+	struct ssmf_cx_report rep = {0};
 	char err[512];
-	rep.n = rep.n_fail = 0;
 	int rc = ssmf_cx_check(SSMF_CX_HOST, cfg, B, T, seed, 0, &rep, err, sizeof err);
 	if (rc) {
 		fprintf(stderr, "FAIL %s seed %llu: %s\n", what, (unsigned long long)seed, err);
+		ssmf_cx_report_free(&rep);
 		return 1;
 	}
 	const struct ssmf_cx_result *worst_f = NULL, *worst_b = NULL;
@@ -37,7 +37,11 @@ static int run(const char *what, const struct ssmf_config *cfg, int B, int T, ui
 	       rep.n_fail ? "FAIL" : "ok", what, (unsigned long long)seed, rep.n, rep.n_fail,
 	       worst_f ? worst_f->name : "-", worst_f ? worst_f->rel : 0.0,
 	       worst_b ? worst_b->name : "-", worst_b ? worst_b->rel : 0.0);
-	return rep.n_fail != 0;
+	if (rep.n_lost)
+		printf("FAIL %s: %d comparisons not stored (out of memory)\n", what, rep.n_lost);
+	int failed = rep.n_fail != 0;
+	ssmf_cx_report_free(&rep);
+	return failed;
 }
 
 int main(void)

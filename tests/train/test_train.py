@@ -298,6 +298,66 @@ def check_supervised():
     del p
 
 
+
+# The benign label names, any case (man/ssmflow-train.1 --supervised, ssmflow-score.1
+# EVALUATION); every other name is an attack.
+BENIGN_NAMES = {"benign", "normal", "background", "legitimate"}
+
+
+def check_benign_names():
+    """The trainer's supervised target and score's ROC treat a flow as benign by the same
+    names: a dataset whose flows carry benign names in several spellings (and near misses)
+    trains exactly like one that names them only "benign"/"attack", and score's ROC-AUC on
+    it equals scikit-learn's with the documented benign set."""
+    from sklearn.metrics import roc_auc_score
+    src = datasets(CAPTURES[4:5])[0]  # 197 flows
+    names = ["Legitimate", "attack", "NORMAL", "background", "dos", "BENIGN",
+             "legitimate-traffic", "Normal "]
+    mixed, plain = (os.path.join(WORK, n) for n in ("names-mixed.h5", "names-plain.h5"))
+    for path in (mixed, plain):
+        shutil.copy(src, path)
+    with h5py.File(mixed, "r+") as f:
+        fl = f["flows"][:]
+        lab = np.arange(len(fl)) % len(names)
+        lab[::7] = -1  # some flows unlabelled
+        fl["label"] = lab
+        f["flows"][:] = fl
+        f.create_dataset("label_names", data=np.array([n.encode() for n in names], dtype=object),
+                         dtype=h5py.string_dtype())
+    attack = np.array([n.lower() not in BENIGN_NAMES for n in names])
+    with h5py.File(plain, "r+") as f:
+        fl = f["flows"][:]
+        fl["label"] = np.where(lab < 0, -1, attack[lab].astype(int))
+        f["flows"][:] = fl
+        f.create_dataset("label_names", data=np.array([b"benign", b"attack"], dtype=object),
+                         dtype=h5py.string_dtype())
+    for path in (mixed, plain):
+        run(["train", "-q", "-o", path + ".ssmf", "--supervised", "--epochs", "2", "--warmup",
+             "5", "--threads", "1", "--log-json", path + ".jsonl"] + SMALL + [path])
+    sup = [[o["loss_sup"] for o in read_log(p + ".jsonl") if o["event"] == "step"]
+           for p in (mixed, plain)]
+    if not sup[0] or sup[0] != sup[1]:
+        fail(f"benign names: supervised losses differ from the benign/attack dataset's: "
+             f"{sup[0][:3]} vs {sup[1][:3]}")
+    if ckpt.params(mixed + ".ssmf") != ckpt.params(plain + ".ssmf"):
+        fail("benign names: the supervised models differ from the benign/attack dataset's")
+    for path in (mixed, plain):
+        out = path + ".scores.h5"
+        run(["score", "-q", "-m", mixed + ".ssmf", "-o", out, path])
+        with h5py.File(out) as f:
+            fl, sc, npk = f["flows"][:], f["score"][:], f["packets_scored"][:]
+            got = float(f.attrs["roc_auc"])
+            out_names = [n.decode() for n in f["label_names"][:]]
+        keep = (fl["label"] >= 0) & (npk >= 2)
+        y = [out_names[x].lower() not in BENIGN_NAMES for x in fl["label"][keep]]
+        want = roc_auc_score(y, sc[keep])
+        if abs(got - want) > 1e-9:
+            fail(f"{os.path.basename(path)}: score's ROC-AUC {got} vs {want} with the "
+                 f"documented benign names")
+        print(f"{os.path.basename(path)}: {int(keep.sum())} labelled flows, "
+              f"{sum(y)} attacks, ROC-AUC {got:.6f}")
+    print(f"benign names: {len(sup[0])} identical supervised steps")
+
 # --device cuda-emulated runs the CUDA kernels' code on the CPU (cuda/cx.h), through the same
 # backend as --device cuda. Its per-step losses equal the CPU backend's up to float rounding
 # (summation order, the optimizer's division by the bias corrections): measured <= 1e-7
