@@ -38,6 +38,7 @@ static const char usage[] =
     "      --memory-cap SIZE    flow table memory cap, e.g. 512M, 2G; least recently\n"
     "                           active flows are evicted above it (1G)\n"
     "      --zstd-level N       zstd compression level 1..19 (1)\n"
+    "      --community-id-seed N  seed of each flow's Community ID, 0..65535 (0)\n"
     "      --labels FILE        join ground truth into /flows: native CSV, CICFlowMeter\n"
     "                           CSV or Zeek conn.log (see ssmflow-score(1))\n"
     "      --label-rule N=EXPR  label flows matching a BPF expression N (repeatable)\n"
@@ -144,6 +145,7 @@ static int write_attrs(struct ssmf_writer *w, const struct ssmf_flow_params *p, 
 	rc |= ssmf_writer_attr_f64(w, "tcp_close_grace_s", (double)p->tcp_close_grace_ns * 1e-9);
 	rc |= ssmf_writer_attr_u64(w, "max_packets", p->max_packets);
 	rc |= ssmf_writer_attr_u64(w, "memory_cap_bytes", p->memory_cap_bytes);
+	rc |= ssmf_writer_attr_u64(w, "community_id_seed", p->community_id_seed);
 	rc |= ssmf_writer_attr_str(w, "filter", filter ? filter : "");
 	rc |= ssmf_writer_attr_u64(w, "zstd_level", (uint64_t)zstd_level);
 	rc |= ssmf_writer_attr_str(w, "software", "ssmflow " SSMF_VERSION_STRING);

@@ -48,6 +48,7 @@ static const char usage[] =
     "      --fpr F              false-positive rate for --calibrate (0.001)\n"
     "      --idle-timeout SEC, --active-timeout SEC, --tcp-close yes|no, --memory-cap SIZE\n"
     "                           flow table settings for captures, as for extract\n"
+    "      --community-id-seed N  seed of each capture flow's Community ID (0)\n"
     "      --threads N          model threads (default: all cores)\n"
     "      --device cpu|cuda    where the model runs (cpu)\n"
     "      --gpu-flows N        with cuda: flows whose state the GPU holds at once (65536)\n"
