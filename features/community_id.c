@@ -1,7 +1,38 @@
 #include "features/community_id.h"
 
 #include <openssl/evp.h>
+#include <stdlib.h>
 #include <string.h>
+
+struct ssmf_community_id {
+	uint16_t seed;
+	EVP_MD *sha1;
+	EVP_MD_CTX *ctx;
+};
+
+struct ssmf_community_id *ssmf_community_id_new(uint16_t seed)
+{
+	struct ssmf_community_id *h = calloc(1, sizeof *h);
+	if (!h)
+		return NULL;
+	h->seed = seed;
+	h->sha1 = EVP_MD_fetch(NULL, "SHA1", NULL);
+	h->ctx = EVP_MD_CTX_new();
+	if (!h->sha1 || !h->ctx) {
+		ssmf_community_id_free(h);
+		return NULL;
+	}
+	return h;
+}
+
+void ssmf_community_id_free(struct ssmf_community_id *h)
+{
+	if (!h)
+		return;
+	EVP_MD_CTX_free(h->ctx);
+	EVP_MD_free(h->sha1);
+	free(h);
+}
 
 /* The spec's ICMP "ports" (as Zeek maps them): a message with a counterpart (a request
  * and its reply) is two-way, its destination port the counterpart's type; any other
@@ -52,7 +83,7 @@ static void put_be16(uint8_t *p, uint16_t v)
 	p[1] = (uint8_t)v;
 }
 
-int ssmf_community_id(const struct ssmf_cid_tuple *t, uint16_t seed,
+int ssmf_community_id(struct ssmf_community_id *h, const struct ssmf_cid_tuple *t,
                       char out[SSMF_COMMUNITY_ID_SIZE])
 {
 	out[0] = '\0';
@@ -77,7 +108,7 @@ int ssmf_community_id(const struct ssmf_cid_tuple *t, uint16_t seed,
 	/* seed(2) addr addr proto(1) pad(1) [port(2) port(2)] */
 	uint8_t buf[2 + 16 + 16 + 2 + 4];
 	size_t n = 0;
-	put_be16(buf, seed);
+	put_be16(buf, h->seed);
 	n += 2;
 	memcpy(buf + n, a, alen);
 	n += alen;
@@ -92,7 +123,8 @@ int ssmf_community_id(const struct ssmf_cid_tuple *t, uint16_t seed,
 	}
 	uint8_t digest[EVP_MAX_MD_SIZE];
 	unsigned dlen = 0;
-	if (!EVP_Digest(buf, n, digest, &dlen, EVP_sha1(), NULL) || dlen != 20)
+	if (!EVP_DigestInit_ex2(h->ctx, h->sha1, NULL) || !EVP_DigestUpdate(h->ctx, buf, n) ||
+	    !EVP_DigestFinal_ex(h->ctx, digest, &dlen) || dlen != 20)
 		return -1;
 	memcpy(out, "1:", 2);
 	/* 20 bytes give 28 base64 characters and the NUL */

@@ -101,6 +101,7 @@ struct ssmf_flowtable {
 	uint64_t memory;
 	uint32_t next_flow_id;
 	struct ssmf_fragcache *frags;
+	struct ssmf_community_id *cid;
 	struct ssmf_flow_counters c;
 };
 
@@ -262,7 +263,8 @@ static uint32_t lookup(struct ssmf_flowtable *t, const struct flow_key *k, uint3
 }
 
 /* The summary row of flow f, built from its state when it ends. */
-static void flow_summary(const struct flow *f, uint16_t cid_seed, struct ssmf_flow_summary *s)
+static void flow_summary(const struct flow *f, struct ssmf_community_id *cid_hasher,
+                         struct ssmf_flow_summary *s)
 {
 	const uint64_t w4 = f->key.w[4];
 	const struct dir_state *fw = &f->dir[0], *bw = &f->dir[1];
@@ -317,7 +319,7 @@ static void flow_summary(const struct flow *f, uint16_t cid_seed, struct ssmf_fl
 	    .sport = icmp ? f->icmp_type : s->src_port,
 	    .dport = icmp ? f->icmp_code : s->dst_port,
 	};
-	ssmf_community_id(&cid, cid_seed, s->community_id);
+	ssmf_community_id(cid_hasher, &cid, s->community_id);
 }
 
 /* Ends flow h: hands it to the sink and frees its slot. */
@@ -325,7 +327,7 @@ static int end_flow(struct ssmf_flowtable *t, uint32_t h, enum ssmf_end_reason w
 {
 	struct flow *f = F(t, h);
 	struct ssmf_flow_summary s;
-	flow_summary(f, t->p.community_id_seed, &s);
+	flow_summary(f, t->cid, &s);
 	s.end_reason = (uint8_t)why;
 	t->c.ended[why]++;
 	int rc = t->sink ? t->sink(t->user, &s, f->recs) : 0;
@@ -684,7 +686,8 @@ struct ssmf_flowtable *ssmf_flowtable_new(const struct ssmf_flow_params *p, ssmf
 	t->sink = sink;
 	t->user = user;
 	t->frags = ssmf_fragcache_new(FRAG_SLOTS, FRAG_TIMEOUT_NS);
-	if (!t->frags || grow_buckets(t) != 0) {
+	t->cid = ssmf_community_id_new(p->community_id_seed);
+	if (!t->frags || !t->cid || grow_buckets(t) != 0) {
 		ssmf_flowtable_free(t);
 		return NULL;
 	}
@@ -706,5 +709,6 @@ void ssmf_flowtable_free(struct ssmf_flowtable *t)
 	free(t->links);
 	free(t->buckets);
 	ssmf_fragcache_free(t->frags);
+	ssmf_community_id_free(t->cid);
 	free(t);
 }

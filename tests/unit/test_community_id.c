@@ -39,7 +39,10 @@ static int run_vector(const struct vector *v, char out[SSMF_COMMUNITY_ID_SIZE])
 	                           .proto = v->proto,
 	                           .sport = v->sport,
 	                           .dport = v->dport};
-	return ssmf_community_id(&t, v->seed, out);
+	struct ssmf_community_id *h = ssmf_community_id_new(v->seed);
+	int rc = h ? ssmf_community_id(h, &t, out) : -1;
+	ssmf_community_id_free(h);
+	return rc;
 }
 
 int main(void)
@@ -55,6 +58,8 @@ int main(void)
 	/* not IP: no ID */
 	uint8_t z[16] = {0};
 	struct ssmf_cid_tuple none = {.src = z, .dst = z, .ip_version = 0, .proto = 6};
-	CHECK(ssmf_community_id(&none, 0, out) == -1 && out[0] == '\0');
+	struct ssmf_community_id *h = ssmf_community_id_new(0);
+	CHECK(h && ssmf_community_id(h, &none, out) == -1 && out[0] == '\0');
+	ssmf_community_id_free(h);
 	return check_report("community_id");
 }
