@@ -35,6 +35,15 @@ FIELDS = ["frame.time_epoch", "ip.src", "ip.dst", "ipv6.src", "ipv6.dst", "tcp.s
           "tcp.dstport", "udp.srcport", "udp.dstport", "sctp.srcport", "sctp.dstport",
           "icmp.type", "icmp.code", "icmpv6.type", "icmpv6.code"]
 
+# (protocol, kind, communityid constructor, field of the port or type, of the port or code)
+TRANSPORTS = [
+    (1, "icmp", communityid.FlowTuple.make_icmp, "icmp.type", "icmp.code"),
+    (58, "icmp6", communityid.FlowTuple.make_icmp6, "icmpv6.type", "icmpv6.code"),
+    (6, "tcp", communityid.FlowTuple.make_tcp, "tcp.srcport", "tcp.dstport"),
+    (17, "udp", communityid.FlowTuple.make_udp, "udp.srcport", "udp.dstport"),
+    (132, "sctp", communityid.FlowTuple.make_sctp, "sctp.srcport", "sctp.dstport"),
+]
+
 failures = []
 
 
@@ -64,29 +73,21 @@ def packet_ids(cap, seed):
     ids, seen = defaultdict(set), Counter()
     for line in out.splitlines():
         v = dict(zip(FIELDS, line.split("\t")))
-        src, dst = first(v["ip.src"]) or first(v["ipv6.src"]), first(v["ip.dst"]) or first(v["ipv6.dst"])
+        src = first(v["ip.src"]) or first(v["ipv6.src"])
+        dst = first(v["ip.dst"]) or first(v["ipv6.dst"])
         if not src:
             continue
         # the outermost transport: an ICMP error carries the TCP/UDP header it quotes
-        if v["icmp.type"]:
-            t = communityid.FlowTuple.make_icmp(src, dst, first(v["icmp.type"]), first(v["icmp.code"]))
-            proto, name = 1, "icmp" + ("" if int(first(v["icmp.type"])) in (0, 8) else "-one-way")
-        elif v["icmpv6.type"]:
-            t = communityid.FlowTuple.make_icmp6(src, dst, first(v["icmpv6.type"]),
-                                                  first(v["icmpv6.code"]))
-            ty = int(first(v["icmpv6.type"]))
-            proto, name = 58, "icmp6" + ("-one-way" if ty < 128 or ty == 143 else "")
-        elif v["tcp.srcport"]:
-            t = communityid.FlowTuple.make_tcp(src, dst, first(v["tcp.srcport"]), first(v["tcp.dstport"]))
-            proto, name = 6, "tcp"
-        elif v["udp.srcport"]:
-            t = communityid.FlowTuple.make_udp(src, dst, first(v["udp.srcport"]), first(v["udp.dstport"]))
-            proto, name = 17, "udp"
-        elif v["sctp.srcport"]:
-            t = communityid.FlowTuple.make_sctp(src, dst, first(v["sctp.srcport"]), first(v["sctp.dstport"]))
-            proto, name = 132, "sctp"
+        for proto, name, make, a, b in TRANSPORTS:
+            if v[a]:
+                break
         else:
             continue
+        x, y = first(v[a]), first(v[b])
+        t = make(src, dst, x, y)
+        if proto in (1, 58):  # the package's own one-way test, for the coverage count
+            mapper = communityid.icmp if proto == 1 else communityid.icmp6
+            name += "-one-way" if mapper.get_port_equivalents(int(x), int(y))[2] else ""
         seen[name + ("/v6" if ":" in src else "/v4")] += 1
         ids[epoch_ns(v["frame.time_epoch"]), frozenset((src, dst)), proto].add(cid.calc(t))
     return ids, seen
