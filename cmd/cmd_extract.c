@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cmd/cli.h"
+#include "cmd/progress.h"
 #include "cmd/shared_opts.h"
 #include "datasets/labels.h"
 #include "datasets/writer.h"
@@ -38,6 +39,7 @@ static const char usage[] =
     "      --memory-cap SIZE    flow table memory cap, e.g. 512M, 2G; least recently\n"
     "                           active flows are evicted above it (1G)\n"
     "      --zstd-level N       zstd compression level 1..19 (1)\n"
+    "      --community-id-seed N  seed of each flow's Community ID, 0..65535 (0)\n"
     "      --labels FILE        join ground truth into /flows: native CSV, CICFlowMeter\n"
     "                           CSV or Zeek conn.log (see ssmflow-score(1))\n"
     "      --label-rule N=EXPR  label flows matching a BPF expression N (repeatable)\n"
@@ -59,8 +61,9 @@ struct extract_ctx {
 	uint32_t *input_first_flow; /* flow id of the first flow started in each input */
 	size_t ninputs_started;
 	struct ssmf_flowtable *table;
-	int quiet, progress_on;
-	double t0, last_progress;
+	int quiet;
+	double t0;
+	struct ssmf_progress progress;
 };
 
 static int sink_to_writer(void *user, const struct ssmf_flow_summary *s,
@@ -108,22 +111,19 @@ static void abort_outputs(struct extract_ctx *x)
 
 static void on_warn(void *user, const char *msg)
 {
-	(void)user;
+	struct extract_ctx *x = user;
+	ssmf_progress_clear(&x->progress); /* the warning gets the line */
 	ssmf_warn("%s", msg);
 }
 
-static int on_progress(void *user, uint64_t packets)
+static int on_progress(void *user, uint64_t packets, uint64_t bytes_read)
 {
 	struct extract_ctx *x = user;
-	double now = ssmf_now();
-	if (x->progress_on && now - x->last_progress >= 0.5) {
-		x->last_progress = now;
-		fprintf(stderr, "\r%llu packets, %llu flows written, %.2f Mpkt/s   ",
-		        (unsigned long long)packets,
-		        (unsigned long long)(x->writer ? ssmf_writer_flows(x->writer)
-		                                       : ssmf_flowtable_counters(x->table)->flows),
-		        (double)packets / (now - x->t0) / 1e6);
-	}
+	char extra[64];
+	snprintf(extra, sizeof extra, "%llu packets, %llu flows", (unsigned long long)packets,
+	         (unsigned long long)(x->writer ? ssmf_writer_flows(x->writer)
+	                                        : ssmf_flowtable_counters(x->table)->flows));
+	ssmf_progress_update(&x->progress, bytes_read, extra);
 	return 0;
 }
 
@@ -144,6 +144,7 @@ static int write_attrs(struct ssmf_writer *w, const struct ssmf_flow_params *p, 
 	rc |= ssmf_writer_attr_f64(w, "tcp_close_grace_s", (double)p->tcp_close_grace_ns * 1e-9);
 	rc |= ssmf_writer_attr_u64(w, "max_packets", p->max_packets);
 	rc |= ssmf_writer_attr_u64(w, "memory_cap_bytes", p->memory_cap_bytes);
+	rc |= ssmf_writer_attr_u64(w, "community_id_seed", p->community_id_seed);
 	rc |= ssmf_writer_attr_str(w, "filter", filter ? filter : "");
 	rc |= ssmf_writer_attr_u64(w, "zstd_level", (uint64_t)zstd_level);
 	rc |= ssmf_writer_attr_str(w, "software", "ssmflow " SSMF_VERSION_STRING);
@@ -317,7 +318,7 @@ int cmd_extract(int argc, char **argv)
 
 	ssmf_signals_install();
 	char err[1024];
-	struct extract_ctx x = {.quiet = quiet, .progress_on = !quiet && isatty(STDERR_FILENO)};
+	struct extract_ctx x = {.quiet = quiet};
 	x.inputs = (const char *const *)argv + optind;
 	x.input_first_flow = calloc((size_t)(argc - optind), sizeof *x.input_first_flow);
 	if (!x.input_first_flow) {
@@ -327,7 +328,9 @@ int cmd_extract(int argc, char **argv)
 	if (ssmf_label_args_given(&la) &&
 	    !(x.labels = ssmf_labels_from_args("extract", &la, &code)))
 		RC(code);
-	x.t0 = x.last_progress = ssmf_now();
+	x.t0 = ssmf_now();
+	ssmf_progress_start(&x.progress, quiet, SSMF_PROGRESS_BYTES,
+	                    ssmf_progress_input_bytes(x.inputs, (size_t)(argc - optind)), 0);
 	if (out && !(x.writer = ssmf_writer_create(out, &wo, err, sizeof err))) {
 		ssmf_error("%s", err);
 		RC(SSMF_EXIT_OUTPUT);
@@ -357,8 +360,7 @@ int cmd_extract(int argc, char **argv)
 	struct ssmf_ingest_result res;
 	int rc = ssmf_ingest((const char *const *)argv + optind, (size_t)(argc - optind), filter, t,
 	                     &hooks, &res);
-	if (x.progress_on)
-		fprintf(stderr, "\r\033[K");
+	ssmf_progress_clear(&x.progress);
 	code = ssmf_report_inputs(&res);
 	if (rc == 0 && !res.stopped && !ssmf_stop_signal())
 		rc = ssmf_flowtable_flush(t);

@@ -10,6 +10,7 @@
 
 #include "cmd/cli.h"
 #include "common/atomic_file.h"
+#include "cmd/progress.h"
 #include "cmd/shared_opts.h"
 #include "datasets/reader.h"
 #include "features/flowtable.h"
@@ -50,6 +51,7 @@ static const char usage[] =
     "      --fpr F              false-positive rate for --calibrate (0.001)\n"
     "      --idle-timeout SEC, --active-timeout SEC, --tcp-close yes|no, --memory-cap SIZE\n"
     "                           flow table settings for captures, as for extract\n"
+    "      --community-id-seed N  seed of each capture flow's Community ID (0)\n"
     "      --threads N          model threads (default: all cores)\n"
     "      --device cpu|cuda    where the model runs (cpu)\n"
     "      --gpu-flows N        with cuda: flows whose state the GPU holds at once (65536)\n"
@@ -94,6 +96,7 @@ struct capture_ctx {
 	struct ssmf_scorer *sc;
 	const char *const *paths;
 	size_t next_input;
+	struct ssmf_progress progress;
 };
 
 static int sink_to_scorer(void *user, const struct ssmf_flow_summary *s,
@@ -112,7 +115,8 @@ static int record_to_scorer(void *user, const struct ssmf_record *r)
 
 static void on_warn(void *user, const char *msg)
 {
-	(void)user;
+	struct capture_ctx *x = user;
+	ssmf_progress_clear(&x->progress); /* the warning gets the line */
 	ssmf_warn("%s", msg);
 }
 
@@ -120,6 +124,15 @@ static int on_should_stop(void *user)
 {
 	(void)user;
 	return ssmf_stop_signal() != 0;
+}
+
+static int on_progress(void *user, uint64_t packets, uint64_t bytes_read)
+{
+	struct capture_ctx *x = user;
+	char extra[32];
+	snprintf(extra, sizeof extra, "%llu packets", (unsigned long long)packets);
+	ssmf_progress_update(&x->progress, bytes_read, extra);
+	return 0;
 }
 
 static void on_input(void *user, size_t index, const char *path)
@@ -139,7 +152,11 @@ static int score_inputs(struct ssmf_scorer *sc, const char *const *paths, size_t
 	if (ndata && ndata != n)
 		return ssmf_usage_error("score", "give captures or datasets, not both");
 	char err[1024];
+	struct capture_ctx x = {.sc = sc, .paths = paths};
+	ssmf_progress_start(&x.progress, o->quiet, SSMF_PROGRESS_BYTES,
+	                    ssmf_progress_input_bytes(paths, n), 0);
 	if (ndata) {
+		uint64_t done = 0; /* datasets: progress input by input */
 		for (size_t i = 0; i < n; i++) {
 			struct ssmf_dataset *ds = ssmf_dataset_open(paths[i], err, sizeof err);
 			if (!ds) {
@@ -164,16 +181,19 @@ static int score_inputs(struct ssmf_scorer *sc, const char *const *paths, size_t
 				    name ? ssmf_labels_intern(labels, name) : SSMF_LABEL_NONE;
 			}
 			ssmf_dataset_close(ds);
+			done += ssmf_progress_input_bytes(&paths[i], 1);
+			ssmf_progress_update(&x.progress, done, NULL);
 			if (rc != 0) {
+				ssmf_progress_clear(&x.progress);
 				ssmf_error("%s: %s", paths[i], ssmf_scorer_error(sc));
 				return SSMF_EXIT_INTERNAL;
 			}
 			if (ssmf_stop_signal())
 				return 128 + ssmf_stop_signal();
 		}
+		ssmf_progress_clear(&x.progress);
 		return SSMF_EXIT_OK;
 	}
-	struct capture_ctx x = {.sc = sc, .paths = paths};
 	struct ssmf_flow_params fp = o->fp;
 	fp.max_packets = 1; /* records go to the scorer as they come; none are kept */
 	fp.extra_bytes_per_flow = ssmf_scorer_state_bytes(sc);
@@ -186,6 +206,7 @@ static int score_inputs(struct ssmf_scorer *sc, const char *const *paths, size_t
 	                                  .record = record_to_scorer,
 	                                  .warn = on_warn,
 	                                  .should_stop = on_should_stop,
+	                                  .progress = on_progress,
 	                                  .input_started = on_input};
 	struct ssmf_ingest_result res;
 	int rc = ssmf_ingest(paths, n, o->filter, t, &hooks, &res);
@@ -193,6 +214,7 @@ static int score_inputs(struct ssmf_scorer *sc, const char *const *paths, size_t
 		rc = ssmf_flowtable_flush(t);
 	if (rc == 0 && !res.stopped)
 		rc = ssmf_scorer_finish(sc);
+	ssmf_progress_clear(&x.progress);
 	int code = ssmf_report_inputs(&res);
 	if (rc != 0) {
 		ssmf_error("%s",

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cmd/cli.h"
+#include "cmd/progress.h"
 #include "cuda/ssm_cuda.h"
 #include "ssmf_version.h"
 #include "train/meta.h"
@@ -132,8 +133,9 @@ static const struct option long_opts[] = {
 /* What the observer callbacks share. */
 struct progress {
 	FILE *log;
-	int tty, quiet;
-	double t0, last_draw;
+	int quiet;
+	struct ssmf_progress line; /* on a terminal */
+	double t0;
 	long first_step, packets;
 	int log_failed;
 };
@@ -150,21 +152,13 @@ static void log_line(struct progress *p, cJSON *o)
 	cJSON_Delete(o);
 }
 
-static void fmt_eta(double s, char *buf, size_t n)
-{
-	if (!isfinite(s) || s < 0)
-		snprintf(buf, n, "?");
-	else if (s >= 3600)
-		snprintf(buf, n, "%dh%02dm", (int)(s / 3600), (int)fmod(s / 60, 60));
-	else
-		snprintf(buf, n, "%dm%02ds", (int)(s / 60), (int)fmod(s, 60));
-}
-
 static void on_start(void *user, const struct train_start_info *s)
 {
 	struct progress *p = user;
 	p->t0 = ssmf_now();
 	p->first_step = s->first_step;
+	ssmf_progress_start(&p->line, p->quiet, SSMF_PROGRESS_STEPS, (uint64_t)s->total_steps,
+	                    (uint64_t)s->first_step);
 	if (!p->quiet)
 		fprintf(stderr,
 		        "train: %ld flows (%ld packets), validation %ld flows (%ld packets); "
@@ -209,27 +203,16 @@ static void on_step(void *user, const struct train_step_info *s)
 		cJSON_AddNumberToObject(o, "packets_per_s", round(pps));
 		log_line(p, o);
 	}
-	if (!p->tty || p->quiet || (now - p->last_draw < 0.1 && s->step != s->total_steps))
-		return;
-	p->last_draw = now;
-	long done = s->step - p->first_step + 1, left = s->total_steps - s->step;
-	char eta[32];
-	fmt_eta(done > 0 ? el / (double)done * (double)left : NAN, eta, sizeof eta);
-	int width = 24, fill = s->total_steps > 0 ? (int)(width * s->step / s->total_steps) : 0;
-	char bar[32];
-	for (int i = 0; i < width; i++)
-		bar[i] = i < fill ? '#' : '.';
-	bar[width] = 0;
-	fprintf(stderr, "\r\033[K[%s] step %ld/%ld epoch %d loss %.4f %.0f pkt/s ETA %s", bar,
-	        s->step, s->total_steps, s->epoch, s->loss, pps, eta);
+	char extra[96];
+	snprintf(extra, sizeof extra, "epoch %d loss %.4f %.0f pkt/s", s->epoch, s->loss, pps);
+	ssmf_progress_update(&p->line, (uint64_t)s->step, extra);
 }
 
 static void on_epoch(void *user, const struct train_epoch_info *e)
 {
 	struct progress *p = user;
 	if (!p->quiet) {
-		if (p->tty)
-			fputs("\r\033[K", stderr);
+		ssmf_progress_clear(&p->line);
 		if (isfinite(e->val_loss))
 			fprintf(stderr,
 			        "epoch %d (step %ld): train loss %.4f, validation loss %.4f%s\n",
@@ -496,7 +479,7 @@ int cmd_train(int argc, char **argv)
 		sprintf(ckpt, "%s.ckpt", o.output);
 		o.checkpoint = ckpt;
 	}
-	struct progress p = {.tty = isatty(2), .quiet = quiet};
+	struct progress p = {.quiet = quiet};
 	if (log_path) {
 		/* a resumed run appends: the log then holds the whole history */
 		p.log = fopen(log_path, o.resume ? "a" : "w");
@@ -520,8 +503,7 @@ int cmd_train(int argc, char **argv)
 
 	struct train_result res;
 	int trc = train_run(&o, &res, err, sizeof err);
-	if (p.tty && !quiet)
-		fputs("\r\033[K", stderr);
+	ssmf_progress_clear(&p.line);
 	if (trc < 0) {
 		if (trc == TRAIN_E_USAGE && strncmp(err, "--", 2) == 0)
 			rc = ssmf_usage_error("train", "%s", err);

@@ -49,6 +49,15 @@ int ssmf_shared_option(const char *cmd, int c, const char *arg, struct ssmf_flow
 		if (ssmf_parse_bool(arg, &fp->tcp_close))
 			return ssmf_usage_error(cmd, "bad --tcp-close '%s' (yes|no)", arg), -1;
 		return 1;
+	case 'K': {
+		unsigned long v = strtoul(arg, &end, 10);
+		if (!*arg || *end || *arg == '-' || v > UINT16_MAX)
+			return ssmf_usage_error(cmd, "bad --community-id-seed '%s' (0..65535)",
+			                        arg),
+			       -1;
+		fp->community_id_seed = (uint16_t)v;
+		return 1;
+	}
 	case 'M':
 		if (ssmf_parse_size(arg, &fp->memory_cap_bytes) ||
 		    fp->memory_cap_bytes < (1u << 20))

@@ -14,6 +14,7 @@
 	{"idle-timeout", required_argument, NULL, 'I'},                                            \
 	    {"active-timeout", required_argument, NULL, 'A'},                                      \
 	    {"tcp-close", required_argument, NULL, 'C'},                                           \
+	    {"community-id-seed", required_argument, NULL, 'K'},                                   \
 	{                                                                                          \
 		"memory-cap", required_argument, NULL, 'M'                                         \
 	}

@@ -78,16 +78,17 @@ void ssmf_dataset_close(struct ssmf_dataset *ds)
 }
 
 /* Whether dataset `d` stores a compound type with every member of `want` (by
- * name, as HDF5 converts compounds): a member missing from the file would leave
- * that field of each row unset. */
-static int has_members(hid_t d, hid_t want)
+ * name, as HDF5 converts compounds) but `optional` (NULL: none): a member missing
+ * from the file leaves that field of each row unset (zero: the rows are calloc'ed). */
+static int has_members(hid_t d, hid_t want, const char *optional)
 {
 	hid_t t = H5Dget_type(d);
 	int ok = t >= 0 && H5Tget_class(t) == H5T_COMPOUND;
 	int n = ok ? H5Tget_nmembers(want) : 0;
 	for (int i = 0; ok && i < n; i++) {
 		char *name = H5Tget_member_name(want, (unsigned)i);
-		ok = name && H5Tget_member_index(t, name) >= 0;
+		ok = name && ((optional && strcmp(name, optional) == 0) ||
+		              H5Tget_member_index(t, name) >= 0);
 		H5free_memory(name);
 	}
 	if (t >= 0)
@@ -183,7 +184,8 @@ static struct ssmf_dataset *open_dataset(const char *path, int metadata_only, ch
 	}
 	ds->rec_type = ssmf_h5_record_type();
 	hid_t ftype = ssmf_h5_flow_type();
-	if (!has_members(ds->packets, ds->rec_type) || !has_members(flows, ftype)) {
+	if (!has_members(ds->packets, ds->rec_type, NULL) ||
+	    !has_members(flows, ftype, SSMF_FLOW_OPTIONAL_MEMBER)) {
 		H5Tclose(ftype);
 		H5Dclose(flows);
 		FAIL("%s: %s or %s does not hold ssmflow rows", path, SSMF_DS_PACKETS,

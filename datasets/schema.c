@@ -46,6 +46,9 @@ hid_t ssmf_h5_flow_type(void)
 	hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(S));
 	hid_t flags8 = array_of(H5T_STD_U32LE, 8);
 	hid_t addr = array_of(H5T_STD_U8LE, 16);
+	hid_t cid = H5Tcopy(H5T_C_S1); /* fixed size, NUL-terminated ASCII */
+	H5Tset_size(cid, SSMF_COMMUNITY_ID_SIZE);
+	H5Tset_strpad(cid, H5T_STR_NULLTERM);
 	MEMBER(t, S, flow_id, H5T_STD_U32LE);
 	MEMBER(t, S, ip_version, H5T_STD_U8LE);
 	MEMBER(t, S, protocol, H5T_STD_U8LE);
@@ -88,8 +91,10 @@ hid_t ssmf_h5_flow_type(void)
 	MEMBER(t, S, bwd_iat_mean_ns, H5T_IEEE_F64LE);
 	MEMBER(t, S, bwd_iat_std_ns, H5T_IEEE_F64LE);
 	MEMBER(t, S, bwd_iat_max_ns, H5T_STD_U64LE);
+	MEMBER(t, S, community_id, cid);
 	H5Tclose(flags8);
 	H5Tclose(addr);
+	H5Tclose(cid);
 	return t;
 }
 

@@ -15,6 +15,10 @@
 #define SSMF_DS_INPUTS      "/inputs"
 #define SSMF_DS_LABEL_NAMES "/label_names"
 
+/* A /flows column added after version 1: a dataset written before it reads with it
+ * empty (zero bytes). */
+#define SSMF_FLOW_OPTIONAL_MEMBER "community_id"
+
 /* HDF5 compound types with the exact C layout (file type = memory type).
  * Each returns a type the caller closes with H5Tclose, or H5I_INVALID_HID. */
 hid_t ssmf_h5_record_type(void);

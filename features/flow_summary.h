@@ -10,6 +10,8 @@
 
 #include <stdint.h>
 
+#include "features/community_id.h"
+
 enum ssmf_end_reason {
 	SSMF_END_IDLE = 0,    /* no packet for the idle timeout */
 	SSMF_END_ACTIVE = 1,  /* flow lasted the active timeout */
@@ -50,6 +52,7 @@ struct ssmf_flow_summary {
 	uint8_t protocol;
 	uint8_t end_reason;
 	uint8_t pad[5];
+	char community_id[SSMF_COMMUNITY_ID_SIZE]; /* Community ID v1, NUL-terminated; "" if none */
 };
 
 _Static_assert(sizeof(struct ssmf_flow_summary) % 8 == 0, "summary rows stay 8-byte aligned");

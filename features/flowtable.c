@@ -54,6 +54,7 @@ struct flow {
 	uint8_t closing;     /* SSMF_END_FIN / SSMF_END_RST once closed, else 0 */
 	uint8_t fin_seen[2]; /* per direction */
 	uint8_t on_closing_list;
+	uint8_t icmp_type, icmp_code; /* the first packet's, for the Community ID */
 	uint64_t first_ts_ns;
 	uint64_t last_ts_ns; /* latest packet timestamp of the flow */
 	uint64_t prev_ts_ns; /* previous packet's timestamp (for gap_us) */
@@ -100,6 +101,7 @@ struct ssmf_flowtable {
 	uint64_t memory;
 	uint32_t next_flow_id;
 	struct ssmf_fragcache *frags;
+	struct ssmf_community_id *cid;
 	struct ssmf_flow_counters c;
 };
 
@@ -112,6 +114,7 @@ void ssmf_flow_params_default(struct ssmf_flow_params *p)
 	p->max_packets = 1024;
 	p->memory_cap_bytes = 1ull << 30;
 	p->extra_bytes_per_flow = 0;
+	p->community_id_seed = 0;
 }
 
 static struct flow *F(struct ssmf_flowtable *t, uint32_t h)
@@ -260,7 +263,8 @@ static uint32_t lookup(struct ssmf_flowtable *t, const struct flow_key *k, uint3
 }
 
 /* The summary row of flow f, built from its state when it ends. */
-static void flow_summary(const struct flow *f, struct ssmf_flow_summary *s)
+static void flow_summary(const struct flow *f, struct ssmf_community_id *cid_hasher,
+                         struct ssmf_flow_summary *s)
 {
 	const uint64_t w4 = f->key.w[4];
 	const struct dir_state *fw = &f->dir[0], *bw = &f->dir[1];
@@ -306,6 +310,16 @@ static void flow_summary(const struct flow *f, struct ssmf_flow_summary *s)
 	s->fwd_iat_max_ns = fw->iat.max;
 	s->bwd_iat_min_ns = bw->iat.min;
 	s->bwd_iat_max_ns = bw->iat.max;
+	const int icmp = s->protocol == 1 || s->protocol == 58;
+	const struct ssmf_cid_tuple cid = {
+	    .src = s->src_addr,
+	    .dst = s->dst_addr,
+	    .ip_version = s->ip_version,
+	    .proto = s->protocol,
+	    .sport = icmp ? f->icmp_type : s->src_port,
+	    .dport = icmp ? f->icmp_code : s->dst_port,
+	};
+	ssmf_community_id(cid_hasher, &cid, s->community_id);
 }
 
 /* Ends flow h: hands it to the sink and frees its slot. */
@@ -313,7 +327,7 @@ static int end_flow(struct ssmf_flowtable *t, uint32_t h, enum ssmf_end_reason w
 {
 	struct flow *f = F(t, h);
 	struct ssmf_flow_summary s;
-	flow_summary(f, &s);
+	flow_summary(f, t->cid, &s);
 	s.end_reason = (uint8_t)why;
 	t->c.ended[why]++;
 	int rc = t->sink ? t->sink(t->user, &s, f->recs) : 0;
@@ -422,6 +436,8 @@ static uint32_t new_flow(struct ssmf_flowtable *t, const struct flow_key *k, uin
 	f->flow_id = t->next_flow_id++;
 	f->first_ts_ns = ts;
 	f->tunnel_id = d->tunnel_id;
+	f->icmp_type = d->icmp_type;
+	f->icmp_code = d->icmp_code;
 	f->prev_ts_ns = ts;
 	f->last_ts_ns = ts;
 	return h;
@@ -670,7 +686,8 @@ struct ssmf_flowtable *ssmf_flowtable_new(const struct ssmf_flow_params *p, ssmf
 	t->sink = sink;
 	t->user = user;
 	t->frags = ssmf_fragcache_new(FRAG_SLOTS, FRAG_TIMEOUT_NS);
-	if (!t->frags || grow_buckets(t) != 0) {
+	t->cid = ssmf_community_id_new(p->community_id_seed);
+	if (!t->frags || !t->cid || grow_buckets(t) != 0) {
 		ssmf_flowtable_free(t);
 		return NULL;
 	}
@@ -692,5 +709,6 @@ void ssmf_flowtable_free(struct ssmf_flowtable *t)
 	free(t->links);
 	free(t->buckets);
 	ssmf_fragcache_free(t->frags);
+	ssmf_community_id_free(t->cid);
 	free(t);
 }

@@ -19,6 +19,7 @@ struct ssmf_flow_params {
 	uint64_t memory_cap_bytes;     /* flow state + buffered records; LRU eviction above */
 	uint64_t extra_bytes_per_flow; /* a caller's own per-flow state (a scorer's model
 	                                * state), counted against the cap */
+	uint16_t community_id_seed;    /* the seed of each flow's Community ID */
 };
 
 void ssmf_flow_params_default(struct ssmf_flow_params *p);

@@ -49,7 +49,7 @@ int ssmf_ingest(const char *const *paths, size_t npaths, const char *bpf_filter,
 	res->inputs = calloc(npaths ? npaths : 1, sizeof *res->inputs);
 	if (!res->inputs)
 		return -1;
-	uint64_t prev_last_ts = 0;
+	uint64_t prev_last_ts = 0, bytes_before = 0; /* of the inputs already read */
 	int have_prev = 0;
 	for (size_t i = 0; i < npaths && !res->stopped && !res->sink_error; i++) {
 		char err[1024] = "";
@@ -124,8 +124,9 @@ int ssmf_ingest(const char *const *paths, size_t npaths, const char *bpf_filter,
 				res->stopped = 1;
 				break;
 			}
-			if (hooks && hooks->progress && (res->packets_read & 0xffff) == 0 &&
-			    hooks->progress(hooks->user, res->packets_read)) {
+			if (hooks && hooks->progress && (res->packets_read & 0xfff) == 0 &&
+			    hooks->progress(hooks->user, res->packets_read,
+			                    bytes_before + ssmf_capture_bytes_read(c))) {
 				res->stopped = 1;
 				break;
 			}
@@ -156,6 +157,10 @@ int ssmf_ingest(const char *const *paths, size_t npaths, const char *bpf_filter,
 			          res->stopped ? "interrupted" : "");
 		}
 		ssmf_capture_close(c);
+		bytes_before += info->size_bytes;
+		if (hooks && hooks->progress && !res->stopped &&
+		    hooks->progress(hooks->user, res->packets_read, bytes_before))
+			res->stopped = 1;
 	}
 	return res->sink_error ? -1 : 0;
 }

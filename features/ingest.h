@@ -17,8 +17,9 @@ struct ssmf_ingest_hooks {
 	int (*record)(void *user, const struct ssmf_record *r);
 	/* A one-line warning (damaged input, time going backwards). */
 	void (*warn)(void *user, const char *msg);
-	/* Called about every 64k packets; a nonzero return stops reading. */
-	int (*progress)(void *user, uint64_t packets);
+	/* Called about every 4096 packets and after each input, with the bytes of the
+	 * inputs (as stored) read so far; a nonzero return stops reading. */
+	int (*progress)(void *user, uint64_t packets, uint64_t bytes_read);
 	/* Polled per packet: nonzero stops reading (a signal arrived). */
 	int (*should_stop)(void *user);
 	/* Called before each input is read (may be NULL). */

@@ -102,6 +102,14 @@ uint64_t ssmf_capture_packets_read(const struct ssmf_capture *c)
 	return c->packets_read;
 }
 
+uint64_t ssmf_capture_bytes_read(const struct ssmf_capture *c)
+{
+	if (!ssmf_instream_is_direct(c->in))
+		return ssmf_instream_raw_bytes_so_far(c->in);
+	off_t pos = ftello(pcap_file(c->pcap));
+	return pos > 0 ? (uint64_t)pos : 0;
+}
+
 uint64_t ssmf_capture_file_bytes(const struct ssmf_capture *c)
 {
 	ssmf_instream_drain(c->in);

@@ -38,6 +38,8 @@ int ssmf_capture_linktype(const struct ssmf_capture *c);
 const char *ssmf_capture_format(const struct ssmf_capture *c); /* "pcap", "pcapng" + ".gz"... */
 /* Packets read from the file so far, filtered out ones included. */
 uint64_t ssmf_capture_packets_read(const struct ssmf_capture *c);
+/* Bytes of the file (as stored: compressed or not) read so far, for progress. */
+uint64_t ssmf_capture_bytes_read(const struct ssmf_capture *c);
 /* Provenance, valid after the end of input: raw file size and SHA-256 (hex). */
 uint64_t ssmf_capture_file_bytes(const struct ssmf_capture *c);
 void ssmf_capture_sha256_hex(struct ssmf_capture *c, char out[65]);

@@ -309,6 +309,16 @@ uint64_t ssmf_instream_raw_bytes(struct ssmf_instream *in)
 	return in->raw_total;
 }
 
+int ssmf_instream_is_direct(const struct ssmf_instream *in)
+{
+	return in->direct;
+}
+
+uint64_t ssmf_instream_raw_bytes_so_far(const struct ssmf_instream *in)
+{
+	return in->raw_total;
+}
+
 void ssmf_instream_sha256_hex(struct ssmf_instream *in, char out[65])
 {
 	uint8_t digest[32];

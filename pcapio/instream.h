@@ -26,6 +26,10 @@ int ssmf_instream_is_pcapng(const struct ssmf_instream *in);
 const char *ssmf_instream_error(const struct ssmf_instream *in);
 /* Reads the rest of the raw input so the hash and size cover the whole file. */
 void ssmf_instream_drain(struct ssmf_instream *in);
+/* Progress: the raw bytes read so far, without draining; for a direct stream (a plain
+ * regular file libpcap reads itself) the position of its FILE tells instead. */
+int ssmf_instream_is_direct(const struct ssmf_instream *in);
+uint64_t ssmf_instream_raw_bytes_so_far(const struct ssmf_instream *in);
 /* Raw (on-disk) bytes read so far and their SHA-256 as 64 hex digits. */
 uint64_t ssmf_instream_raw_bytes(struct ssmf_instream *in);
 void ssmf_instream_sha256_hex(struct ssmf_instream *in, char out[65]);

@@ -6,6 +6,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "datasets/writer.h"
 
@@ -30,23 +31,28 @@ static void addr_str(const uint8_t *a, int v6, char *buf, size_t len)
 		snprintf(buf, len, "?");
 }
 
+/* IP protocols by name: the table's lowercase names and Suricata EVE's "proto" values
+ * (as Suricata spells them, from the IANA keywords). Others print as their number. */
+static const struct {
+	uint8_t number;
+	const char *name, *eve;
+} proto_names[] = {
+    {6, "tcp", "TCP"},          {17, "udp", "UDP"},    {1, "icmp", "ICMP"},
+    {58, "icmp6", "IPv6-ICMP"}, {132, "sctp", "SCTP"},
+};
+
+static const char *proto_name_in(uint8_t p, int eve, char *buf, size_t len)
+{
+	for (size_t i = 0; i < sizeof proto_names / sizeof *proto_names; i++)
+		if (proto_names[i].number == p)
+			return eve ? proto_names[i].eve : proto_names[i].name;
+	snprintf(buf, len, "%u", p);
+	return buf;
+}
+
 static const char *proto_name(uint8_t p, char *buf, size_t len)
 {
-	switch (p) {
-	case 6:
-		return "tcp";
-	case 17:
-		return "udp";
-	case 1:
-		return "icmp";
-	case 58:
-		return "icmp6";
-	case 132:
-		return "sctp";
-	default:
-		snprintf(buf, len, "%u", p);
-		return buf;
-	}
+	return proto_name_in(p, 0, buf, len);
 }
 
 static const char *label_of(const struct ssmf_labels *l, int32_t id)
@@ -98,13 +104,32 @@ static void ts_str(uint64_t ns, char *buf, size_t len)
 	snprintf(buf, len, "%" PRIu64 ".%09" PRIu64, ns / 1000000000u, ns % 1000000000u);
 }
 
+/* ISO 8601 in UTC with nanoseconds: 2026-12-02T13:59:01.123456789Z. */
+static void iso_str(uint64_t ns, char *buf, size_t len)
+{
+	time_t sec = (time_t)(ns / 1000000000u);
+	struct tm tm;
+	char day[24]; /* 2554-07-21T23:34:33 at most: uint64_t ns end there */
+	if (!gmtime_r(&sec, &tm) || !strftime(day, sizeof day, "%Y-%m-%dT%H:%M:%S", &tm))
+		snprintf(day, sizeof day, "?");
+	snprintf(buf, len, "%s.%09" PRIu64 "Z", day, ns % 1000000000u);
+}
+
+/* An exact JSON integer: cJSON's numbers are doubles, which stop at 2^53. */
+static void add_u64(cJSON *o, const char *key, uint64_t v)
+{
+	char buf[24];
+	snprintf(buf, sizeof buf, "%" PRIu64, v);
+	cJSON_AddRawToObject(o, key, buf);
+}
+
 int ssmf_write_csv(FILE *out, FILE *pout, const struct ssmf_flow_score *r, size_t n,
                    const struct ssmf_labels *labels)
 {
 	fprintf(out, "flow_id,src_addr,src_port,dst_addr,dst_port,protocol,vlan,first_ts,last_ts,"
 	             "duration_s,fwd_packets,bwd_packets,fwd_bytes,bwd_bytes,end_reason,score,"
 	             "score_direction,score_size,score_gap,score_flags,max_surprise,"
-	             "max_surprise_index,packets_scored,label,flagged\n");
+	             "max_surprise_index,packets_scored,label,flagged,community_id\n");
 	if (pout)
 		fprintf(pout, "flow_id,pkt_index,ts,surprise,direction,size,gap,flags\n");
 	for (size_t i = 0; i < n; i++) {
@@ -130,7 +155,7 @@ int ssmf_write_csv(FILE *out, FILE *pout, const struct ssmf_flow_score *r, size_
 				fputc('"', out);
 			fputc(*p, out);
 		}
-		fprintf(out, "\",%d\n", x->flagged);
+		fprintf(out, "\",%d,%s\n", x->flagged, x->s.community_id);
 		if (pout && x->packets)
 			for (uint64_t k = 0; k < x->packets_scored; k++) {
 				const struct ssmf_packet_score *p = &x->packets[k];
@@ -150,62 +175,84 @@ static double r6(double x)
 	return round(x * 1e6) / 1e6; /* stable text: 6 decimals, as the CSV */
 }
 
+/* One flow as a Suricata EVE "flow" event (the keys, and the fields of our own, are
+ * tabled in ssmflow-score(1)). */
+static cJSON *flow_json(const struct ssmf_flow_score *x, const struct ssmf_labels *labels,
+                        int per_packet)
+{
+	char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN], t0[40], t1[40], pb[8];
+	addr_str(x->s.src_addr, x->s.ip_version == 6, a, sizeof a);
+	addr_str(x->s.dst_addr, x->s.ip_version == 6, b, sizeof b);
+	iso_str(x->s.first_ts_ns, t0, sizeof t0);
+	iso_str(x->s.last_ts_ns, t1, sizeof t1);
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "timestamp", t0);
+	cJSON_AddNumberToObject(o, "flow_id", x->s.flow_id);
+	cJSON_AddStringToObject(o, "event_type", "flow");
+	cJSON_AddStringToObject(o, "src_ip", a);
+	cJSON_AddNumberToObject(o, "src_port", x->s.src_port);
+	cJSON_AddStringToObject(o, "dest_ip", b);
+	cJSON_AddNumberToObject(o, "dest_port", x->s.dst_port);
+	cJSON_AddStringToObject(o, "proto", proto_name_in(x->s.protocol, 1, pb, sizeof pb));
+	if (x->s.vlan) /* EVE: an array of the VLAN ids, absent without one */
+		cJSON_AddItemToArray(cJSON_AddArrayToObject(o, "vlan"),
+		                     cJSON_CreateNumber(x->s.vlan));
+	if (x->s.community_id[0])
+		cJSON_AddStringToObject(o, "community_id", x->s.community_id);
+	else
+		cJSON_AddNullToObject(o, "community_id");
+	cJSON *f = cJSON_AddObjectToObject(o, "flow");
+	cJSON_AddNumberToObject(f, "pkts_toserver", (double)x->s.fwd_packets);
+	cJSON_AddNumberToObject(f, "pkts_toclient", (double)x->s.bwd_packets);
+	cJSON_AddNumberToObject(f, "bytes_toserver", (double)x->s.fwd_bytes);
+	cJSON_AddNumberToObject(f, "bytes_toclient", (double)x->s.bwd_bytes);
+	cJSON_AddStringToObject(f, "start", t0);
+	cJSON_AddStringToObject(f, "end", t1);
+	add_u64(f, "start_ns", x->s.first_ts_ns);
+	add_u64(f, "end_ns", x->s.last_ts_ns);
+	/* EVE's age: whole seconds between the first and the last packet's second */
+	cJSON_AddNumberToObject(
+	    f, "age", (double)(x->s.last_ts_ns / 1000000000u - x->s.first_ts_ns / 1000000000u));
+	cJSON_AddNumberToObject(f, "duration_s", (double)x->s.duration_ns * 1e-9);
+	cJSON_AddStringToObject(f, "end_reason", ssmf_end_reason_names[x->s.end_reason]);
+	cJSON_AddNumberToObject(o, "score", r6(x->score));
+	cJSON *c = cJSON_AddObjectToObject(o, "components");
+	for (int k = 0; k < SSMF_N_COMP; k++)
+		cJSON_AddNumberToObject(c, comp_names[k], r6(x->comp[k]));
+	cJSON_AddNumberToObject(o, "max_surprise", r6(x->max_surprise));
+	cJSON_AddNumberToObject(o, "max_surprise_index", x->max_surprise_index);
+	cJSON_AddNumberToObject(o, "packets_scored", (double)x->packets_scored);
+	if (x->s.label >= 0)
+		cJSON_AddStringToObject(o, "label", label_of(labels, x->s.label));
+	else
+		cJSON_AddNullToObject(o, "label");
+	cJSON_AddBoolToObject(o, "flagged", x->flagged);
+	if (per_packet && x->packets) {
+		cJSON *arr = cJSON_AddArrayToObject(o, "packets");
+		for (uint64_t k = 0; k < x->packets_scored; k++) {
+			const struct ssmf_packet_score *p = &x->packets[k];
+			char ts[40];
+			iso_str(p->ts_ns, ts, sizeof ts);
+			cJSON *po = cJSON_CreateObject();
+			cJSON_AddStringToObject(po, "timestamp", ts);
+			add_u64(po, "ts_ns", p->ts_ns);
+			cJSON_AddNumberToObject(
+			    po, "surprise",
+			    r6((double)p->nll[0] + p->nll[1] + p->nll[2] + p->nll[3]));
+			for (int m = 0; m < SSMF_N_COMP; m++)
+				cJSON_AddNumberToObject(po, comp_names[m], r6(p->nll[m]));
+			cJSON_AddItemToArray(arr, po);
+		}
+	}
+	return o;
+}
+
 int ssmf_write_jsonl(FILE *out, const struct ssmf_flow_score *r, size_t n,
                      const struct ssmf_labels *labels, int per_packet)
 {
 	for (size_t i = 0; i < n; i++) {
-		const struct ssmf_flow_score *x = &r[i];
-		char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN], t0[32], t1[32];
-		addr_str(x->s.src_addr, x->s.ip_version == 6, a, sizeof a);
-		addr_str(x->s.dst_addr, x->s.ip_version == 6, b, sizeof b);
-		ts_str(x->s.first_ts_ns, t0, sizeof t0);
-		ts_str(x->s.last_ts_ns, t1, sizeof t1);
-		cJSON *o = cJSON_CreateObject();
-		cJSON_AddNumberToObject(o, "flow_id", x->s.flow_id);
-		cJSON_AddStringToObject(o, "src_addr", a);
-		cJSON_AddNumberToObject(o, "src_port", x->s.src_port);
-		cJSON_AddStringToObject(o, "dst_addr", b);
-		cJSON_AddNumberToObject(o, "dst_port", x->s.dst_port);
-		cJSON_AddNumberToObject(o, "protocol", x->s.protocol);
-		cJSON_AddNumberToObject(o, "vlan", x->s.vlan);
-		/* timestamps as strings: a double cannot hold nanoseconds since 1970 */
-		cJSON_AddStringToObject(o, "first_ts", t0);
-		cJSON_AddStringToObject(o, "last_ts", t1);
-		cJSON_AddNumberToObject(o, "duration_s", (double)x->s.duration_ns * 1e-9);
-		cJSON_AddNumberToObject(o, "fwd_packets", (double)x->s.fwd_packets);
-		cJSON_AddNumberToObject(o, "bwd_packets", (double)x->s.bwd_packets);
-		cJSON_AddNumberToObject(o, "fwd_bytes", (double)x->s.fwd_bytes);
-		cJSON_AddNumberToObject(o, "bwd_bytes", (double)x->s.bwd_bytes);
-		cJSON_AddStringToObject(o, "end_reason", ssmf_end_reason_names[x->s.end_reason]);
-		cJSON_AddNumberToObject(o, "score", r6(x->score));
-		cJSON *c = cJSON_AddObjectToObject(o, "components");
-		for (int k = 0; k < SSMF_N_COMP; k++)
-			cJSON_AddNumberToObject(c, comp_names[k], r6(x->comp[k]));
-		cJSON_AddNumberToObject(o, "max_surprise", r6(x->max_surprise));
-		cJSON_AddNumberToObject(o, "max_surprise_index", x->max_surprise_index);
-		cJSON_AddNumberToObject(o, "packets_scored", (double)x->packets_scored);
-		if (x->s.label >= 0)
-			cJSON_AddStringToObject(o, "label", label_of(labels, x->s.label));
-		else
-			cJSON_AddNullToObject(o, "label");
-		cJSON_AddBoolToObject(o, "flagged", x->flagged);
-		if (per_packet && x->packets) {
-			cJSON *arr = cJSON_AddArrayToObject(o, "packets");
-			for (uint64_t k = 0; k < x->packets_scored; k++) {
-				const struct ssmf_packet_score *p = &x->packets[k];
-				char ts[32];
-				ts_str(p->ts_ns, ts, sizeof ts);
-				cJSON *po = cJSON_CreateObject();
-				cJSON_AddStringToObject(po, "ts", ts);
-				cJSON_AddNumberToObject(
-				    po, "surprise",
-				    r6((double)p->nll[0] + p->nll[1] + p->nll[2] + p->nll[3]));
-				for (int m = 0; m < SSMF_N_COMP; m++)
-					cJSON_AddNumberToObject(po, comp_names[m], r6(p->nll[m]));
-				cJSON_AddItemToArray(arr, po);
-			}
-		}
-		char *s = cJSON_PrintUnformatted(o);
+		cJSON *o = flow_json(&r[i], labels, per_packet);
+		char *s = o ? cJSON_PrintUnformatted(o) : NULL;
 		cJSON_Delete(o);
 		if (!s)
 			return -1;

@@ -104,7 +104,7 @@ def seed_flowtable(out):
         put(d, hdr + bytes(rnd.randrange(256) for _ in range(8 * rnd.randrange(1, 64))))
 
 
-FLOW_ROW = 336  # sizeof(struct ssmf_flow_summary)
+FLOW_ROW = 368  # sizeof(struct ssmf_flow_summary)
 
 
 def seed_dataset(out):
