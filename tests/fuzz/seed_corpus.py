@@ -22,7 +22,7 @@ import tempfile
 
 # The decoder target's link type table (fuzz_decode.c), as LINKTYPE_ values.
 DECODE_LINKTYPES = {1: 0, 113: 1, 276: 2, 0: 3, 108: 4, 12: 5, 14: 6, 101: 7, 228: 8, 229: 9,
-                    104: 10, 9: 11, 50: 12, 192: 13}
+                    104: 10, 9: 11, 50: 12, 192: 13, 105: 14, 127: 15, 239: 16, 10: 17}
 MAX_CAPTURE = 16 * 1024  # bytes: small files keep executions fast
 MAX_DECODE_SEEDS = 3000
 
