@@ -2,7 +2,10 @@
  *
  * pcap (us and ns) and pcapng, optionally gzip/zstd compressed, from a file
  * or stdin; timestamps are kept in nanoseconds end to end; an optional BPF
- * filter is applied to every packet.
+ * filter is applied to every packet. A named pcapng file that libpcap cannot
+ * represent (interfaces of different link types or snapshot lengths) is read
+ * on by pcapng.c from where libpcap stopped; packets then carry their own
+ * interface's link type.
  */
 #ifndef SSMF_CAPTURE_H
 #define SSMF_CAPTURE_H
@@ -38,6 +41,10 @@ int ssmf_capture_linktype(const struct ssmf_capture *c);
 const char *ssmf_capture_format(const struct ssmf_capture *c); /* "pcap", "pcapng" + ".gz"... */
 /* Packets read from the file so far, filtered out ones included. */
 uint64_t ssmf_capture_packets_read(const struct ssmf_capture *c);
+/* Interface statistics blocks' drop counts (isb_ifdrop, isb_osdrop, summed over
+ * interfaces), known only where ssmflow's own pcapng reader read the file
+ * (libpcap passes no statistics on). Returns the number of ISBs read: 0 when unknown. */
+uint64_t ssmf_capture_drops(const struct ssmf_capture *c, uint64_t *ifdrop, uint64_t *osdrop);
 /* Provenance, valid after the end of input: raw file size and SHA-256 (hex). */
 uint64_t ssmf_capture_file_bytes(const struct ssmf_capture *c);
 void ssmf_capture_sha256_hex(struct ssmf_capture *c, char out[65]);
