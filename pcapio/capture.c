@@ -25,6 +25,7 @@ struct ssmf_capture {
 	uint64_t packets_read;
 	/* Our own pcapng reader, once libpcap gave up on a file it cannot represent. */
 	struct ssmf_instream *ng_in;
+	FILE *ng_file; /* ng_in's stream, closed before ng_in */
 	struct ssmf_pcapng *ng;
 	struct typed_filter ng_filters[MAX_FILTER_LINKTYPES];
 	int ng_nfilters;
@@ -98,7 +99,8 @@ static int switch_to_own_reader(struct ssmf_capture *c, char *err, size_t errlen
 	c->ng_in = ssmf_instream_open(c->path, why, sizeof why);
 	if (!c->ng_in)
 		return -1;
-	c->ng = ssmf_pcapng_open(ssmf_instream_take_file(c->ng_in), why, sizeof why);
+	c->ng_file = ssmf_instream_take_file(c->ng_in);
+	c->ng = ssmf_pcapng_open(c->ng_file, why, sizeof why);
 	if (!c->ng) {
 		snprintf(err, errlen, "%s: %s", c->path, why);
 		return -1;
@@ -203,7 +205,30 @@ enum ssmf_capture_status ssmf_capture_next(struct ssmf_capture *c, struct ssmf_p
 uint64_t ssmf_capture_drops(const struct ssmf_capture *c, uint64_t *ifdrop, uint64_t *osdrop)
 {
 	*ifdrop = *osdrop = 0;
-	return c->ng ? ssmf_pcapng_drops(c->ng, ifdrop, osdrop) : 0;
+	if (c->ng)
+		return ssmf_pcapng_drops(c->ng, ifdrop, osdrop);
+	if (!ssmf_instream_is_pcapng(c->in) || strcmp(c->path, "-") == 0)
+		return 0;
+	/* libpcap skipped the statistics blocks: a second pass over the block
+	 * headers only. A plain file is seeked through, without hashing it again. */
+	uint64_t n = 0;
+	if (ssmf_instream_compression(c->in) == SSMF_COMP_NONE) {
+		FILE *f = fopen(c->path, "rb");
+		if (f) {
+			n = ssmf_pcapng_read_stats(f, ifdrop, osdrop);
+			fclose(f);
+		}
+	} else {
+		char why[256];
+		struct ssmf_instream *in = ssmf_instream_open(c->path, why, sizeof why);
+		if (in) {
+			FILE *f = ssmf_instream_take_file(in);
+			n = ssmf_pcapng_read_stats(f, ifdrop, osdrop);
+			fclose(f);
+			ssmf_instream_close(in);
+		}
+	}
+	return n;
 }
 
 int ssmf_capture_linktype(const struct ssmf_capture *c)
@@ -243,6 +268,8 @@ void ssmf_capture_close(struct ssmf_capture *c)
 		pcap_freecode(&c->ng_filters[k].prog);
 	free(c->filter_text);
 	ssmf_pcapng_close(c->ng);
+	if (c->ng_file)
+		fclose(c->ng_file);
 	ssmf_instream_close(c->ng_in);
 	if (c->pcap)
 		pcap_close(c->pcap);

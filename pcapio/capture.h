@@ -41,9 +41,10 @@ int ssmf_capture_linktype(const struct ssmf_capture *c);
 const char *ssmf_capture_format(const struct ssmf_capture *c); /* "pcap", "pcapng" + ".gz"... */
 /* Packets read from the file so far, filtered out ones included. */
 uint64_t ssmf_capture_packets_read(const struct ssmf_capture *c);
-/* Interface statistics blocks' drop counts (isb_ifdrop, isb_osdrop, summed over
- * interfaces), known only where ssmflow's own pcapng reader read the file
- * (libpcap passes no statistics on). Returns the number of ISBs read: 0 when unknown. */
+/* Interface statistics blocks' drop counts of a pcapng input (isb_ifdrop,
+ * isb_osdrop; each interface's last ISB, summed), valid after the end of input.
+ * libpcap passes no statistics on: where it read the file, a second pass over
+ * the block headers reads them (not for stdin). Returns the ISBs read: 0, unknown. */
 uint64_t ssmf_capture_drops(const struct ssmf_capture *c, uint64_t *ifdrop, uint64_t *osdrop);
 /* Provenance, valid after the end of input: raw file size and SHA-256 (hex). */
 uint64_t ssmf_capture_file_bytes(const struct ssmf_capture *c);

@@ -37,6 +37,7 @@ struct ssmf_pcapng {
 	size_t cap_block;
 	uint64_t isb_count;
 	uint64_t done_ifdrop, done_osdrop; /* sections already left */
+	int stats_only;                    /* packet and other blocks are skipped unread */
 };
 
 static uint16_t get16(const struct ssmf_pcapng *r, const uint8_t *p)
@@ -236,6 +237,14 @@ static int read_one(struct ssmf_pcapng *r, const uint8_t hdr[8], struct ssmf_pac
 	uint32_t type = get32(r, hdr);
 	if (type == BT_SHB)
 		return read_shb(r, hdr, err, errlen);
+	if (r->stats_only && type != BT_IDB && type != BT_ISB) {
+		uint32_t total = get32(r, hdr + 4);
+		if (total < BLOCK_MIN || total % 4 != 0 || total > SSMF_PCAPNG_MAX_BLOCK)
+			return fail(err, errlen, "bad block length");
+		if (fseek(r->f, (long)total - 8, SEEK_CUR) == 0)
+			return 0;
+		/* not seekable (a decompressing stream): read it instead */
+	}
 	long n = read_block(r, hdr, NULL, 0, err, errlen);
 	if (n < 0)
 		return -1;
@@ -343,4 +352,20 @@ void ssmf_pcapng_close(struct ssmf_pcapng *r)
 	free(r->ifs);
 	free(r->block);
 	free(r);
+}
+
+uint64_t ssmf_pcapng_read_stats(FILE *f, uint64_t *ifdrop, uint64_t *osdrop)
+{
+	char err[256];
+	*ifdrop = *osdrop = 0;
+	struct ssmf_pcapng *r = ssmf_pcapng_open(f, err, sizeof err);
+	if (!r)
+		return 0;
+	r->stats_only = 1;
+	struct ssmf_packet pkt;
+	while (ssmf_pcapng_next(r, &pkt, err, sizeof err) == SSMF_CAPTURE_PACKET)
+		;
+	uint64_t n = ssmf_pcapng_drops(r, ifdrop, osdrop);
+	ssmf_pcapng_close(r);
+	return n;
 }

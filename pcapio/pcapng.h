@@ -33,5 +33,9 @@ enum ssmf_capture_status ssmf_pcapng_next(struct ssmf_pcapng *r, struct ssmf_pac
  * interfaces. Returns how many ISBs were read (0: the counts are unknown). */
 uint64_t ssmf_pcapng_drops(const struct ssmf_pcapng *r, uint64_t *ifdrop, uint64_t *osdrop);
 void ssmf_pcapng_close(struct ssmf_pcapng *r);
+/* Only the interface statistics of the pcapng file on `f`, other blocks skipped
+ * (by fseek where `f` allows it): for files that libpcap read, which passes no
+ * statistics on. What was read up to any damage counts. Returns the ISBs read. */
+uint64_t ssmf_pcapng_read_stats(FILE *f, uint64_t *ifdrop, uint64_t *osdrop);
 
 #endif

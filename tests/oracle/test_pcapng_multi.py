@@ -4,7 +4,8 @@ Real files (reference/libpcap-rejects.tsv: tcpdump -r stops at the second
 interface): packets read equal tshark's frame count, packets decoded equal
 tshark's frames with IP or IPv6, TCP/UDP flows equal tshark's conversations,
 and the interface statistics (ISB count, isb_ifdrop, isb_osdrop summed over
-the last ISB of each interface) equal what python-pcapng reads.
+the last ISB of each interface) equal what python-pcapng reads. The same
+statistics are checked on single-interface files that libpcap reads itself.
 
 A file written here by python-pcapng's writer, with Ethernet and raw IPv6
 interfaces (snap lengths 65535 and 1500), ns and us timestamps, in either byte
@@ -26,6 +27,11 @@ from tshark_pairs import dataset_pairs, tshark_conversations  # noqa: E402
 from test_linktypes import tshark_count  # noqa: E402
 
 REFUSAL = "different from the"  # libpcap's "... of the first interface"
+LIBPCAP_READ_WITH_ISB = [
+    "robustness/tcpdump/tests/dhcp-option-108.pcapng",
+    "robustness/wireshark-debsrc/test/captures/ikev2-decrypt-aes256cbc.pcapng",
+    "robustness/wireshark-debsrc/test/captures/wpa-gcmp-256.pcapng.gz",
+]
 
 
 def refused_files(data):
@@ -61,8 +67,9 @@ def packet_times_ns(path):
     return out
 
 
-def write_mixed(path, endian):
-    """One section: Ethernet (ns) and raw IPv6 (us, snaplen 1500), then ISB drops."""
+def write_mixed(path, endian, same_link=False):
+    """One section: Ethernet (ns) and raw IPv6 (us, snaplen 1500), then ISB drops.
+    same_link: both interfaces Ethernet with one snap length, which libpcap reads."""
     ip = bytes.fromhex("4500001c00010000401100000a0000010a000002") + struct.pack(">HHHH",
                                                                                 1000, 53, 8, 0)
     ip6 = (bytes.fromhex("6000000000081140") + bytes(15) + b"\x01" + bytes(15) + b"\x02" +
@@ -72,7 +79,11 @@ def write_mixed(path, endian):
     shb = blocks.SectionHeader(endianness=endian, options={"shb_userappl": "ssmflow test"})
     shb.new_member(blocks.InterfaceDescription, link_type=1, snaplen=65535,
                    options={"if_tsresol": b"\x09"})
-    shb.new_member(blocks.InterfaceDescription, link_type=229, snaplen=1500)
+    if same_link:
+        shb.new_member(blocks.InterfaceDescription, link_type=1, snaplen=65535)
+        ip6 = bytes(12) + b"\x86\xdd" + ip6
+    else:
+        shb.new_member(blocks.InterfaceDescription, link_type=229, snaplen=1500)
     w = FileWriter(buf, shb)
     for k, (iface, pkt) in enumerate([(0, eth), (1, ip6), (0, eth), (1, ip6)]):
         e = shb.new_member(blocks.EnhancedPacket, interface_id=iface, packet_data=pkt)
@@ -109,7 +120,7 @@ def check(ssmflow, cap, td, name):
         if want["isb"][0] and f"{want['isb'][1]} dropped by the interface" not in info:
             fail(f"{name}: ssmflow info does not show the drops:\n{info}")
         print(f"ok {name}: {got}, {len(ours)} TCP/UDP flows")
-        return f["packets"]["ts_ns"][:] if "ts_ns" in f["packets"].dtype.names else None
+        return f["packets"]["ts_ns"][:]
 
 
 def main(ssmflow, data):
@@ -120,12 +131,17 @@ def main(ssmflow, data):
         for rel in files:
             check(ssmflow, os.path.join(data, rel), td, rel)
         for endian in ("<", ">"):
-            cap = os.path.join(td, "mixed.pcapng")
-            write_mixed(cap, endian)
-            ts = check(ssmflow, cap, td, f"written mixed-link-type file ({endian})")
-            want = sorted(packet_times_ns(cap))
-            if ts is not None and sorted(int(t) for t in ts) != want:
-                fail(f"timestamps {sorted(ts)} vs python-pcapng {want}")
+            for same in (False, True):
+                cap = os.path.join(td, "mixed.pcapng")
+                write_mixed(cap, endian, same)
+                kind = "one link type" if same else "mixed link types"
+                ts = check(ssmflow, cap, td, f"written file, {kind} ({endian})")
+                want = sorted(packet_times_ns(cap))
+                if sorted(int(t) for t in ts) != want:
+                    fail(f"timestamps {sorted(ts)} vs python-pcapng {want}")
+        # Statistics of files libpcap reads itself (plain and gzip-compressed).
+        for rel in LIBPCAP_READ_WITH_ISB:
+            check(ssmflow, os.path.join(data, rel), td, rel)
     print("PASS")
 
 
