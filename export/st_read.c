@@ -200,7 +200,9 @@ int ssmf_st_read(const char *path, struct ssmf_st_file *f, char *err, size_t err
 	}
 	for (int b = 0; b < 8; b++)
 		f->header_len |= (uint64_t)f->buf[b] << (8 * b);
-	if (f->header_len < 2 || f->header_len > SSMF_ST_MAX_HEADER || f->buf[8] != '{') {
+	/* An 8-byte file has no byte 8: it is refused as truncated just below. */
+	if (f->header_len < 2 || f->header_len > SSMF_ST_MAX_HEADER ||
+	    (f->size > 8 && f->buf[8] != '{')) {
 		fail(err, errlen, path, "not a safetensors file (header length %llu%s)",
 		     (unsigned long long)f->header_len,
 		     f->size > 8 && f->buf[8] != '{' ? ", no JSON object" : "");

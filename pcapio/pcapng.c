@@ -83,7 +83,8 @@ static long read_block(struct ssmf_pcapng *r, const uint8_t hdr[8], const uint8_
 		r->block = b;
 		r->cap_block = rest;
 	}
-	memcpy(r->block, prefix, nprefix);
+	if (nprefix) /* memcpy from NULL is undefined even for 0 bytes */
+		memcpy(r->block, prefix, nprefix);
 	if (fread(r->block + nprefix, 1, rest - nprefix, r->f) != rest - nprefix)
 		return fail(err, errlen, "truncated block");
 	if (get32(r, r->block + rest - 4) != total)
