@@ -25,6 +25,11 @@ static int fail(char *err, size_t errlen, const char *path, const char *fmt, ...
 		va_start(ap, fmt);
 		vsnprintf(err + k, errlen - (size_t)k, fmt, ap);
 		va_end(ap);
+		/* Names come from the file: a control character in one (JSON "\n") must
+		 * not break the one-line error. */
+		for (char *c = err + k; *c; c++)
+			if ((unsigned char)*c < 0x20 || *c == 0x7f)
+				*c = '?';
 	}
 	return -1;
 }
