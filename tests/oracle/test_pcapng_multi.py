@@ -3,7 +3,8 @@
 Real files (reference/libpcap-rejects.tsv: tcpdump -r stops at the second
 interface): packets read equal tshark's frame count, packets decoded equal
 tshark's frames with IP or IPv6, TCP/UDP flows equal tshark's conversations,
-and the interface statistics (ISB count, isb_ifdrop, isb_osdrop summed over
+a --filter keeps what tshark's display filter keeps on every link type of the
+file, and the interface statistics (ISB count, isb_ifdrop, isb_osdrop summed over
 the last ISB of each interface) equal what python-pcapng reads. The same
 statistics are checked on single-interface files that libpcap reads itself.
 
@@ -139,6 +140,16 @@ def main(ssmflow, data):
                 want = sorted(packet_times_ns(cap))
                 if sorted(int(t) for t in ts) != want:
                     fail(f"timestamps {sorted(ts)} vs python-pcapng {want}")
+        # --filter on a file with Ethernet and BSD loopback interfaces: compiled per
+        # link type, it keeps what tshark's "udp" keeps on both.
+        cap = os.path.join(data, next(r for r in files if r.endswith("many_interfaces.pcapng.1")))
+        out = os.path.join(td, "f.h5")
+        extract(ssmflow, [cap], out, "--filter", "udp")
+        with h5py.File(out, "r") as f:
+            n, want = len(f["packets"]), tshark_count(cap, "udp")
+        if n != want:
+            fail(f"--filter udp on {cap}: {n} records, tshark {want} UDP frames")
+        print(f"ok --filter udp: {n} records")
         # Statistics of files libpcap reads itself (plain and gzip-compressed).
         for rel in LIBPCAP_READ_WITH_ISB:
             check(ssmflow, os.path.join(data, rel), td, rel)
