@@ -61,7 +61,8 @@ for t in $targets; do
 		rm -rf "build-fuzz/merged/$t"
 		mkdir -p "build-fuzz/merged/$t"
 		build-fuzz/tests/fuzz/fuzz_"$t" -merge=1 -timeout=10 -rss_limit_mb=2048 \
-			-max_len=20000 "build-fuzz/merged/$t" "build-fuzz/corpus/$t" \
+			-max_len=20000 -artifact_prefix="build-fuzz/artifacts/$t-merge-" \
+			"build-fuzz/merged/$t" "build-fuzz/corpus/$t" \
 			"tests/fuzz/corpus/$t" >"build-fuzz/artifacts/$t.merge.log" 2>&1 || true
 		echo "  merged: $(ls "build-fuzz/merged/$t" | wc -l) inputs in build-fuzz/merged/$t"
 	fi
