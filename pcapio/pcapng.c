@@ -18,6 +18,7 @@
 #define ISB_OSDROP     7
 #define BLOCK_MIN      12 /* type, total length, trailing total length */
 #define MAX_INTERFACES 65536
+#define SKIP_BY_SEEK   (64u << 10)
 #define NS_PER_S       1000000000ull
 
 struct iface {
@@ -242,9 +243,11 @@ static int read_one(struct ssmf_pcapng *r, const uint8_t hdr[8], struct ssmf_pac
 		uint32_t total = get32(r, hdr + 4);
 		if (total < BLOCK_MIN || total % 4 != 0 || total > SSMF_PCAPNG_MAX_BLOCK)
 			return fail(err, errlen, "bad block length");
-		if (fseek(r->f, (long)total - 8, SEEK_CUR) == 0)
+		/* A seek is a system call each time (glibc): only for blocks larger
+		 * than stdio's buffer; the others are read through it. */
+		if (total > SKIP_BY_SEEK && fseek(r->f, (long)total - 8, SEEK_CUR) == 0)
 			return 0;
-		/* not seekable (a decompressing stream): read it instead */
+		/* small, or not seekable (a decompressing stream): read it instead */
 	}
 	long n = read_block(r, hdr, NULL, 0, err, errlen);
 	if (n < 0)
