@@ -210,14 +210,11 @@ uint64_t ssmf_capture_drops(const struct ssmf_capture *c, uint64_t *ifdrop, uint
 	if (!ssmf_instream_is_pcapng(c->in) || strcmp(c->path, "-") == 0)
 		return 0;
 	/* libpcap skipped the statistics blocks: a second pass over the block
-	 * headers only. A plain file is seeked through, without hashing it again. */
+	 * headers only. A plain file is walked through a mapping, without hashing
+	 * it again; a compressed one is decompressed (and hashed) again. */
 	uint64_t n = 0;
 	if (ssmf_instream_compression(c->in) == SSMF_COMP_NONE) {
-		FILE *f = fopen(c->path, "rb");
-		if (f) {
-			n = ssmf_pcapng_read_stats(f, ifdrop, osdrop);
-			fclose(f);
-		}
+		n = ssmf_pcapng_read_stats_file(c->path, ifdrop, osdrop);
 	} else {
 		char why[256];
 		struct ssmf_instream *in = ssmf_instream_open(c->path, why, sizeof why);
