@@ -22,6 +22,8 @@
 #define ISB_OSDROP     7
 #define BLOCK_MIN      12 /* type, total length, trailing total length */
 #define MAX_INTERFACES 65536
+#define LINKTYPE_NFLOG 239
+#define NFLOG_HEADER   4
 #define SKIP_BY_SEEK   (64u << 10)
 #define NS_PER_S       1000000000ull
 
@@ -266,6 +268,26 @@ static int packet_iface(struct ssmf_pcapng *r, uint32_t id, char *err, size_t er
 	return 0;
 }
 
+/* NFLOG's TLV lengths and types are in the capturing host's byte order; as
+ * libpcap does (swap_nflog_header), those of a big-endian section are turned
+ * into the reader's, which the decoder takes to be little-endian. */
+static void nflog_to_little_endian(uint8_t *p, size_t caplen)
+{
+	if (caplen < NFLOG_HEADER || p[1] != 0) /* version 0 only */
+		return;
+	size_t off = NFLOG_HEADER;
+	while (caplen - off >= 4) {
+		uint8_t t;
+		t = p[off], p[off] = p[off + 1], p[off + 1] = t;
+		t = p[off + 2], p[off + 2] = p[off + 3], p[off + 3] = t;
+		size_t size = ((size_t)p[off] | (size_t)p[off + 1] << 8);
+		size = (size + 3) & ~(size_t)3;
+		if (size < 4 || size > caplen - off)
+			return;
+		off += size;
+	}
+}
+
 /* One block; 1 when it was a packet (in *pkt), 0 when not, -1 on damage. */
 static int read_one(struct ssmf_pcapng *r, const uint8_t hdr[8], struct ssmf_packet *pkt, char *err,
                     size_t errlen)
@@ -310,6 +332,8 @@ static int read_one(struct ssmf_pcapng *r, const uint8_t hdr[8], struct ssmf_pac
 		pkt->len = wirelen;
 		pkt->linktype = r->ifs[id].linktype;
 		pkt->data = b + 20;
+		if (r->swapped && pkt->linktype == LINKTYPE_NFLOG)
+			nflog_to_little_endian(r->block + 20, caplen);
 		return 1;
 	case BT_SPB:
 		if (len < 4)
@@ -325,6 +349,8 @@ static int read_one(struct ssmf_pcapng *r, const uint8_t hdr[8], struct ssmf_pac
 		pkt->len = wirelen;
 		pkt->linktype = r->ifs[0].linktype;
 		pkt->data = b + 4;
+		if (r->swapped && pkt->linktype == LINKTYPE_NFLOG)
+			nflog_to_little_endian(r->block + 4, caplen);
 		return 1;
 	case BT_ISB:
 		return on_isb(r, b, len, err, errlen);

@@ -11,7 +11,8 @@ statistics are checked on single-interface files that libpcap reads itself.
 A file written here by python-pcapng's writer, with Ethernet and raw IPv6
 interfaces (snap lengths 65535 and 1500), ns and us timestamps, in either byte
 order and with ISB drops, checks
-the same plus each packet's timestamp against python-pcapng's.
+the same plus each packet's timestamp against python-pcapng's; so does one
+with NFLOG in a big-endian section (TLV headers in that byte order).
 """
 import io
 import os
@@ -99,6 +100,39 @@ def write_mixed(path, endian, same_link=False):
         f.write(buf.getvalue())
 
 
+def write_nflog_big_endian(path, data):
+    """The NFLOG packets of tcpdump's nflog.pcap (little-endian TLVs) in a big-endian
+    section, TLV lengths and types turned big-endian as the capturing host would
+    write them, beside an Ethernet interface of another snap length."""
+    raw = open(os.path.join(data, "robustness/tcpdump/tests/nflog.pcap"), "rb").read()
+    if raw[:4] != b"\xd4\xc3\xb2\xa1":
+        fail("nflog.pcap is expected to be a little-endian pcap")
+    pkts, off = [], 24
+    while off + 16 <= len(raw):
+        cl = struct.unpack("<I", raw[off + 8:off + 12])[0]
+        p = bytearray(raw[off + 16:off + 16 + cl])
+        o = 4
+        while o + 4 <= len(p):
+            ln, typ = struct.unpack_from("<HH", p, o)
+            struct.pack_into(">HH", p, o, ln, typ)
+            if (ln + 3) & ~3 < 4:
+                break
+            o += (ln + 3) & ~3
+        pkts.append(bytes(p))
+        off += 16 + cl
+    buf = io.BytesIO()
+    shb = blocks.SectionHeader(endianness=">")
+    shb.new_member(blocks.InterfaceDescription, link_type=239, snaplen=65535)
+    shb.new_member(blocks.InterfaceDescription, link_type=1, snaplen=1500)
+    w = FileWriter(buf, shb)
+    for k, p in enumerate(pkts):
+        e = shb.new_member(blocks.EnhancedPacket, interface_id=0, packet_data=p)
+        e.timestamp_high, e.timestamp_low = 0, k
+        w.write_block(e)
+    with open(path, "wb") as f:
+        f.write(buf.getvalue())
+
+
 def check(ssmflow, cap, td, name):
     out = os.path.join(td, "o.h5")
     p = extract(ssmflow, [cap], out, "--idle-timeout", "0", "--active-timeout", "0",
@@ -140,6 +174,9 @@ def main(ssmflow, data):
                 want = sorted(packet_times_ns(cap))
                 if sorted(int(t) for t in ts) != want:
                     fail(f"timestamps {sorted(ts)} vs python-pcapng {want}")
+        cap = os.path.join(td, "nflog-be.pcapng")
+        write_nflog_big_endian(cap, data)
+        check(ssmflow, cap, td, "written file, NFLOG in a big-endian section")
         # --filter on a file with Ethernet and BSD loopback interfaces: compiled per
         # link type, it keeps what tshark's "udp" keeps on both.
         cap = os.path.join(data, next(r for r in files if r.endswith("many_interfaces.pcapng.1")))
