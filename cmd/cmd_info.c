@@ -124,6 +124,10 @@ static int info_one(const char *path)
 		       in->format, in->linktype, in->linktype_name, in->size_bytes, in->packets,
 		       in->status, in->message[0] ? ": " : "", in->message);
 		printf("    sha256 %s\n", in->sha256);
+		if (in->isb_count)
+			printf("    interface statistics: %llu blocks, %llu dropped by the "
+			       "interface, %llu by the OS\n",
+			       in->isb_count, in->isb_ifdrop, in->isb_osdrop);
 	}
 	ssmf_dataset_close(ds);
 	return SSMF_EXIT_OK;

@@ -114,6 +114,9 @@ hid_t ssmf_h5_input_type(void)
 	MEMBER(t, I, packets, H5T_NATIVE_ULLONG);
 	MEMBER(t, I, linktype, H5T_NATIVE_INT);
 	MEMBER(t, I, linktype_name, str);
+	MEMBER(t, I, isb_count, H5T_NATIVE_ULLONG);
+	MEMBER(t, I, isb_ifdrop, H5T_NATIVE_ULLONG);
+	MEMBER(t, I, isb_osdrop, H5T_NATIVE_ULLONG);
 	H5Tclose(str);
 	return t;
 }

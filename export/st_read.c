@@ -22,6 +22,11 @@ static int fail(char *err, size_t errlen, const char *path, const char *fmt, ...
 		va_start(ap, fmt);
 		vsnprintf(err + k, errlen - (size_t)k, fmt, ap);
 		va_end(ap);
+		/* Names come from the file: a control character in one (JSON "\n") must
+		 * not break the one-line error. */
+		for (char *c = err + k; *c; c++)
+			if ((unsigned char)*c < 0x20 || *c == 0x7f)
+				*c = '?';
 	}
 	return -1;
 }
@@ -158,7 +163,9 @@ int ssmf_st_read(const char *path, struct ssmf_st_file *f, char *err, size_t err
 	}
 	for (int b = 0; b < 8; b++)
 		f->header_len |= (uint64_t)f->buf[b] << (8 * b);
-	if (f->header_len < 2 || f->header_len > SSMF_ST_MAX_HEADER || f->buf[8] != '{') {
+	/* An 8-byte file has no byte 8: it is refused as truncated just below. */
+	if (f->header_len < 2 || f->header_len > SSMF_ST_MAX_HEADER ||
+	    (f->size > 8 && f->buf[8] != '{')) {
 		fail(err, errlen, path, "not a safetensors file (header length %llu%s)",
 		     (unsigned long long)f->header_len,
 		     f->size > 8 && f->buf[8] != '{' ? ", no JSON object" : "");

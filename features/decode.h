@@ -1,7 +1,8 @@
 /* decode.h - one packet's bytes to the fields a flow and a record need.
  *
- * One decoder per protocol layer (decode_link.c, decode_mpls.c, decode_pppoe.c,
- * decode_ipv4.c, decode_ipv6.c, decode_l4.c, decode_tunnel.c); each reads
+ * One decoder per protocol layer (decode_link.c, decode_radio.c, decode_wlan.c,
+ * decode_llc.c, decode_nflog.c, decode_mpls.c, decode_pppoe.c, decode_ipv4.c,
+ * decode_ipv6.c, decode_l4.c, decode_tunnel.c); each reads
  * through a bounds-checked cursor and never past the captured length. A packet
  * that cannot be decoded gets a reason, counted by the caller, and no record.
  */
@@ -25,6 +26,8 @@ enum ssmf_skip_reason {
 	SSMF_SKIP_BAD_IP6_EXT,    /* IPv6 extension header chain malformed or too long */
 	SSMF_SKIP_TRUNC_L4,       /* L4 header cut by the capture or by the IP length */
 	SSMF_SKIP_BAD_L4_HEADER,  /* TCP data offset < 5, UDP length < 8 */
+	SSMF_SKIP_WLAN_NON_DATA,  /* 802.11 management, control, or data without a body */
+	SSMF_SKIP_WLAN_PROTECTED, /* 802.11 data with the Protected bit: encrypted */
 	SSMF_SKIP_COUNT
 };
 
@@ -69,6 +72,15 @@ int ssmf_decode_linktype_supported(int linktype);
 enum ssmf_skip_reason ssmf_decode_ethertype(uint16_t ethertype, struct cursor *c, int depth,
                                             struct ssmf_decoded *d);
 enum ssmf_skip_reason ssmf_decode_ethernet(struct cursor *c, int depth, struct ssmf_decoded *d);
+/* LLC with SNAP (802.11, FDDI): an ethertype behind AA-AA-03 and an OUI. */
+enum ssmf_skip_reason ssmf_decode_llc_snap(struct cursor *c, int depth, struct ssmf_decoded *d);
+enum ssmf_skip_reason ssmf_decode_fddi(struct cursor *c, int depth, struct ssmf_decoded *d);
+/* An 802.11 frame; `datapad`: the body is 4-byte aligned after the header. */
+enum ssmf_skip_reason ssmf_decode_ieee80211(struct cursor *c, int datapad, int depth,
+                                            struct ssmf_decoded *d);
+enum ssmf_skip_reason ssmf_decode_radiotap(struct cursor *c, int depth, struct ssmf_decoded *d);
+enum ssmf_skip_reason ssmf_decode_ppi(struct cursor *c, struct ssmf_decoded *d);
+enum ssmf_skip_reason ssmf_decode_nflog(struct cursor *c, struct ssmf_decoded *d);
 enum ssmf_skip_reason ssmf_decode_mpls(struct cursor *c, int depth, struct ssmf_decoded *d);
 enum ssmf_skip_reason ssmf_decode_pppoe(struct cursor *c, int depth, struct ssmf_decoded *d);
 enum ssmf_skip_reason ssmf_decode_ppp_proto(uint16_t proto, struct cursor *c, int depth,

@@ -1,5 +1,6 @@
 /* Link layers: Ethernet with 802.1Q/802.1ad stacks, Linux SLL and SLL2,
- * BSD NULL/LOOP, raw IP; and the ethertype dispatch shared by all of them. */
+ * BSD NULL/LOOP, raw IP, Cisco HDLC, PPP; the dispatch to the 802.11, FDDI
+ * and NFLOG decoders; and the ethertype dispatch shared by all of them. */
 #include <pcap/dlt.h>
 
 #include "features/decode.h"
@@ -18,6 +19,7 @@
 #define LINKTYPE_LINUX_SLL2 276
 #define LINKTYPE_IPV4       228
 #define LINKTYPE_IPV6       229
+#define LINKTYPE_NFLOG      239
 
 const char *const ssmf_skip_reason_names[SSMF_SKIP_COUNT] = {
     [SSMF_SKIP_NONE] = "none",
@@ -31,6 +33,8 @@ const char *const ssmf_skip_reason_names[SSMF_SKIP_COUNT] = {
     [SSMF_SKIP_BAD_IP6_EXT] = "bad_ipv6_extension_headers",
     [SSMF_SKIP_TRUNC_L4] = "truncated_l4_header",
     [SSMF_SKIP_BAD_L4_HEADER] = "bad_l4_header",
+    [SSMF_SKIP_WLAN_NON_DATA] = "wlan_non_data",
+    [SSMF_SKIP_WLAN_PROTECTED] = "wlan_protected",
 };
 
 enum ssmf_skip_reason ssmf_decode_ethertype(uint16_t ethertype, struct cursor *c, int depth,
@@ -155,16 +159,16 @@ enum ssmf_skip_reason ssmf_decode_packet(int linktype, const uint8_t *data, uint
 		cur_skip(&c, 2);
 		return ssmf_decode_ppp_proto(type, &c, 0, d);
 	}
-	case DLT_PPI: { /* per-packet information header, then the inner link type */
-		uint16_t hlen;
-		uint32_t inner;
-		if (!cur_peek_le16(&c, 2, &hlen) || !cur_peek_le32(&c, 4, &inner) ||
-		    !cur_skip(&c, hlen))
-			return SSMF_SKIP_TRUNC_L2;
-		if (inner == DLT_PPI)
-			return SSMF_SKIP_BAD_ENCAP;
-		return ssmf_decode_packet((int)inner, c.p, (uint32_t)c.left, d);
-	}
+	case DLT_PPI: /* per-packet information header, then the inner link type */
+		return ssmf_decode_ppi(&c, d);
+	case DLT_IEEE802_11:
+		return ssmf_decode_ieee80211(&c, 0, 0, d);
+	case DLT_IEEE802_11_RADIO:
+		return ssmf_decode_radiotap(&c, 0, d);
+	case LINKTYPE_NFLOG:
+		return ssmf_decode_nflog(&c, d);
+	case DLT_FDDI:
+		return ssmf_decode_fddi(&c, 0, d);
 	default:
 		return SSMF_SKIP_LINKTYPE;
 	}

@@ -33,6 +33,10 @@ static void fill_info(struct ssmf_input_info *info, const char *path, struct ssm
 		info->packets = ssmf_capture_packets_read(c);
 		info->linktype = ssmf_capture_linktype(c);
 		info->linktype_name = dupstr(pcap_datalink_val_to_name(info->linktype));
+		uint64_t ifdrop, osdrop;
+		info->isb_count = ssmf_capture_drops(c, &ifdrop, &osdrop);
+		info->isb_ifdrop = ifdrop;
+		info->isb_osdrop = osdrop;
 	} else {
 		info->sha256 = dupstr("");
 		info->format = dupstr("");

@@ -2,7 +2,10 @@
  *
  * pcap (us and ns) and pcapng, optionally gzip/zstd compressed, from a file
  * or stdin; timestamps are kept in nanoseconds end to end; an optional BPF
- * filter is applied to every packet.
+ * filter is applied to every packet. A named pcapng file that libpcap cannot
+ * represent (interfaces of different link types or snapshot lengths) is read
+ * on by pcapng.c from where libpcap stopped; packets then carry their own
+ * interface's link type.
  */
 #ifndef SSMF_CAPTURE_H
 #define SSMF_CAPTURE_H
@@ -40,6 +43,11 @@ const char *ssmf_capture_format(const struct ssmf_capture *c); /* "pcap", "pcapn
 uint64_t ssmf_capture_packets_read(const struct ssmf_capture *c);
 /* Bytes of the file (as stored: compressed or not) read so far, for progress. */
 uint64_t ssmf_capture_bytes_read(const struct ssmf_capture *c);
+/* Interface statistics blocks' drop counts of a pcapng input (isb_ifdrop,
+ * isb_osdrop; each interface's last ISB, summed), valid after the end of input.
+ * libpcap passes no statistics on: where it read the file, a second pass over
+ * the block headers reads them (not for stdin). Returns the ISBs read: 0, unknown. */
+uint64_t ssmf_capture_drops(const struct ssmf_capture *c, uint64_t *ifdrop, uint64_t *osdrop);
 /* Provenance, valid after the end of input: raw file size and SHA-256 (hex). */
 uint64_t ssmf_capture_file_bytes(const struct ssmf_capture *c);
 void ssmf_capture_sha256_hex(struct ssmf_capture *c, char out[65]);

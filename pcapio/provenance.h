@@ -13,6 +13,12 @@ struct ssmf_input_info {
 	unsigned long long packets;    /* packets read from it (before --filter) */
 	int linktype;                  /* DLT_ value, -1 if unreadable */
 	char *linktype_name;
+	/* Interface statistics blocks (pcapng): how many were read, and the capture's
+	 * drops they report (isb_ifdrop by the interface, isb_osdrop by the OS),
+	 * the last ISB per interface summed over interfaces. isb_count 0: unknown. */
+	unsigned long long isb_count;
+	unsigned long long isb_ifdrop;
+	unsigned long long isb_osdrop;
 };
 
 #endif

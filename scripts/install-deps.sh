@@ -13,6 +13,6 @@ $SUDO apt-get install -y -q --no-install-recommends \
 # The official safetensors reader, for the export tests (tests/export); Debian has no package.
 # The tests run Debian's /usr/bin/python3 (with its torch, h5py, numpy), not whatever
 # python3 comes first on PATH.
-/usr/bin/python3 -m pip install -q --break-system-packages safetensors==0.4.5
+/usr/bin/python3 -m pip install -q --break-system-packages safetensors==0.4.5 python-pcapng==2.1.1
 # the Community ID oracle (corelight's implementation of the spec)
 /usr/bin/python3 -m pip install -q --break-system-packages communityid==1.5.0

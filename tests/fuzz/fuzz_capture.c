@@ -1,8 +1,9 @@
 /* fuzz_capture.c - the capture reader, memory-backed: the input is a whole
  * capture file (pcap, pcapng, or either gzip/zstd compressed) in a memfd, read
  * through the same path as `extract` (ssmf_capture_open: instream sniffing and
- * decompression, then libpcap), every packet decoded. Provenance (size,
- * SHA-256) is taken at the end, as ingest does. */
+ * decompression, then libpcap, or our pcapng reader where libpcap gives up),
+ * every packet decoded. Provenance (ISB drop counts, size, SHA-256) is taken at
+ * the end, as ingest does. */
 #include <string.h>
 #include <unistd.h>
 
@@ -32,6 +33,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	FUZZ_CHECK(st == SSMF_CAPTURE_END || st == SSMF_CAPTURE_DAMAGED);
 	FUZZ_CHECK(ssmf_capture_packets_read(c) == n);
+	uint64_t ifdrop, osdrop; /* a pcapng's ISBs: a second pass, as ingest does */
+	FUZZ_CHECK(ssmf_capture_drops(c, &ifdrop, &osdrop) <= size / 12);
 	char sha[65];
 	ssmf_capture_sha256_hex(c, sha);
 	FUZZ_CHECK(strlen(sha) == 64);

@@ -24,6 +24,10 @@ static const int linktypes[] = {
     DLT_PPP,
     DLT_PPP_SERIAL,
     DLT_PPI,
+    DLT_IEEE802_11,
+    DLT_IEEE802_11_RADIO,
+    239 /* NFLOG */,
+    DLT_FDDI,
     147 /* a user link type the decoder does not know */,
 };
 

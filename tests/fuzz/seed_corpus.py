@@ -4,8 +4,10 @@
     seed_corpus.py OUT DATA [MAKE_SEED_CHECKPOINT]
 
 DATA is ../shared/data: small captures of the robustness corpus seed the
-capture reader (whole files, some gzip/zstd compressed here) and the decoder
-(single packets, prefixed by the decoder target's link type byte). The flow
+capture reader (whole files, some gzip/zstd compressed here), the pcapng block
+reader (the pcapng ones, decompressed) and the decoder (single packets,
+prefixed by the decoder target's link type byte). The label_rules and
+safetensors targets start from their corpus in the repo (tests/fuzz/corpus/). The flow
 table and dataset targets take structured inputs, written here;
 MAKE_SEED_CHECKPOINT (built beside the fuzz targets) writes checkpoints. Deterministic: the same
 inputs give the same corpora.
@@ -22,7 +24,7 @@ import tempfile
 
 # The decoder target's link type table (fuzz_decode.c), as LINKTYPE_ values.
 DECODE_LINKTYPES = {1: 0, 113: 1, 276: 2, 0: 3, 108: 4, 12: 5, 14: 6, 101: 7, 228: 8, 229: 9,
-                    104: 10, 9: 11, 50: 12, 192: 13}
+                    104: 10, 9: 11, 50: 12, 192: 13, 105: 14, 127: 15, 239: 16, 10: 17}
 MAX_CAPTURE = 16 * 1024  # bytes: small files keep executions fast
 MAX_DECODE_SEEDS = 3000
 
@@ -83,6 +85,8 @@ def seed_capture_and_decode(data, out):
                 blob = gzip.decompress(blob)
             except (OSError, EOFError):
                 continue
+        if blob.startswith(b"\x0a\x0d\x0d\x0a"):  # our pcapng reader takes it decompressed
+            put(os.path.join(out, "pcapng"), blob)
         for k, (lt, pkt) in enumerate(pcap_packets(blob)):
             if lt in DECODE_LINKTYPES and k < 8 and n_dec < MAX_DECODE_SEEDS:
                 put(dec_dir, bytes([DECODE_LINKTYPES[lt]]) + pkt)
@@ -152,7 +156,8 @@ def main():
         sys.exit(__doc__)
     out, data = sys.argv[1], sys.argv[2]
     maker = sys.argv[3] if len(sys.argv) > 3 else None
-    for t in ("decode", "capture", "flowtable", "dataset", "checkpoint", "labels"):
+    for t in ("decode", "capture", "pcapng", "flowtable", "dataset", "checkpoint", "labels",
+              "label_rules", "safetensors"):
         os.makedirs(os.path.join(out, t), exist_ok=True)
     seed_capture_and_decode(data, out)
     seed_flowtable(out)
