@@ -12,6 +12,7 @@
 #include "cuda/ssm_cuda.h"
 #include "ssmf_version.h"
 #include "train/meta.h"
+#include "train/levels.h"
 #include "train/train.h"
 
 static const char usage[] =
@@ -51,6 +52,11 @@ static const char usage[] =
     "                            seed and the data\n"
     "      --device cpu|cuda     where to train (cpu); cuda: the first visible GPU, the\n"
     "                            losses of cpu up to float rounding\n"
+    "      --host-level yes|no|only\n"
+    "                            also train the host level, on each endpoint's sequence\n"
+    "                            of flow events (yes); only: train it alone and keep the\n"
+    "                            packet level of --base MODEL\n"
+    "      --base MODEL          with --host-level only: the model whose packet level is kept\n"
     "      --log-json FILE       one JSON object per line per step and per epoch\n"
     "  -q, --quiet               no progress and no summary\n"
     "  -h, --help                this help\n"
@@ -90,6 +96,8 @@ enum {
 	O_THREADS,
 	O_DEVICE,
 	O_LOG_JSON,
+	O_HOST_LEVEL,
+	O_BASE,
 };
 
 static const struct option long_opts[] = {
@@ -124,6 +132,8 @@ static const struct option long_opts[] = {
     {"threads", required_argument, NULL, O_THREADS},
     {"device", required_argument, NULL, O_DEVICE},
     {"log-json", required_argument, NULL, O_LOG_JSON},
+    {"host-level", required_argument, NULL, O_HOST_LEVEL},
+    {"base", required_argument, NULL, O_BASE},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -328,7 +338,8 @@ int cmd_train(int argc, char **argv)
 {
 	struct train_opts o = {0};
 	train_hparams_default(&o.hp);
-	const char *log_path = NULL;
+	const char *log_path = NULL, *base = NULL;
+	enum train_host_mode host_mode = TRAIN_HOST_YES;
 	const char **val = calloc((size_t)argc, sizeof *val);
 	int quiet = 0, n_val = 0, hp_given = 0;
 	uint64_t u;
@@ -435,6 +446,19 @@ int cmd_train(int argc, char **argv)
 		case O_DEVICE:
 			o.device = optarg;
 			break;
+		case O_HOST_LEVEL:
+			if (strcmp(optarg, "yes") == 0)
+				host_mode = TRAIN_HOST_YES;
+			else if (strcmp(optarg, "no") == 0)
+				host_mode = TRAIN_HOST_NO;
+			else if (strcmp(optarg, "only") == 0)
+				host_mode = TRAIN_HOST_ONLY;
+			else
+				bad = 1;
+			break;
+		case O_BASE:
+			base = optarg;
+			break;
 		case O_LOG_JSON:
 			log_path = optarg;
 			break;
@@ -469,6 +493,10 @@ int cmd_train(int argc, char **argv)
 	if (o.n_train == 0) {
 		free(val);
 		return ssmf_usage_error("train", "no dataset to train on");
+	}
+	if ((host_mode == TRAIN_HOST_ONLY) != (base != NULL)) {
+		free(val);
+		return ssmf_usage_error("train", "--host-level only and --base MODEL go together");
 	}
 	/* cuda-emulated (not in --help): the CUDA kernels' code run on the CPU, for tests */
 	if (strcmp(o.device, "cpu") != 0 && strcmp(o.device, "cuda") != 0 &&
@@ -518,8 +546,8 @@ int cmd_train(int argc, char **argv)
 	o.obs = &obs;
 	ssmf_signals_install();
 
-	struct train_result res;
-	int trc = train_run(&o, &res, err, sizeof err);
+	struct train_result res, hres;
+	int trc = train_levels_run(&o, host_mode, base, &res, &hres, err, sizeof err);
 	if (p.tty && !quiet)
 		fputs("\r\033[K", stderr);
 	if (trc < 0) {
@@ -530,7 +558,16 @@ int cmd_train(int argc, char **argv)
 			rc = exit_code(trc);
 		}
 	} else if (!quiet) {
-		if (isfinite(res.best_val))
+		if (host_mode != TRAIN_HOST_NO)
+			fprintf(
+			    stderr,
+			    "train: host level: %s after %ld steps (%d epochs); best validation "
+			    "loss %.4f at epoch %d\n",
+			    hres.stop_reason, hres.steps, hres.epochs, hres.best_val,
+			    hres.best_epoch);
+		if (host_mode == TRAIN_HOST_ONLY)
+			fprintf(stderr, "train: packet level from %s; wrote %s\n", base, o.output);
+		else if (isfinite(res.best_val))
 			fprintf(
 			    stderr,
 			    "train: %s after %ld steps (%d epochs); best validation loss %.4f at "

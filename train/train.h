@@ -103,6 +103,8 @@ struct train_opts {
 	const char *checkpoint; /* training state, resumable */
 	const char *resume;     /* a checkpoint to continue from, or NULL */
 	const char *device;     /* "cpu", "cuda" or "cuda-emulated" (tests; train/backend.h) */
+	int host_level;         /* train the host level on the datasets' host sequences
+	                           (train/hostset.h) instead of the packet level */
 	int threads;            /* 0: OpenMP default */
 	const char *software;   /* e.g. "ssmflow 0.1.0", for the metadata */
 	const char *created;    /* ISO 8601 time, for the metadata */
