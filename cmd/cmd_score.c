@@ -27,9 +27,10 @@ static const char usage[] =
     "usage: ssmflow score [options] INPUT...\n"
     "\n"
     "Scores every flow of captures (pcap, pcapng, .gz, .zst, '-' for stdin) or of datasets\n"
-    "made by 'ssmflow extract': the mean surprise per packet of the flow's packets under a\n"
-    "model of normal traffic, with a breakdown per component (direction, size, gap, flags).\n"
-    "Prints the most anomalous flows; -o writes them all.\n"
+    "made by 'ssmflow extract' under a model of normal traffic: the mean surprise per\n"
+    "observation of the flow's packets (direction, size, gap, flags) and of its event in\n"
+    "each endpoint's sequence of flows (role, size, interval, flags: the host level).\n"
+    "Prints the most anomalous flows and hosts; -o writes them all.\n"
     "\n"
     "  -m, --model FILE         model checkpoint (default: the bundled model)\n"
     "  -o, --output FILE        write all flows to FILE ('-' for stdout)\n"
@@ -55,11 +56,15 @@ static const char usage[] =
     "      --threads N          model threads (default: all cores)\n"
     "      --device cpu|cuda    where the model runs (cpu)\n"
     "      --gpu-flows N        with cuda: flows whose state the GPU holds at once (65536)\n"
+    "      --hosts N            hosts in the table (10)\n"
+    "      --host-weight X      predicted packets a flow's host score counts as (1; 0: the\n"
+    "                           packet level alone)\n"
     "  -q, --quiet              no progress, no table or evaluation on the terminal\n"
     "  -h, --help               this help\n"
     "\n"
     "With labels, prints ROC-AUC, PR-AUC, TPR at FPR 1e-2 and 1e-3, the best F1 and the\n"
-    "confusion matrix at the threshold (benign/normal/background are the negative class).\n"
+    "confusion matrix at the threshold over every labelled flow, the ROC-AUC over flows of\n"
+    "2+ packets and the mean per input (benign/normal/background are the negative class).\n"
     "Exit codes: 0 ok, 1 usage, 2 an input, model or label file could not be read,\n"
     "3 a capture was damaged (packets before the damage were scored), 4 output error,\n"
     "5 internal error, 6 CUDA unavailable (built without CUDA, or no device),\n"
@@ -271,16 +276,17 @@ static char *side_path(const char *output, const char *suffix)
 	return p;
 }
 
-static int write_hosts_csv(const char *output, const struct ssmf_host_results *h)
+/* The host table beside the flows: OUT.hosts.csv or OUT.hosts.jsonl. */
+static int write_hosts_file(const char *output, const struct ssmf_host_results *h, int csv)
 {
-	char *path = side_path(output, "hosts.csv"), *tmp;
+	char *path = side_path(output, csv ? "hosts.csv" : "hosts.jsonl"), *tmp;
 	FILE *f;
 	if (!path || open_output(path, &f, &tmp) != 0) {
 		ssmf_error("%s: cannot write: %m", path ? path : output);
 		free(path);
 		return SSMF_EXIT_OUTPUT;
 	}
-	int rc = ssmf_write_hosts_csv(f, h);
+	int rc = csv ? ssmf_write_hosts_csv(f, h) : ssmf_write_hosts_jsonl(f, h);
 	if (close_output(path, f, tmp) != 0 || rc != 0) {
 		ssmf_error("%s: write failed (disk full?)", path);
 		rc = -1;
@@ -340,14 +346,14 @@ static int write_outputs(const struct score_opts *o, struct ssmf_flow_score *r, 
 	if (fmt == SSMF_FMT_CSV)
 		rc = ssmf_write_csv(f, pf, r, n, labels);
 	else if (fmt == SSMF_FMT_JSONL)
-		rc = ssmf_write_jsonl(f, r, n, labels, o->per_packet) |
-		     ssmf_write_hosts_jsonl(f, hosts);
+		rc = ssmf_write_jsonl(f, r, n, labels, o->per_packet);
 	else {
 		ssmf_write_table(f, r, n, n, labels, isfinite(o->threshold));
 		ssmf_write_host_table(f, hosts, hosts->n);
 		rc = ferror(f) ? -1 : 0;
 	}
-	if (rc == 0 && fmt == SSMF_FMT_CSV && hosts->n && write_hosts_csv(o->output, hosts) != 0)
+	if (rc == 0 && (fmt == SSMF_FMT_CSV || fmt == SSMF_FMT_JSONL) && hosts->n &&
+	    write_hosts_file(o->output, hosts, fmt == SSMF_FMT_CSV) != 0)
 		rc = -1;
 	if (pf && close_output(ppath, pf, ptmp) != 0)
 		rc = -1;

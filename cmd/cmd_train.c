@@ -146,10 +146,13 @@ struct progress {
 	double t0, last_draw;
 	long first_step, packets;
 	int log_failed;
+	int host; /* the host level is training: its log lines say "level": "host" */
 };
 
 static void log_line(struct progress *p, cJSON *o)
 {
+	if (p->host)
+		cJSON_AddStringToObject(o, "level", "host");
 	char *s = cJSON_PrintUnformatted(o);
 	if (s && p->log && fprintf(p->log, "%s\n", s) < 0)
 		p->log_failed = 1;
@@ -175,7 +178,13 @@ static void on_start(void *user, const struct train_start_info *s)
 	struct progress *p = user;
 	p->t0 = ssmf_now();
 	p->first_step = s->first_step;
-	if (!p->quiet)
+	if (!p->quiet && p->host)
+		fprintf(stderr,
+		        "train: host level: %ld host sequences (%ld events), validation %ld (%ld "
+		        "events); %ld batches per epoch, %ld steps\n",
+		        s->train_flows, s->train_packets, s->val_flows, s->val_packets,
+		        s->batches_per_epoch, s->total_steps);
+	else if (!p->quiet)
 		fprintf(stderr,
 		        "train: %ld flows (%ld packets), validation %ld flows (%ld packets); "
 		        "%zu parameters; %ld batches per epoch, %ld steps%s\n",
@@ -264,6 +273,12 @@ static void on_epoch(void *user, const struct train_epoch_info *e)
 		cJSON_AddBoolToObject(o, "stop", e->stop);
 		log_line(p, o);
 	}
+}
+
+static void on_level(void *user, int host_level)
+{
+	struct progress *p = user;
+	p->host = host_level;
 }
 
 static int should_stop(void *user)
@@ -542,7 +557,7 @@ int cmd_train(int argc, char **argv)
 	o.created = created;
 	o.software = software;
 	o.command_line = cmdline;
-	struct train_observer obs = {&p, on_start, on_step, on_epoch, NULL, should_stop};
+	struct train_observer obs = {&p, on_start, on_step, on_epoch, NULL, should_stop, on_level};
 	o.obs = &obs;
 	ssmf_signals_install();
 
@@ -580,14 +595,24 @@ int cmd_train(int argc, char **argv)
 	}
 	if (p.log) {
 		if (trc == 0) {
-			cJSON *e = cJSON_CreateObject();
-			cJSON_AddStringToObject(e, "event", "done");
-			cJSON_AddStringToObject(e, "stop_reason", res.stop_reason);
-			cJSON_AddNumberToObject(e, "steps", (double)res.steps);
-			cJSON_AddNumberToObject(e, "epochs", res.epochs);
-			cJSON_AddNumberToObject(e, "best_epoch", res.best_epoch);
-			cJSON_AddItemToObject(e, "best_val_loss", train_json_number(res.best_val));
-			log_line(&p, e);
+			/* the packet level's, last (the host level's own "done" comes first) */
+			for (int level = 1; level >= 0; level--) {
+				const struct train_result *x = level ? &hres : &res;
+				if ((level && host_mode == TRAIN_HOST_NO) ||
+				    (!level && host_mode == TRAIN_HOST_ONLY))
+					continue;
+				cJSON *e = cJSON_CreateObject();
+				cJSON_AddStringToObject(e, "event", "done");
+				cJSON_AddStringToObject(e, "stop_reason", x->stop_reason);
+				cJSON_AddNumberToObject(e, "steps", (double)x->steps);
+				cJSON_AddNumberToObject(e, "epochs", x->epochs);
+				cJSON_AddNumberToObject(e, "best_epoch", x->best_epoch);
+				cJSON_AddItemToObject(e, "best_val_loss",
+				                      train_json_number(x->best_val));
+				p.host = level;
+				log_line(&p, e);
+			}
+			p.host = 0;
 		}
 		if (fclose(p.log) != 0 || p.log_failed) {
 			ssmf_error("%s: write error", log_path);

@@ -119,15 +119,15 @@ int ssmf_write_hosts_h5(struct ssmf_writer *w, const struct ssmf_host_results *h
 		for (int k = 0; k < SSMF_N_COMP; k++)
 			f[2 + k][i] = x->comp[k];
 	}
-	static const char *const un[5] = {"host_source", "host_flows_initiator",
-	                                  "host_flows_responder", "host_peers", "host_ports"};
+	static const char *const un[5] = {"hosts_source", "hosts_flows_initiator",
+	                                  "hosts_flows_responder", "hosts_peers", "hosts_ports"};
 	static const char *const fn[SSMF_N_COMP + 2] = {
-	    "host_score",           "host_max_event",           "host_score_role_mean",
-	    "host_score_size_mean", "host_score_interval_mean", "host_score_flags_mean"};
+	    "hosts_score",      "hosts_max_event",      "hosts_score_role",
+	    "hosts_score_size", "hosts_score_interval", "hosts_score_flags"};
 	if (rc == 0)
-		rc = ssmf_writer_column_str(w, "host_address", (const char *const *)addr, n);
+		rc = ssmf_writer_column_str(w, "hosts_address", (const char *const *)addr, n);
 	if (rc == 0)
-		rc = ssmf_writer_column_str(w, "host_top_reason", reason, n);
+		rc = ssmf_writer_column_str(w, "hosts_top_reason", reason, n);
 	for (int k = 0; rc == 0 && k < 5; k++)
 		rc = ssmf_writer_column_u64(w, un[k], u[k], n);
 	for (int k = 0; rc == 0 && k < SSMF_N_COMP + 2; k++)

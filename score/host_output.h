@@ -14,7 +14,7 @@ void ssmf_write_host_table(FILE *out, const struct ssmf_host_results *h, size_t 
 int ssmf_write_hosts_csv(FILE *out, const struct ssmf_host_results *h);
 /* Every host, a JSON line each ("event_type": "host"). */
 int ssmf_write_hosts_jsonl(FILE *out, const struct ssmf_host_results *h);
-/* Every host as host_* columns of a scores file. */
+/* Every host as hosts_* columns of a scores file. */
 int ssmf_write_hosts_h5(struct ssmf_writer *w, const struct ssmf_host_results *h);
 
 #endif

@@ -120,7 +120,9 @@ int ssmf_write_csv(FILE *out, FILE *pout, const struct ssmf_flow_score *r, size_
 	fprintf(out, "flow_id,src_addr,src_port,dst_addr,dst_port,protocol,vlan,first_ts,last_ts,"
 	             "duration_s,fwd_packets,bwd_packets,fwd_bytes,bwd_bytes,end_reason,score,"
 	             "score_direction,score_size,score_gap,score_flags,max_surprise,"
-	             "max_surprise_index,packets_scored,label,flagged\n");
+	             "max_surprise_index,packets_scored,label,flagged,packet_score,host_score,"
+	             "event_surprise_initiator,event_surprise_responder,host_score_role,"
+	             "host_score_size,host_score_interval,host_score_flags\n");
 	if (pout)
 		fprintf(pout, "flow_id,pkt_index,ts,surprise,direction,size,gap,flags\n");
 	for (size_t i = 0; i < n; i++) {
@@ -146,7 +148,9 @@ int ssmf_write_csv(FILE *out, FILE *pout, const struct ssmf_flow_score *r, size_
 				fputc('"', out);
 			fputc(*p, out);
 		}
-		fprintf(out, "\",%d\n", x->flagged);
+		fprintf(out, "\",%d,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f\n", x->flagged,
+		        x->packet_score, x->host_score, x->event_surprise[0], x->event_surprise[1],
+		        x->host_comp[0], x->host_comp[1], x->host_comp[2], x->host_comp[3]);
 		if (pout && x->packets)
 			for (uint64_t k = 0; k < x->packets_scored; k++) {
 				const struct ssmf_packet_score *p = &x->packets[k];
@@ -205,6 +209,15 @@ int ssmf_write_jsonl(FILE *out, const struct ssmf_flow_score *r, size_t n,
 		else
 			cJSON_AddNullToObject(o, "label");
 		cJSON_AddBoolToObject(o, "flagged", x->flagged);
+		cJSON_AddNumberToObject(o, "packet_score", r6(x->packet_score));
+		cJSON_AddNumberToObject(o, "host_score", r6(x->host_score));
+		cJSON *ev =
+		    cJSON_AddArrayToObject(o, "event_surprise"); /* initiator's, responder's */
+		for (int k = 0; k < 2; k++)
+			cJSON_AddItemToArray(ev, cJSON_CreateNumber(r6(x->event_surprise[k])));
+		cJSON *hc = cJSON_AddObjectToObject(o, "host_components");
+		for (int k = 0; k < SSMF_N_COMP; k++)
+			cJSON_AddNumberToObject(hc, ssmf_host_comp_names[k], r6(x->host_comp[k]));
 		if (per_packet && x->packets) {
 			cJSON *arr = cJSON_AddArrayToObject(o, "packets");
 			for (uint64_t k = 0; k < x->packets_scored; k++) {
@@ -303,7 +316,8 @@ int ssmf_write_scores_h5(const char *path, const struct ssmf_flow_score *r, size
 	uint64_t *scored = malloc((n ? n : 1) * sizeof *scored);
 	uint64_t *flag = malloc((n ? n : 1) * sizeof *flag);
 	uint64_t *source = malloc((n ? n : 1) * sizeof *source);
-	int ok = scored && flag && source;
+	uint64_t *input = malloc((n ? n : 1) * sizeof *input);
+	int ok = scored && flag && source && input;
 	for (int k = 0; k < NCOL; k++)
 		ok = ok && cols[k];
 	for (size_t i = 0; i < n && ok; i++) {
@@ -320,6 +334,7 @@ int ssmf_write_scores_h5(const char *path, const struct ssmf_flow_score *r, size
 		scored[i] = r[i].packets_scored;
 		flag[i] = (uint64_t)r[i].flagged;
 		source[i] = r[i].source;
+		input[i] = r[i].input;
 	}
 	if (!ok)
 		rc = -1;
@@ -331,11 +346,14 @@ int ssmf_write_scores_h5(const char *path, const struct ssmf_flow_score *r, size
 		rc = ssmf_writer_column_u64(w, "flagged", flag, n);
 	if (rc == 0)
 		rc = ssmf_writer_column_u64(w, "source", source, n);
+	if (rc == 0)
+		rc = ssmf_writer_column_u64(w, "input", input, n);
 	for (int k = 0; k < NCOL; k++)
 		free(cols[k]);
 	free(scored);
 	free(flag);
 	free(source);
+	free(input);
 	if (rc == 0 && per_packet) {
 		size_t np = 0;
 		for (size_t i = 0; i < n; i++)

@@ -95,7 +95,11 @@ int train_levels_run(const struct train_opts *o, enum train_host_mode mode, cons
 	h.output = tmp;
 	h.checkpoint = ckpt;
 	h.resume = NULL; /* the host level is small: it always trains from the start */
+	if (o->obs && o->obs->on_level)
+		o->obs->on_level(o->obs->user, 1);
 	int rc = train_run(&h, hres, err, errlen);
+	if (o->obs && o->obs->on_level)
+		o->obs->on_level(o->obs->user, 0);
 	if (rc == 0)
 		rc = train_attach_host(mode == TRAIN_HOST_ONLY ? base : o->output, tmp, o->output,
 		                       err, errlen);

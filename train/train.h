@@ -91,6 +91,8 @@ struct train_observer {
 	void (*on_epoch)(void *user, const struct train_epoch_info *e);
 	void (*on_checkpoint)(void *user, const char *path, long step);
 	int (*should_stop)(void *user); /* polled after each step */
+	/* train_levels_run (levels.h): the level about to train, 1 host, 0 packet (NULL-able) */
+	void (*on_level)(void *user, int host_level);
 };
 
 struct train_opts {
