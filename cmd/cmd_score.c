@@ -57,7 +57,7 @@ static const char usage[] =
     "      --device cpu|cuda    where the model runs (cpu)\n"
     "      --gpu-flows N        with cuda: flows whose state the GPU holds at once (65536)\n"
     "      --hosts N            hosts in the table (10)\n"
-    "      --host-weight X      predicted packets a flow's host score counts as (1; 0: the\n"
+    "      --host-weight X      predicted packets a flow's host score counts as (0.5; 0: the\n"
     "                           packet level alone)\n"
     "  -q, --quiet              no progress, no table or evaluation on the terminal\n"
     "  -h, --help               this help\n"

@@ -43,7 +43,7 @@ struct ssmf_host_results {
  * windows that overlap by SSMF_HOST_OVERLAP events of context. */
 /* Weight of a flow's host score in its score, in predicted packets (score --host-weight;
  * 0: the packet level alone, as before the host level). */
-#define SSMF_HOST_WEIGHT_DEFAULT 1.0
+#define SSMF_HOST_WEIGHT_DEFAULT 0.5
 
 #define SSMF_HOST_WINDOW  1024
 #define SSMF_HOST_OVERLAP 128

@@ -71,7 +71,7 @@ def main():
     ap.add_argument("--data", default=os.path.join(ROOT, "..", "shared", "data"))
     ap.add_argument("--work", default="/tmp/ssmflow-detection")
     ap.add_argument("--retrain", action="store_true")
-    ap.add_argument("--weights", default="0,0.5,1,2")
+    ap.add_argument("--weights", default="0,0.25,0.5,1,2")
     a = ap.parse_args()
     os.environ.setdefault("HDF5_PLUGIN_PATH",
                           os.path.join(os.path.dirname(os.path.abspath(a.ssmflow)), "plugins"))
