@@ -17,6 +17,9 @@ static const char usage[] =
     "fully describe.\n"
     "\n"
     "  -o, --output FILE        bundle to write (temporary name, renamed when complete)\n"
+    "      --host-output FILE   the host level's bundle, for a model that has one (same\n"
+    "                           format, \"level\": \"host\" in its metadata; default:\n"
+    "                           OUT.host.safetensors beside OUT.safetensors)\n"
     "      --dtype f32|bf16|f16 tensor type (f32); bf16 and f16 round to nearest even\n"
     "  -q, --quiet              no summary\n"
     "  -h, --help               this help\n"
@@ -29,6 +32,7 @@ int cmd_export(int argc, char **argv)
 	static const struct option opts[] = {
 	    {"output", required_argument, NULL, 'o'},
 	    {"dtype", required_argument, NULL, 'T'},
+	    {"host-output", required_argument, NULL, 'H'},
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
@@ -54,6 +58,9 @@ int cmd_export(int argc, char **argv)
 				return ssmf_usage_error("export", "bad --dtype '%s' (f32|bf16|f16)",
 				                        optarg);
 			break;
+		case 'H':
+			o.host_path = optarg;
+			break;
 		case 'q':
 			quiet = 1;
 			break;
@@ -72,7 +79,9 @@ int cmd_export(int argc, char **argv)
 		return ssmf_usage_error("export", "no model checkpoint given");
 	if (optind + 1 < argc)
 		return ssmf_usage_error("export", "one model checkpoint at a time");
-	char err[1024];
+	char err[1024], host[4096] = "";
+	o.written_host = host;
+	o.written_host_len = sizeof host;
 	int rc = ssmf_export(argv[optind], out, &o, err, sizeof err);
 	if (rc != 0) {
 		ssmf_error("%s", err);
@@ -81,7 +90,8 @@ int cmd_export(int argc, char **argv)
 		                  : SSMF_EXIT_INPUT;
 	}
 	if (!quiet)
-		fprintf(stderr, "%s: %s bundle of %s written\n", out, ssmf_st_dtype_name(o.dtype),
-		        argv[optind]);
+		fprintf(stderr, "%s: %s bundle of %s written%s%s\n", out,
+		        ssmf_st_dtype_name(o.dtype), argv[optind],
+		        o.host_path ? "; host level: " : "", o.host_path ? o.host_path : "");
 	return SSMF_EXIT_OK;
 }

@@ -17,6 +17,10 @@
 #include "features/ingest.h"
 #include "cuda/ssm_cuda.h"
 #include "score/default_model.h"
+#include "score/evaluate.h"
+#include "score/host_output.h"
+#include "score/hosts.h"
+#include "score/model_levels.h"
 #include "datasets/labels.h"
 #include "score/metrics.h"
 #include "score/output.h"
@@ -26,9 +30,10 @@ static const char usage[] =
     "usage: ssmflow score [options] INPUT...\n"
     "\n"
     "Scores every flow of captures (pcap, pcapng, .gz, .zst, '-' for stdin) or of datasets\n"
-    "made by 'ssmflow extract': the mean surprise per packet of the flow's packets under a\n"
-    "model of normal traffic, with a breakdown per component (direction, size, gap, flags).\n"
-    "Prints the most anomalous flows; -o writes them all.\n"
+    "made by 'ssmflow extract' under a model of normal traffic: the mean surprise per\n"
+    "observation of the flow's packets (direction, size, gap, flags) and of its event in\n"
+    "each endpoint's sequence of flows (role, size, interval, flags: the host level).\n"
+    "Prints the most anomalous flows and hosts; -o writes them all.\n"
     "\n"
     "  -m, --model FILE         model checkpoint (default: the bundled model)\n"
     "  -o, --output FILE        write all flows to FILE ('-' for stdout)\n"
@@ -55,11 +60,15 @@ static const char usage[] =
     "      --threads N          model threads (default: all cores)\n"
     "      --device cpu|cuda    where the model runs (cpu)\n"
     "      --gpu-flows N        with cuda: flows whose state the GPU holds at once (65536)\n"
+    "      --hosts N            hosts in the table (10)\n"
+    "      --host-weight X      predicted packets a flow's host score counts as (0.5; 0: the\n"
+    "                           packet level alone)\n"
     "  -q, --quiet              no progress, no table or evaluation on the terminal\n"
     "  -h, --help               this help\n"
     "\n"
     "With labels, prints ROC-AUC, PR-AUC, TPR at FPR 1e-2 and 1e-3, the best F1 and the\n"
-    "confusion matrix at the threshold (labels benign, normal, background and legitimate,\n"
+    "confusion matrix at the threshold over every labelled flow, the ROC-AUC over flows of\n"
+    "2+ packets and the mean per input (labels benign, normal, background and legitimate,\n"
     "in any case, are the negative class).\n"
     "Exit codes: 0 ok, 1 usage, 2 an input, model or label file could not be read,\n"
     "3 a capture was damaged (packets before the damage were scored), 4 output error,\n"
@@ -71,8 +80,8 @@ struct score_opts {
 	enum ssmf_score_format fmt;
 	int fmt_set, per_packet, quiet, threads, gpu_flows;
 	const struct ssmf_gpu_ops *gpu;
-	size_t top;
-	double threshold, fpr;
+	size_t top, hosts_top;
+	double threshold, fpr, host_weight;
 	const char **calibrate;
 	size_t ncalibrate;
 	struct ssmf_flow_params fp;
@@ -174,6 +183,8 @@ static int score_inputs(struct ssmf_scorer *sc, const char *const *paths, size_t
 			 * given: its label ids become ids in our name table. */
 			size_t after;
 			struct ssmf_flow_score *r = ssmf_scorer_results(sc, &after);
+			for (size_t k = before; k < after; k++)
+				r[k].source = r[k].input = (uint32_t)i;
 			for (size_t k = before; rc == 0 && !ssmf_labels_active(labels) && k < after;
 			     k++) {
 				const char *name = ssmf_dataset_label_name(ds, r[k].s.label);
@@ -266,21 +277,60 @@ static enum ssmf_score_format format_from_name(const char *path)
 	return SSMF_FMT_TABLE;
 }
 
+/* OUT.SUFFIX beside the output ("scores.SUFFIX" when it goes to stdout). */
+static char *side_path(const char *output, const char *suffix)
+{
+	const char *base = strcmp(output, "-") == 0 ? "scores" : output;
+	size_t len = strlen(base) + strlen(suffix) + 2;
+	char *p = malloc(len);
+	if (p)
+		snprintf(p, len, "%s.%s", base, suffix);
+	return p;
+}
+
+/* The host table beside the flows: OUT.hosts.csv or OUT.hosts.jsonl. */
+static int write_hosts_file(const char *output, const struct ssmf_host_results *h, int csv)
+{
+	char *path = side_path(output, csv ? "hosts.csv" : "hosts.jsonl"), err[1024];
+	struct ssmf_atomic_file out;
+	if (!path) {
+		ssmf_error("out of memory");
+		return SSMF_EXIT_INTERNAL;
+	}
+	if (ssmf_atomic_fopen(&out, path, err, sizeof err) != 0) {
+		ssmf_error("%s", err);
+		free(path);
+		return SSMF_EXIT_OUTPUT;
+	}
+	int rc = csv ? ssmf_write_hosts_csv(out.fp, h) : ssmf_write_hosts_jsonl(out.fp, h);
+	if (rc != 0)
+		out.failed_errno = errno ? errno : EIO;
+	if (ssmf_atomic_commit(&out, err, sizeof err) != 0) {
+		ssmf_error("%s", err);
+		rc = -1;
+	}
+	free(path);
+	return rc ? SSMF_EXIT_OUTPUT : SSMF_EXIT_OK;
+}
+
 static int write_outputs(const struct score_opts *o, struct ssmf_flow_score *r, size_t n,
-                         const struct ssmf_labels *labels, const struct ssmf_metrics *m)
+                         const struct ssmf_host_results *hosts, const struct ssmf_labels *labels,
+                         const struct ssmf_evaluation *m)
 {
 	char err[1024];
 	if (!o->output) {
-		if (!o->quiet)
+		if (!o->quiet) {
 			ssmf_write_table(stdout, r, n, o->top, labels, isfinite(o->threshold));
+			ssmf_write_host_table(stdout, hosts, o->hosts_top);
+		}
 		return SSMF_EXIT_OK;
 	}
 	enum ssmf_score_format fmt = o->fmt_set ? o->fmt : format_from_name(o->output);
 	if (fmt == SSMF_FMT_HDF5) {
 		if (strcmp(o->output, "-") == 0)
 			return ssmf_usage_error("score", "HDF5 output cannot go to stdout");
-		if (ssmf_write_scores_h5(o->output, r, n, labels, o->per_packet, o->threshold, m,
-		                         err, sizeof err) != 0) {
+		if (ssmf_write_scores_h5(o->output, r, n, hosts, labels, o->per_packet,
+		                         o->threshold, m, err, sizeof err) != 0) {
 			ssmf_error("%s", err);
 			return SSMF_EXIT_OUTPUT;
 		}
@@ -317,12 +367,16 @@ static int write_outputs(const struct score_opts *o, struct ssmf_flow_score *r, 
 		rc = ssmf_write_jsonl(f, r, n, labels, o->per_packet);
 	else {
 		ssmf_write_table(f, r, n, n, labels, isfinite(o->threshold));
+		ssmf_write_host_table(f, hosts, hosts->n);
 		rc = ferror(f) ? -1 : 0;
 	}
 	if (rc != 0) { /* the reason is in errno; commit reports it */
 		out.failed_errno = errno ? errno : EIO;
 		pout.failed_errno = out.failed_errno;
 	}
+	if (rc == 0 && (fmt == SSMF_FMT_CSV || fmt == SSMF_FMT_JSONL) && hosts->n &&
+	    write_hosts_file(o->output, hosts, fmt == SSMF_FMT_CSV) != 0)
+		rc = -1;
 	if (pf && close_output(&pout, err, sizeof err) != 0)
 		rc = -1;
 	if (close_output(&out, err, sizeof err) != 0)
@@ -350,11 +404,18 @@ int cmd_score(int argc, char **argv)
 	    {"threads", required_argument, NULL, 'j'},
 	    {"device", required_argument, NULL, 'D'},
 	    {"gpu-flows", required_argument, NULL, 'G'},
+	    {"hosts", required_argument, NULL, 'H'},
+	    {"host-weight", required_argument, NULL, 'W'},
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	struct score_opts o = {.top = 20, .threshold = NAN, .fpr = 1e-3, .gpu_flows = 65536};
+	struct score_opts o = {.top = 20,
+	                       .hosts_top = 10,
+	                       .threshold = NAN,
+	                       .fpr = 1e-3,
+	                       .host_weight = SSMF_HOST_WEIGHT_DEFAULT,
+	                       .gpu_flows = 65536};
 	ssmf_flow_params_default(&o.fp);
 	struct ssmf_label_args la;
 	int la_ok = ssmf_label_args_init(&la, argc) == 0;
@@ -438,6 +499,16 @@ int cmd_score(int argc, char **argv)
 				USAGE("bad --gpu-flows '%s'", optarg);
 			o.gpu_flows = (int)v;
 			break;
+		case 'H':
+			if (ssmf_parse_u64(optarg, &v))
+				USAGE("bad --hosts '%s'", optarg);
+			o.hosts_top = (size_t)v;
+			break;
+		case 'W':
+			o.host_weight = strtod(optarg, &end);
+			if (*end || !(o.host_weight >= 0) || !isfinite(o.host_weight))
+				USAGE("bad --host-weight '%s' (0 or more)", optarg);
+			break;
 		case 'q':
 			o.quiet = 1;
 			break;
@@ -475,13 +546,12 @@ int cmd_score(int argc, char **argv)
 	if (o.threads)
 		ssmf_set_threads(o.threads);
 	struct ssmf_labels *labels = ssmf_labels_from_args("score", &la, &code);
-	struct ssmf_model *model = NULL;
+	struct ssmf_model *model = NULL, *host_model = NULL;
 	struct ssmf_scorer *sc = NULL, *cal = NULL;
+	struct ssmf_host_results hosts = {0};
 	if (!labels)
 		goto done;
-	model = o.model ? ssmf_checkpoint_load(o.model, err, sizeof err)
-	                : ssmf_default_model_load(err, sizeof err);
-	if (!model) {
+	if (ssmf_model_levels_load(o.model, &model, &host_model, err, sizeof err) < 0) {
 		ssmf_error("%s", err);
 		code = SSMF_EXIT_INPUT;
 		goto cleanup;
@@ -514,6 +584,16 @@ int cmd_score(int argc, char **argv)
 			goto cleanup;
 		size_t nc;
 		struct ssmf_flow_score *cr = ssmf_scorer_results(cal, &nc);
+		if (host_model) {
+			struct ssmf_host_results ch;
+			if (ssmf_hosts_score(host_model, cr, nc, o.host_weight, &ch, err,
+			                     sizeof err) < 0) {
+				ssmf_error("--calibrate: host level: %s", err);
+				code = SSMF_EXIT_INTERNAL;
+				goto cleanup;
+			}
+			ssmf_host_results_free(&ch);
+		}
 		double *s = malloc((nc ? nc : 1) * sizeof *s);
 		for (size_t i = 0; s && i < nc; i++)
 			s[i] = cr[i].score;
@@ -548,50 +628,37 @@ int cmd_score(int argc, char **argv)
 	struct ssmf_flow_score *r = ssmf_scorer_results(sc, &n);
 	if (!n && rc == SSMF_EXIT_INPUT)
 		goto cleanup;
+	if (host_model &&
+	    ssmf_hosts_score(host_model, r, n, o.host_weight, &hosts, err, sizeof err) < 0) {
+		ssmf_error("host level: %s", err);
+		code = SSMF_EXIT_INTERNAL;
+		goto cleanup;
+	}
 	for (size_t i = 0; i < n; i++)
 		r[i].flagged = isfinite(o.threshold) && r[i].score >= o.threshold;
 	ssmf_scores_sort(r, n);
 
 	/* Evaluation over the labelled flows. */
-	struct ssmf_metrics m, *mp = NULL;
-	size_t nl = 0;
-	double *ls = malloc((n ? n : 1) * sizeof *ls);
-	int *ly = malloc((n ? n : 1) * sizeof *ly);
-	size_t unscored = 0;
-	for (size_t i = 0; ls && ly && i < n; i++) {
-		if (r[i].s.label < 0)
-			continue;
-		if (r[i].packets_scored < 2) { /* nothing was predicted: the model abstains */
-			unscored++;
-			continue;
-		}
-		ls[nl] = r[i].score;
-		ly[nl++] = !ssmf_label_is_benign(ssmf_labels_name(labels, r[i].s.label));
+	struct ssmf_evaluation ev;
+	if (ssmf_evaluate(r, n, labels, o.threshold, &ev) < 0) {
+		ssmf_error("out of memory");
+		code = SSMF_EXIT_INTERNAL;
+		goto cleanup;
 	}
-	if (nl && ssmf_metrics_compute(ls, ly, nl, o.threshold, &m) == 0) {
-		if (!isfinite(o.threshold)) /* no threshold given: report at the best F1 */
-			ssmf_metrics_compute(ls, ly, nl, m.best_f1_threshold, &m);
-		mp = &m;
-	} else if (ssmf_labels_active(labels) && !o.quiet) {
-		ssmf_warn("labels matched %zu flows: evaluation needs attack and benign flows", nl);
-	}
-	free(ls);
-	free(ly);
-	code = worse(code, write_outputs(&o, r, n, labels, mp));
-	if (mp && !o.quiet) {
-		FILE *mo = o.output && strcmp(o.output, "-") == 0 ? stderr : stdout;
-		ssmf_write_metrics(mo, mp);
-		if (unscored)
-			fprintf(mo,
-			        "  (%zu labelled one-packet flows left out: nothing to predict)\n",
-			        unscored);
-	}
+	if (!ev.have_all && ssmf_labels_active(labels) && !o.quiet)
+		ssmf_warn("labels matched no attack and benign flows to compare");
+	code = worse(code, write_outputs(&o, r, n, &hosts, labels, ev.have_all ? &ev : NULL));
+	if (ev.have_all && !o.quiet)
+		ssmf_write_evaluation(o.output && strcmp(o.output, "-") == 0 ? stderr : stdout,
+		                      &ev);
 	if (!o.quiet)
 		fprintf(stderr, "%zu flows, %llu packets scored\n", n,
 		        (unsigned long long)ssmf_scorer_packets(sc));
 cleanup:
 	ssmf_scorer_free(sc);
 	ssmf_scorer_free(cal);
+	ssmf_host_results_free(&hosts);
+	ssmf_model_free(host_model);
 	ssmf_model_free(model);
 	ssmf_labels_free(labels);
 done:

@@ -13,6 +13,7 @@
 #include "cuda/ssm_cuda.h"
 #include "ssmf_version.h"
 #include "train/meta.h"
+#include "train/levels.h"
 #include "train/train.h"
 
 static const char usage[] =
@@ -52,6 +53,11 @@ static const char usage[] =
     "                            seed and the data\n"
     "      --device cpu|cuda     where to train (cpu); cuda: the first visible GPU, the\n"
     "                            losses of cpu up to float rounding\n"
+    "      --host-level yes|no|only\n"
+    "                            also train the host level, on each endpoint's sequence\n"
+    "                            of flow events (yes); only: train it alone and keep the\n"
+    "                            packet level of --base MODEL\n"
+    "      --base MODEL          with --host-level only: the model whose packet level is kept\n"
     "      --log-json FILE       one JSON object per line per step and per epoch\n"
     "  -q, --quiet               no progress and no summary\n"
     "  -h, --help                this help\n"
@@ -91,6 +97,8 @@ enum {
 	O_THREADS,
 	O_DEVICE,
 	O_LOG_JSON,
+	O_HOST_LEVEL,
+	O_BASE,
 };
 
 static const struct option long_opts[] = {
@@ -125,6 +133,8 @@ static const struct option long_opts[] = {
     {"threads", required_argument, NULL, O_THREADS},
     {"device", required_argument, NULL, O_DEVICE},
     {"log-json", required_argument, NULL, O_LOG_JSON},
+    {"host-level", required_argument, NULL, O_HOST_LEVEL},
+    {"base", required_argument, NULL, O_BASE},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -138,10 +148,13 @@ struct progress {
 	double t0;
 	long first_step, packets;
 	int log_failed;
+	int host; /* the host level is training: its log lines say "level": "host" */
 };
 
 static void log_line(struct progress *p, cJSON *o)
 {
+	if (p->host)
+		cJSON_AddStringToObject(o, "level", "host");
 	char *s = cJSON_PrintUnformatted(o);
 	if (s && p->log && fprintf(p->log, "%s\n", s) < 0)
 		p->log_failed = 1;
@@ -159,7 +172,13 @@ static void on_start(void *user, const struct train_start_info *s)
 	p->first_step = s->first_step;
 	ssmf_progress_start(&p->line, p->quiet, SSMF_PROGRESS_STEPS, (uint64_t)s->total_steps,
 	                    (uint64_t)s->first_step);
-	if (!p->quiet)
+	if (!p->quiet && p->host)
+		fprintf(stderr,
+		        "train: host level: %ld host sequences (%ld events), validation %ld (%ld "
+		        "events); %ld batches per epoch, %ld steps\n",
+		        s->train_flows, s->train_packets, s->val_flows, s->val_packets,
+		        s->batches_per_epoch, s->total_steps);
+	else if (!p->quiet)
 		fprintf(stderr,
 		        "train: %ld flows (%ld packets), validation %ld flows (%ld packets); "
 		        "%zu parameters; %ld batches per epoch, %ld steps%s\n",
@@ -239,6 +258,12 @@ static void on_epoch(void *user, const struct train_epoch_info *e)
 	}
 }
 
+static void on_level(void *user, int host_level)
+{
+	struct progress *p = user;
+	p->host = host_level;
+}
+
 static int should_stop(void *user)
 {
 	(void)user;
@@ -311,7 +336,8 @@ int cmd_train(int argc, char **argv)
 {
 	struct train_opts o = {0};
 	train_hparams_default(&o.hp);
-	const char *log_path = NULL;
+	const char *log_path = NULL, *base = NULL;
+	enum train_host_mode host_mode = TRAIN_HOST_YES;
 	const char **val = calloc((size_t)argc, sizeof *val);
 	int quiet = 0, n_val = 0, hp_given = 0;
 	uint64_t u;
@@ -418,6 +444,19 @@ int cmd_train(int argc, char **argv)
 		case O_DEVICE:
 			o.device = optarg;
 			break;
+		case O_HOST_LEVEL:
+			if (strcmp(optarg, "yes") == 0)
+				host_mode = TRAIN_HOST_YES;
+			else if (strcmp(optarg, "no") == 0)
+				host_mode = TRAIN_HOST_NO;
+			else if (strcmp(optarg, "only") == 0)
+				host_mode = TRAIN_HOST_ONLY;
+			else
+				bad = 1;
+			break;
+		case O_BASE:
+			base = optarg;
+			break;
 		case O_LOG_JSON:
 			log_path = optarg;
 			break;
@@ -452,6 +491,10 @@ int cmd_train(int argc, char **argv)
 	if (o.n_train == 0) {
 		free(val);
 		return ssmf_usage_error("train", "no dataset to train on");
+	}
+	if ((host_mode == TRAIN_HOST_ONLY) != (base != NULL)) {
+		free(val);
+		return ssmf_usage_error("train", "--host-level only and --base MODEL go together");
 	}
 	/* cuda-emulated (not in --help): the CUDA kernels' code run on the CPU, for tests */
 	if (strcmp(o.device, "cpu") != 0 && strcmp(o.device, "cuda") != 0 &&
@@ -497,12 +540,12 @@ int cmd_train(int argc, char **argv)
 	o.created = created;
 	o.software = software;
 	o.command_line = cmdline;
-	struct train_observer obs = {&p, on_start, on_step, on_epoch, NULL, should_stop};
+	struct train_observer obs = {&p, on_start, on_step, on_epoch, NULL, should_stop, on_level};
 	o.obs = &obs;
 	ssmf_signals_install();
 
-	struct train_result res;
-	int trc = train_run(&o, &res, err, sizeof err);
+	struct train_result res, hres;
+	int trc = train_levels_run(&o, host_mode, base, &res, &hres, err, sizeof err);
 	ssmf_progress_clear(&p.line);
 	if (trc < 0) {
 		if (trc == TRAIN_E_USAGE && strncmp(err, "--", 2) == 0)
@@ -512,7 +555,16 @@ int cmd_train(int argc, char **argv)
 			rc = exit_code(trc);
 		}
 	} else if (!quiet) {
-		if (isfinite(res.best_val))
+		if (host_mode != TRAIN_HOST_NO)
+			fprintf(
+			    stderr,
+			    "train: host level: %s after %ld steps (%d epochs); best validation "
+			    "loss %.4f at epoch %d\n",
+			    hres.stop_reason, hres.steps, hres.epochs, hres.best_val,
+			    hres.best_epoch);
+		if (host_mode == TRAIN_HOST_ONLY)
+			fprintf(stderr, "train: packet level from %s; wrote %s\n", base, o.output);
+		else if (isfinite(res.best_val))
 			fprintf(
 			    stderr,
 			    "train: %s after %ld steps (%d epochs); best validation loss %.4f at "
@@ -525,14 +577,24 @@ int cmd_train(int argc, char **argv)
 	}
 	if (p.log) {
 		if (trc == 0) {
-			cJSON *e = cJSON_CreateObject();
-			cJSON_AddStringToObject(e, "event", "done");
-			cJSON_AddStringToObject(e, "stop_reason", res.stop_reason);
-			cJSON_AddNumberToObject(e, "steps", (double)res.steps);
-			cJSON_AddNumberToObject(e, "epochs", res.epochs);
-			cJSON_AddNumberToObject(e, "best_epoch", res.best_epoch);
-			cJSON_AddItemToObject(e, "best_val_loss", train_json_number(res.best_val));
-			log_line(&p, e);
+			/* the packet level's, last (the host level's own "done" comes first) */
+			for (int level = 1; level >= 0; level--) {
+				const struct train_result *x = level ? &hres : &res;
+				if ((level && host_mode == TRAIN_HOST_NO) ||
+				    (!level && host_mode == TRAIN_HOST_ONLY))
+					continue;
+				cJSON *e = cJSON_CreateObject();
+				cJSON_AddStringToObject(e, "event", "done");
+				cJSON_AddStringToObject(e, "stop_reason", x->stop_reason);
+				cJSON_AddNumberToObject(e, "steps", (double)x->steps);
+				cJSON_AddNumberToObject(e, "epochs", x->epochs);
+				cJSON_AddNumberToObject(e, "best_epoch", x->best_epoch);
+				cJSON_AddItemToObject(e, "best_val_loss",
+				                      train_json_number(x->best_val));
+				p.host = level;
+				log_line(&p, e);
+			}
+			p.host = 0;
 		}
 		if (fclose(p.log) != 0 || p.log_failed) {
 			ssmf_error("%s: write error", log_path);

@@ -476,6 +476,18 @@ int ssmf_writer_column_u64(struct ssmf_writer *w, const char *name, const uint64
 	return write_small_dataset(w, path, H5T_NATIVE_UINT64, n, v);
 }
 
+int ssmf_writer_column_str(struct ssmf_writer *w, const char *name, const char *const *v, size_t n)
+{
+	char path[256];
+	snprintf(path, sizeof path, "/%s", name);
+	hid_t t = H5Tcopy(H5T_C_S1);
+	H5Tset_size(t, H5T_VARIABLE);
+	H5Tset_cset(t, H5T_CSET_UTF8);
+	int rc = write_small_dataset(w, path, t, n, v);
+	H5Tclose(t);
+	return rc;
+}
+
 int ssmf_writer_label_names(struct ssmf_writer *w, const char *const *names, size_t n)
 {
 	hid_t t = H5Tcopy(H5T_C_S1);

@@ -34,6 +34,8 @@ int ssmf_writer_attr_str(struct ssmf_writer *w, const char *name, const char *v)
 /* A named 1-D column at the root, e.g. scores row for row beside /flows. */
 int ssmf_writer_column_f64(struct ssmf_writer *w, const char *name, const double *v, size_t n);
 int ssmf_writer_column_u64(struct ssmf_writer *w, const char *name, const uint64_t *v, size_t n);
+int ssmf_writer_column_str(struct ssmf_writer *w, const char *name, const char *const *v,
+                           size_t n);
 int ssmf_writer_label_names(struct ssmf_writer *w, const char *const *names, size_t n);
 const char *ssmf_writer_error(const struct ssmf_writer *w);
 uint64_t ssmf_writer_flows(const struct ssmf_writer *w);

@@ -30,12 +30,19 @@ cJSON *ssmf_bundle_metadata(const struct ssmf_config *c, int dtype, const char *
                             const char *software);
 
 struct ssmf_export_opts {
-	int dtype;            /* SSMF_ST_F32, SSMF_ST_BF16 or SSMF_ST_F16 */
-	const char *software; /* "ssmflow X.Y.Z", recorded in the metadata; may be NULL */
+	int dtype;             /* SSMF_ST_F32, SSMF_ST_BF16 or SSMF_ST_F16 */
+	const char *software;  /* "ssmflow X.Y.Z", recorded in the metadata; may be NULL */
+	const char *host_path; /* the host level's bundle (NULL: OUT.host.safetensors beside
+	                          OUT.safetensors, when the model has a host level) */
+	char *written_host;    /* receives the host bundle's path, "" if none (NULL-able) */
+	size_t written_host_len;
 };
 
-/* Checkpoint to bundle. Refuses what it cannot fully describe. Returns 0, or
- * -2 when the checkpoint is unusable (bad input), -4 when the output failed. */
+/* Checkpoint to bundle: the packet level to out_path ("level": "packet" in the metadata)
+ * and, for a model with a host level, the host level to o->host_path (same format,
+ * "level": "host"). Refuses what it cannot fully describe. Returns 0, or -2 when the
+ * checkpoint is unusable (bad input, or --host-output for a model without a host level),
+ * -4 when the output failed, -5 out of memory. */
 int ssmf_export(const char *ckpt_path, const char *out_path, const struct ssmf_export_opts *o,
                 char *err, size_t errlen);
 

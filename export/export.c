@@ -8,6 +8,7 @@
 
 #include "export/bundle.h"
 #include "export/halfconv.h"
+#include "features/ssmf_host_event.h"
 
 #define MAX_TENSORS (16 + 11 * 64)
 
@@ -111,35 +112,37 @@ static int provenance_of(struct ssmf_ckpt_section *meta, char **out, const char 
 	return 0;
 }
 
-int ssmf_export(const char *ckpt_path, const char *out_path, const struct ssmf_export_opts *o,
-                char *err, size_t errlen)
+/* One level's bundle: m with its META text, "level" naming it in the metadata. */
+static int export_level(const struct ssmf_model *m, struct ssmf_ckpt_section *meta,
+                        const char *level, const char *ckpt_path, const char *out_path,
+                        const struct ssmf_export_opts *o, char *err, size_t errlen)
 {
-	if (o->dtype != SSMF_ST_F32 && o->dtype != SSMF_ST_BF16 && o->dtype != SSMF_ST_F16) {
-		snprintf(err, errlen, "dtype %s cannot hold model parameters",
-		         ssmf_st_dtype_name(o->dtype));
-		return -1;
-	}
-	struct ssmf_ckpt_section meta = {.name = "META"};
-	struct ssmf_model *m = ssmf_checkpoint_load_sections(ckpt_path, &meta, 1, err, errlen);
-	if (!m)
-		return -2;
 	int rc = -2;
 	char *prov = NULL;
 	void *data = NULL;
 	cJSON *md = NULL;
 	struct ssmf_st_tensor *t = NULL;
 	if (check_tensors(m, ckpt_path, err, errlen) != 0 ||
-	    provenance_of(&meta, &prov, ckpt_path, err, errlen) != 0)
+	    provenance_of(meta, &prov, ckpt_path, err, errlen) != 0)
 		goto out;
 	data = convert(m, o->dtype, ckpt_path, err, errlen);
 	int n = ssmf_model_num_tensors(m);
 	t = calloc((size_t)n, sizeof *t);
 	md = ssmf_bundle_metadata(ssmf_model_config(m), o->dtype, prov, o->software);
-	if (!data || !t || !md) {
+	if (!data || !t || !md || !cJSON_AddStringToObject(md, "level", level)) {
 		if (data)
 			snprintf(err, errlen, "%s: out of memory", out_path);
 		rc = data ? -5 : -2;
 		goto out;
+	}
+	if (strcmp(level, "host") == 0) {
+		char v[16];
+		snprintf(v, sizeof v, "%u", SSMF_HOST_EVENT_VERSION);
+		if (!cJSON_AddStringToObject(md, "host_event_version", v)) {
+			snprintf(err, errlen, "%s: out of memory", out_path);
+			rc = -5;
+			goto out;
+		}
 	}
 	int es = ssmf_st_dtype_size(o->dtype);
 	for (int i = 0; i < n; i++) {
@@ -157,7 +160,59 @@ out:
 	free(t);
 	free(data);
 	free(prov);
-	free(meta.data);
+	return rc;
+}
+
+int ssmf_export(const char *ckpt_path, const char *out_path, const struct ssmf_export_opts *o,
+                char *err, size_t errlen)
+{
+	if (o->dtype != SSMF_ST_F32 && o->dtype != SSMF_ST_BF16 && o->dtype != SSMF_ST_F16) {
+		snprintf(err, errlen, "dtype %s cannot hold model parameters",
+		         ssmf_st_dtype_name(o->dtype));
+		return -1;
+	}
+	struct ssmf_ckpt_section sec[2] = {{.name = "META"}, {.name = "HOST"}};
+	struct ssmf_model *m = ssmf_checkpoint_load_sections(ckpt_path, sec, 2, err, errlen);
+	if (!m)
+		return -2;
+	int rc = export_level(m, &sec[0], "packet", ckpt_path, out_path, o, err, errlen);
+	char *derived = NULL;
+	const char *host_path = o->host_path;
+	if (rc == 0 && sec[1].data && !host_path) { /* OUT.safetensors -> OUT.host.safetensors */
+		size_t n = strlen(out_path),
+		       k = n > 12 && !strcmp(out_path + n - 12, ".safetensors") ? n - 12 : n;
+		if ((derived = malloc(k + 18)) != NULL)
+			snprintf(derived, k + 18, "%.*s.host.safetensors", (int)k, out_path);
+		host_path = derived;
+		if (!derived) {
+			snprintf(err, errlen, "out of memory");
+			rc = -5;
+		}
+	}
+	if (rc == 0 && sec[1].data) {
+		struct ssmf_ckpt_section hmeta = {.name = "META"};
+		char inner[512];
+		struct ssmf_model *hm = ssmf_checkpoint_load_mem_sections(
+		    "host level", sec[1].data, (size_t)sec[1].size, &hmeta, 1, inner, sizeof inner);
+		if (!hm) {
+			snprintf(err, errlen, "%s: HOST section: %s", ckpt_path, inner);
+			rc = -2;
+		} else {
+			rc = export_level(hm, &hmeta, "host", ckpt_path, host_path, o, err,
+			                  errlen);
+			if (rc == 0 && o->written_host)
+				snprintf(o->written_host, o->written_host_len, "%s", host_path);
+		}
+		free(hmeta.data);
+		ssmf_model_free(hm);
+	}
+	if (rc == 0 && o->host_path && !sec[1].data) {
+		snprintf(err, errlen, "--host-output: %s has no host level", ckpt_path);
+		rc = -2;
+	}
+	free(derived);
+	free(sec[0].data);
+	free(sec[1].data);
 	ssmf_model_free(m);
 	return rc;
 }

@@ -13,6 +13,12 @@ size_t ssmf_default_model_size(void)
 
 struct ssmf_model *ssmf_default_model_load(char *err, size_t errlen)
 {
+	return ssmf_default_model_load_sections(NULL, 0, err, errlen);
+}
+
+struct ssmf_model *ssmf_default_model_load_sections(struct ssmf_ckpt_section *want, int n_want,
+                                                    char *err, size_t errlen)
+{
 	if (!ssmf_default_model_len) {
 		snprintf(err, errlen,
 		         "this build has no bundled model (models/default.ssmf was "
@@ -20,9 +26,9 @@ struct ssmf_model *ssmf_default_model_load(char *err, size_t errlen)
 		return NULL;
 	}
 	char inner[512];
-	struct ssmf_model *m =
-	    ssmf_checkpoint_load_mem("the bundled model", ssmf_default_model_bytes,
-	                             ssmf_default_model_len, inner, sizeof inner);
+	struct ssmf_model *m = ssmf_checkpoint_load_mem_sections(
+	    "the bundled model", ssmf_default_model_bytes, ssmf_default_model_len, want, n_want,
+	    inner, sizeof inner);
 	if (!m)
 		snprintf(err, errlen, "the bundled model does not load: %s", inner);
 	return m;

@@ -9,6 +9,9 @@
 
 /* Loads the bundled model; NULL with err when this build has none. */
 struct ssmf_model *ssmf_default_model_load(char *err, size_t errlen);
+/* The same, copying the wanted extra sections (ssmf_checkpoint_load_sections). */
+struct ssmf_model *ssmf_default_model_load_sections(struct ssmf_ckpt_section *want, int n_want,
+                                                    char *err, size_t errlen);
 /* Size of the bundled checkpoint in bytes (0: none). */
 size_t ssmf_default_model_size(void);
 

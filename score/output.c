@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "datasets/writer.h"
+#include "score/host_output.h"
 
 static const char *const comp_names[SSMF_N_COMP] = {"direction", "size", "gap", "flags"};
 
@@ -69,27 +70,42 @@ static int top_component(const struct ssmf_flow_score *r)
 	return best;
 }
 
+/* What makes the flow's score: its packets' largest component, or, when its host score
+ * outweighs its packets (score/hosts.h), its event's largest component ("host:interval"). */
+static const char *reason(const struct ssmf_flow_score *r, char *buf, size_t len)
+{
+	double pred = r->packets_scored > 1 ? (double)(r->packets_scored - 1) : 0;
+	if (r->host_score > 0 && r->host_score > r->packet_score) {
+		int best = 0;
+		for (int c = 1; c < SSMF_N_COMP; c++)
+			if (r->host_comp[c] > r->host_comp[best])
+				best = c;
+		snprintf(buf, len, "host:%s", ssmf_host_comp_names[best]);
+		return buf;
+	}
+	return pred > 0 ? comp_names[top_component(r)] : "-";
+}
+
 void ssmf_write_table(FILE *out, const struct ssmf_flow_score *r, size_t n, size_t top,
                       const struct ssmf_labels *labels, int have_threshold)
 {
 	if (top > n)
 		top = n;
-	fprintf(out, "%4s %7s %-5s %-47s %-47s %7s %9s %-7s %-9s %s\n", "rank", "score", "proto",
+	fprintf(out, "%4s %7s %-5s %-47s %-47s %7s %9s %-7s %-13s %s\n", "rank", "score", "proto",
 	        "initiator", "responder", "packets", "seconds", "end", "mostly", "label");
 	for (size_t i = 0; i < top; i++) {
 		const struct ssmf_flow_score *x = &r[i];
-		char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN], ea[64], eb[64], pb[8];
+		char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN], ea[64], eb[64], pb[8], why[32];
 		addr_str(x->s.src_addr, x->s.ip_version == 6, a, sizeof a);
 		addr_str(x->s.dst_addr, x->s.ip_version == 6, b, sizeof b);
 		snprintf(ea, sizeof ea, x->s.ip_version == 6 ? "[%s]:%u" : "%s:%u", a,
 		         x->s.src_port);
 		snprintf(eb, sizeof eb, x->s.ip_version == 6 ? "[%s]:%u" : "%s:%u", b,
 		         x->s.dst_port);
-		fprintf(out, "%4zu %7.3f %-5s %-47s %-47s %7" PRIu64 " %9.3f %-7s %-9s %s%s\n",
+		fprintf(out, "%4zu %7.3f %-5s %-47s %-47s %7" PRIu64 " %9.3f %-7s %-13s %s%s\n",
 		        i + 1, x->score, proto_name(x->s.protocol, pb, sizeof pb), ea, eb,
 		        x->s.fwd_packets + x->s.bwd_packets, (double)x->s.duration_ns * 1e-9,
-		        ssmf_end_reason_names[x->s.end_reason],
-		        x->packets_scored > 1 ? comp_names[top_component(x)] : "-",
+		        ssmf_end_reason_names[x->s.end_reason], reason(x, why, sizeof why),
 		        label_of(labels, x->s.label),
 		        have_threshold && x->flagged ? (x->s.label >= 0 ? " FLAGGED" : "FLAGGED")
 		                                     : "");
@@ -129,7 +145,9 @@ int ssmf_write_csv(FILE *out, FILE *pout, const struct ssmf_flow_score *r, size_
 	fprintf(out, "flow_id,src_addr,src_port,dst_addr,dst_port,protocol,vlan,first_ts,last_ts,"
 	             "duration_s,fwd_packets,bwd_packets,fwd_bytes,bwd_bytes,end_reason,score,"
 	             "score_direction,score_size,score_gap,score_flags,max_surprise,"
-	             "max_surprise_index,packets_scored,label,flagged,community_id\n");
+	             "max_surprise_index,packets_scored,label,flagged,community_id,packet_score,"
+	             "host_score,event_surprise_initiator,event_surprise_responder,host_score_role,"
+	             "host_score_size,host_score_interval,host_score_flags\n");
 	if (pout)
 		fprintf(pout, "flow_id,pkt_index,ts,surprise,direction,size,gap,flags\n");
 	for (size_t i = 0; i < n; i++) {
@@ -155,7 +173,10 @@ int ssmf_write_csv(FILE *out, FILE *pout, const struct ssmf_flow_score *r, size_
 				fputc('"', out);
 			fputc(*p, out);
 		}
-		fprintf(out, "\",%d,%s\n", x->flagged, x->s.community_id);
+		fprintf(out, "\",%d,%s,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f\n", x->flagged,
+		        x->s.community_id, x->packet_score, x->host_score, x->event_surprise[0],
+		        x->event_surprise[1], x->host_comp[0], x->host_comp[1], x->host_comp[2],
+		        x->host_comp[3]);
 		if (pout && x->packets)
 			for (uint64_t k = 0; k < x->packets_scored; k++) {
 				const struct ssmf_packet_score *p = &x->packets[k];
@@ -227,6 +248,14 @@ static cJSON *flow_json(const struct ssmf_flow_score *x, const struct ssmf_label
 	else
 		cJSON_AddNullToObject(o, "label");
 	cJSON_AddBoolToObject(o, "flagged", x->flagged);
+	cJSON_AddNumberToObject(o, "packet_score", r6(x->packet_score));
+	cJSON_AddNumberToObject(o, "host_score", r6(x->host_score));
+	cJSON *ev = cJSON_AddArrayToObject(o, "event_surprise"); /* initiator's, responder's */
+	for (int k = 0; k < 2; k++)
+		cJSON_AddItemToArray(ev, cJSON_CreateNumber(r6(x->event_surprise[k])));
+	cJSON *hc = cJSON_AddObjectToObject(o, "host_components");
+	for (int k = 0; k < SSMF_N_COMP; k++)
+		cJSON_AddNumberToObject(hc, ssmf_host_comp_names[k], r6(x->host_comp[k]));
 	if (per_packet && x->packets) {
 		cJSON *arr = cJSON_AddArrayToObject(o, "packets");
 		for (uint64_t k = 0; k < x->packets_scored; k++) {
@@ -296,8 +325,9 @@ struct packet_row {
 };
 
 int ssmf_write_scores_h5(const char *path, const struct ssmf_flow_score *r, size_t n,
-                         const struct ssmf_labels *labels, int per_packet, double threshold,
-                         const struct ssmf_metrics *m, char *err, size_t errlen)
+                         const struct ssmf_host_results *hosts, const struct ssmf_labels *labels,
+                         int per_packet, double threshold, const struct ssmf_evaluation *ev,
+                         char *err, size_t errlen)
 {
 	/* The dataset writer gives the temporary name, shuffle+zstd chunks and the rename;
 	 * /packets stays empty and /flows holds the flows in score order. */
@@ -313,31 +343,64 @@ int ssmf_write_scores_h5(const char *path, const struct ssmf_flow_score *r, size
 		rc = ssmf_writer_add_flow(w, &s, NULL);
 	}
 	/* Scores as named columns beside /flows, row for row. */
-	double *cols[6];
-	static const char *const names[6] = {"score",     "score_direction", "score_size",
-	                                     "score_gap", "score_flags",     "max_surprise"};
-	for (int k = 0; k < 6; k++)
+	enum { NCOL = 14 };
+	static const char *const names[NCOL] = {"score",
+	                                        "score_direction",
+	                                        "score_size",
+	                                        "score_gap",
+	                                        "score_flags",
+	                                        "max_surprise",
+	                                        "packet_score",
+	                                        "host_score",
+	                                        "event_surprise_initiator",
+	                                        "event_surprise_responder",
+	                                        "host_score_role",
+	                                        "host_score_size",
+	                                        "host_score_interval"};
+	double *cols[NCOL];
+	for (int k = 0; k < NCOL; k++)
 		cols[k] = malloc((n ? n : 1) * sizeof(double));
 	uint64_t *scored = malloc((n ? n : 1) * sizeof *scored);
 	uint64_t *flag = malloc((n ? n : 1) * sizeof *flag);
-	for (size_t i = 0; i < n && cols[5] && scored && flag; i++) {
+	uint64_t *source = malloc((n ? n : 1) * sizeof *source);
+	uint64_t *input = malloc((n ? n : 1) * sizeof *input);
+	int ok = scored && flag && source && input;
+	for (int k = 0; k < NCOL; k++)
+		ok = ok && cols[k];
+	for (size_t i = 0; i < n && ok; i++) {
 		cols[0][i] = r[i].score;
 		for (int k = 0; k < SSMF_N_COMP; k++)
 			cols[1 + k][i] = r[i].comp[k];
 		cols[5][i] = r[i].max_surprise;
+		cols[6][i] = r[i].packet_score;
+		cols[7][i] = r[i].host_score;
+		cols[8][i] = r[i].event_surprise[0];
+		cols[9][i] = r[i].event_surprise[1];
+		for (int k = 0; k < SSMF_N_COMP; k++)
+			cols[10 + k][i] = r[i].host_comp[k];
 		scored[i] = r[i].packets_scored;
 		flag[i] = (uint64_t)r[i].flagged;
+		source[i] = r[i].source;
+		input[i] = r[i].input;
 	}
-	for (int k = 0; k < 6 && rc == 0; k++)
+	if (!ok)
+		rc = -1;
+	for (int k = 0; k < NCOL && rc == 0; k++)
 		rc = ssmf_writer_column_f64(w, names[k], cols[k], n);
 	if (rc == 0)
 		rc = ssmf_writer_column_u64(w, "packets_scored", scored, n);
 	if (rc == 0)
 		rc = ssmf_writer_column_u64(w, "flagged", flag, n);
-	for (int k = 0; k < 6; k++)
+	if (rc == 0)
+		rc = ssmf_writer_column_u64(w, "source", source, n);
+	if (rc == 0)
+		rc = ssmf_writer_column_u64(w, "input", input, n);
+	for (int k = 0; k < NCOL; k++)
 		free(cols[k]);
 	free(scored);
 	free(flag);
+	free(source);
+	free(input);
 	if (rc == 0 && per_packet) {
 		size_t np = 0;
 		for (size_t i = 0; i < n; i++)
@@ -364,10 +427,17 @@ int ssmf_write_scores_h5(const char *path, const struct ssmf_flow_score *r, size
 		free(fid);
 		free(ts);
 	}
+	if (rc == 0 && hosts && hosts->n)
+		rc = ssmf_write_hosts_h5(w, hosts);
 	if (rc == 0)
 		rc = ssmf_writer_attr_str(w, "content", "ssmflow score results");
 	if (rc == 0 && isfinite(threshold))
 		rc = ssmf_writer_attr_f64(w, "threshold", threshold);
+	const struct ssmf_metrics *m = ev && ev->have_all ? &ev->all : NULL;
+	if (rc == 0 && ev && ev->have_multi)
+		rc |= ssmf_writer_attr_f64(w, "roc_auc_multi_packet", ev->multi.roc_auc);
+	if (rc == 0 && ev && ev->n_inputs_auc)
+		rc |= ssmf_writer_attr_f64(w, "roc_auc_mean_per_input", ev->mean_input_auc);
 	if (rc == 0 && m) {
 		rc |= ssmf_writer_attr_f64(w, "roc_auc", m->roc_auc);
 		rc |= ssmf_writer_attr_f64(w, "pr_auc", m->pr_auc);

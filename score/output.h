@@ -6,6 +6,8 @@
 #include <stdio.h>
 
 #include "datasets/labels.h"
+#include "score/evaluate.h"
+#include "score/hosts.h"
 #include "score/metrics.h"
 #include "score/scorer.h"
 
@@ -22,9 +24,11 @@ int ssmf_write_csv(FILE *out, FILE *packets_out, const struct ssmf_flow_score *r
                    const struct ssmf_labels *labels);
 int ssmf_write_jsonl(FILE *out, const struct ssmf_flow_score *r, size_t n,
                      const struct ssmf_labels *labels, int per_packet);
+/* hosts (NULL-able): the host table, as host_* columns. */
 int ssmf_write_scores_h5(const char *path, const struct ssmf_flow_score *r, size_t n,
-                         const struct ssmf_labels *labels, int per_packet, double threshold,
-                         const struct ssmf_metrics *m, char *err, size_t errlen);
+                         const struct ssmf_host_results *hosts, const struct ssmf_labels *labels,
+                         int per_packet, double threshold, const struct ssmf_evaluation *ev,
+                         char *err, size_t errlen);
 void ssmf_write_metrics(FILE *out, const struct ssmf_metrics *m);
 
 #endif

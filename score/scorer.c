@@ -18,6 +18,7 @@ struct live_flow {
 	uint32_t wave;  /* while flushing: the next wave index of this flow */
 	int ended;      /* the flow table has ended it; finished after the flush */
 	struct ssmf_flow_summary summary;
+	struct ssmf_record first;
 	struct ssmf_packet_score *packets;
 	size_t npk, cappk;
 };
@@ -391,6 +392,7 @@ int ssmf_scorer_record(struct ssmf_scorer *sc, const struct ssmf_record *r)
 			ssmf_step_state_reset(sc->m, f->state);
 		}
 		f->flow_id = r->flow_id;
+		f->first = *r;
 		f->input = sc->ninputs ? (uint32_t)(sc->ninputs - 1) : 0;
 		*slot = f;
 		sc->tlen++;
@@ -437,6 +439,8 @@ static int finish_flow(struct ssmf_scorer *sc, struct live_flow *f)
 		return -1;
 	}
 	r->s = f->summary;
+	r->first = f->first;
+	r->input = f->input;
 	finish_score(r, f->comp, f->seen);
 	r->max_surprise = f->max_surprise;
 	r->max_surprise_index = f->max_index;
@@ -602,6 +606,7 @@ int ssmf_scorer_dataset(struct ssmf_scorer *sc, struct ssmf_dataset *ds)
 				goto out;
 			}
 			r->s = *f;
+			r->first = rec[(size_t)b * T];
 			double comp[SSMF_N_COMP] = {0};
 			int first = 1;
 			if (sc->o.per_packet && len[b] > 0 &&

@@ -24,13 +24,21 @@ struct ssmf_packet_score {
 };
 
 struct ssmf_flow_score {
-	struct ssmf_flow_summary s;        /* key, times, counts, end reason, label */
-	double score;                      /* mean summed NLL per predicted packet */
-	double comp[SSMF_N_COMP];          /* the same per component */
-	double max_surprise;               /* largest summed NLL of one packet */
-	uint32_t max_surprise_index;       /* its index in the flow */
-	uint64_t packets_scored;           /* packets given to the model */
-	int flagged;                       /* score >= threshold */
+	struct ssmf_flow_summary s;  /* key, times, counts, end reason, label */
+	double score;                /* mean summed NLL per predicted packet */
+	double comp[SSMF_N_COMP];    /* the same per component */
+	double max_surprise;         /* largest summed NLL of one packet */
+	uint32_t max_surprise_index; /* its index in the flow */
+	uint64_t packets_scored;     /* packets given to the model */
+	int flagged;                 /* score >= threshold */
+	struct ssmf_record first; /* the flow's first packet (zeros if none reached the scorer) */
+	uint32_t source;          /* the dataset it came from (0 for captures: one time line) */
+	uint32_t input;           /* the input (capture or dataset) it started in */
+	/* The host level (score/hosts.h): zeros without a host model. */
+	double packet_score;           /* the flow's packets alone (score before the host level) */
+	double host_score;             /* the larger of its two events' surprises */
+	double event_surprise[2];      /* its event in the initiator's, the responder's sequence */
+	double host_comp[SSMF_N_COMP]; /* the more surprising event's components */
 	struct ssmf_packet_score *packets; /* (packets_scored) with per-packet output, else NULL */
 };
 

@@ -19,13 +19,9 @@ OUT=${3:-$(dirname "$0")/../models/default.ssmf}
 SSMFLOW=$BUILD/ssmflow
 PCAPS=$DATA/traffic/nDPI/tests/cfgs/default/pcap
 
-# Names that say attack, exploit, scan, fuzzing, malformed input, malware or tunnel abuse.
-EXCLUDE='fuzz|malware|trickbot|emotet|cobalt_strike|synscan|tcp_scan|iodine|dnscat2'
-EXCLUDE="$EXCLUDE"'|dns_exfiltration|dns-exf|dns-tunnel|dns2tcp|icmp-tunnel|log4j'
-EXCLUDE="$EXCLUDE"'|sql_injection|webattack|xss|exploit|^bot\.|bad-dns|badpackets|malformed'
-EXCLUDE="$EXCLUDE"'|manipulated|overflow|garbage|reasm_crash|reasm_segv|crash|invalid'
-EXCLUDE="$EXCLUDE"'|dos_win98|malicious|exe_download|portable_executable|^elf\.|^shell\.'
-EXCLUDE="$EXCLUDE"'|dotenv|mining|monero|crynet|tls_heur__|psiphon|ultrasurf|tor\.pcap'
+# Names that say attack, exploit, scan, fuzzing, malformed input, malware or tunnel abuse:
+# models/not-normal.txt (bench/detection reads the same list).
+EXCLUDE=$(grep -v '^#' "$(dirname "$0")/../models/not-normal.txt" | cut -f2 | paste -sd'|')
 
 SSMFLOW=$(cd "$(dirname "$SSMFLOW")" && pwd)/$(basename "$SSMFLOW")
 WORK=$(mktemp -d)

@@ -319,16 +319,27 @@ struct ssmf_model *ssmf_checkpoint_load_sections(const char *path, struct ssmf_c
 	return load_buffer(path, buf, n, want, n_want, err, errlen);
 }
 
-struct ssmf_model *ssmf_checkpoint_load_mem(const char *name, const void *data, size_t len,
-                                            char *err, size_t errlen)
+struct ssmf_model *ssmf_checkpoint_load_mem_sections(const char *name, const void *data,
+                                                     size_t len, struct ssmf_ckpt_section *want,
+                                                     int n_want, char *err, size_t errlen)
 {
+	for (int w = 0; w < n_want; w++) {
+		want[w].data = NULL;
+		want[w].size = 0;
+	}
 	unsigned char *buf = malloc(len ? len : 1);
 	if (!buf) {
 		snprintf(err, errlen, "%s: out of memory", name);
 		return NULL;
 	}
 	memcpy(buf, data, len);
-	return load_buffer(name, buf, len, NULL, 0, err, errlen);
+	return load_buffer(name, buf, len, want, n_want, err, errlen);
+}
+
+struct ssmf_model *ssmf_checkpoint_load_mem(const char *name, const void *data, size_t len,
+                                            char *err, size_t errlen)
+{
+	return ssmf_checkpoint_load_mem_sections(name, data, len, NULL, 0, err, errlen);
 }
 
 struct ssmf_model *ssmf_checkpoint_load(const char *path, char *err, size_t errlen)

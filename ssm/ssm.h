@@ -238,6 +238,10 @@ int ssmf_checkpoint_save_sections(const char *path, const struct ssmf_model *m,
  * (caller frees; NULL and size 0 when the file has no such section). */
 struct ssmf_model *ssmf_checkpoint_load_sections(const char *path, struct ssmf_ckpt_section *want,
                                                  int n_want, char *err, size_t errlen);
+/* The same from a checkpoint in memory (`name` for messages). */
+struct ssmf_model *ssmf_checkpoint_load_mem_sections(const char *name, const void *data,
+                                                     size_t len, struct ssmf_ckpt_section *want,
+                                                     int n_want, char *err, size_t errlen);
 
 /* ---- threads ---- */
 

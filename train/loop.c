@@ -14,6 +14,7 @@
 #include "train/backend.h"
 #include "train/batcher.h"
 #include "train/flowset.h"
+#include "train/hostset.h"
 #include "train/hparams.h"
 #include "train/meta.h"
 #include "train/rng.h"
@@ -442,8 +443,9 @@ static int setup_model(struct run *r, struct train_loaded *ld)
 static int setup_data(struct run *r)
 {
 	const struct train_opts *o = r->o;
-	int rc = train_flowset_load(&r->train_fs, o->train_paths, o->n_train, r->hp.max_len, r->err,
-	                            r->errlen);
+	int (*load)(struct train_flowset *, const char *const *, int, int, char *, size_t) =
+	    o->host_level ? train_hostset_load : train_flowset_load;
+	int rc = load(&r->train_fs, o->train_paths, o->n_train, r->hp.max_len, r->err, r->errlen);
 	if (rc < 0)
 		return rc;
 	if (r->train_fs.n == 0) {
@@ -459,8 +461,7 @@ static int setup_data(struct run *r)
 	}
 	r->val_src = &r->train_fs;
 	if (o->n_val > 0) {
-		rc = train_flowset_load(&r->val_fs, o->val_paths, o->n_val, r->hp.max_len, r->err,
-		                        r->errlen);
+		rc = load(&r->val_fs, o->val_paths, o->n_val, r->hp.max_len, r->err, r->errlen);
 		if (rc < 0)
 			return rc;
 		if (r->val_fs.n == 0) {

@@ -91,6 +91,8 @@ struct train_observer {
 	void (*on_epoch)(void *user, const struct train_epoch_info *e);
 	void (*on_checkpoint)(void *user, const char *path, long step);
 	int (*should_stop)(void *user); /* polled after each step */
+	/* train_levels_run (levels.h): the level about to train, 1 host, 0 packet (NULL-able) */
+	void (*on_level)(void *user, int host_level);
 };
 
 struct train_opts {
@@ -103,6 +105,8 @@ struct train_opts {
 	const char *checkpoint; /* training state, resumable */
 	const char *resume;     /* a checkpoint to continue from, or NULL */
 	const char *device;     /* "cpu", "cuda" or "cuda-emulated" (tests; train/backend.h) */
+	int host_level;         /* train the host level on the datasets' host sequences
+	                           (train/hostset.h) instead of the packet level */
 	int threads;            /* 0: OpenMP default */
 	const char *software;   /* e.g. "ssmflow 0.1.0", for the metadata */
 	const char *created;    /* ISO 8601 time, for the metadata */

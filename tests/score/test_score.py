@@ -94,14 +94,22 @@ def main(ssmflow, data):
         scores = [r["score"] for r in rows]
         if scores != sorted(scores, reverse=True):
             fail("JSON lines are not in score order")
-        for r in rows:  # the per-packet surprises average to the flow's score
-            pk = r["packets"]
+        for r in rows:  # the per-packet surprises average to the flow's packet score, and
+            pk = r["packets"]  # the score is the mean per observation (ssmflow-score(1))
             if len(pk) != r["packets_scored"] or pk[0]["surprise"] != 0:
                 fail(f"flow {r['flow_id']}: per-packet list does not match")
+            total = sum(p["surprise"] for p in pk[1:])
             if len(pk) > 1:
-                mean = sum(p["surprise"] for p in pk[1:]) / (len(pk) - 1)
-                if abs(mean - r["score"]) > 1e-4 * max(1, abs(r["score"])):
-                    fail(f"flow {r['flow_id']}: mean packet surprise {mean} != score {r['score']}")
+                mean = total / (len(pk) - 1)
+                if abs(mean - r["packet_score"]) > 1e-4 * max(1, abs(r["packet_score"])):
+                    fail(f"flow {r['flow_id']}: mean packet surprise {mean} != packet score "
+                         f"{r['packet_score']}")
+            if r["host_score"] != max(r["event_surprise"]):
+                fail(f"flow {r['flow_id']}: host score is not its larger event surprise")
+            # the default host weight, 0.5: the host event counts as half a packet
+            want = (total + 0.5 * r["host_score"]) / (len(pk) - 0.5)
+            if abs(want - r["score"]) > 1e-4 * max(1, abs(r["score"])):
+                fail(f"flow {r['flow_id']}: score {r['score']} != {want} (packets and host)")
 
         # Input globs and metrics against scikit-learn.
         ev = os.path.join(td, "ev.h5")
@@ -110,14 +118,18 @@ def main(ssmflow, data):
         fl, sc, npk, names = h5_scores(ev)
         if (fl["label"] < 0).any():
             fail("input globs left flows unlabelled")
-        keep = npk >= 2  # one-packet flows have no predicted packet: left out of the metrics
-        fl, sc = fl[keep], sc[keep]
+        # every labelled flow counts (the host level scores one-packet flows); the 2+ packet
+        # figure beside it
         y = np.array([names[x] == "attack" for x in fl["label"]], dtype=int)
+        keep = npk >= 2
         with h5py.File(ev) as f:
             auc, ap = float(f.attrs["roc_auc"]), float(f.attrs["pr_auc"])
+            auc2 = float(f.attrs["roc_auc_multi_packet"])
         if abs(auc - roc_auc_score(y, sc)) > 1e-9 or abs(ap - average_precision_score(y, sc)) > 1e-9:
             fail(f"metrics differ from scikit-learn: ROC-AUC {auc} vs {roc_auc_score(y, sc)}, "
                  f"PR-AUC {ap} vs {average_precision_score(y, sc)}")
+        if abs(auc2 - roc_auc_score(y[keep], sc[keep])) > 1e-9:
+            fail(f"2+ packet ROC-AUC {auc2} differs from scikit-learn's")
         if "ROC-AUC" not in p.stdout:
             fail("no evaluation printed")
 

@@ -53,9 +53,11 @@ def datasets(names=CAPTURES):
     return out
 
 
-def read_log(path):
+def read_log(path, level="packet"):
+    """The log's lines of one level: the packet level's carry no "level" key, the host
+    level's say "level": "host"."""
     with open(path) as f:
-        return [json.loads(line) for line in f]
+        return [o for o in map(json.loads, f) if o.get("level", "packet") == level]
 
 
 def raw_step_losses(path):
@@ -65,7 +67,7 @@ def raw_step_losses(path):
     with open(path) as f:
         for line in f:
             o = json.loads(line)
-            if o["event"] == "step":
+            if o["event"] == "step" and "level" not in o:
                 text = line.split('"loss":', 1)[1].split(",", 1)[0]
                 out[o["step"]] = text
     return out
@@ -90,8 +92,17 @@ def check_loss_falls():
     if log[-1]["event"] != "done" or not all(math.isfinite(o["loss"]) for o in steps):
         fail("log incomplete")
     m = ckpt.meta(os.path.join(WORK, "m.ssmf"))
-    if set(ckpt.sections(os.path.join(WORK, "m.ssmf"))) != {"CONFIG", "PARAMS", "META"}:
-        fail("the model file should carry CONFIG, PARAMS and META only")
+    if set(ckpt.sections(os.path.join(WORK, "m.ssmf"))) != {"CONFIG", "PARAMS", "META", "HOST"}:
+        fail("the model file should carry CONFIG, PARAMS, META and HOST only")
+    # the host level: trained on the same datasets' host sequences, its loss falls too
+    hlog = read_log(os.path.join(WORK, "loss.jsonl"), "host")
+    hep = [o for o in hlog if o["event"] == "epoch"]
+    hstart = [o for o in hlog if o["event"] == "start"]
+    print("host level:", hstart[0]["train_flows"] if hstart else 0, "sequences, epoch val",
+          [round(e["val_loss"], 3) for e in hep])
+    if not hep or not hep[-1]["best_val_loss"] < hep[0]["val_loss"] or \
+            [o["event"] for o in hlog][-1] != "done":
+        fail("the host level did not train, or its validation loss did not fall")
     hist = m["training"]["history"]
     if [h["val_loss"] for h in hist] != [e["val_loss"] for e in epochs]:
         fail("history in META differs from the log")

@@ -1,0 +1,416 @@
+/* hosts.c - the host level of scoring (hosts.h). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "features/host_events.h"
+#include "score/hosts.h"
+
+const char *const ssmf_host_comp_names[SSMF_N_COMP] = {"role", "size", "interval", "flags"};
+
+/* One event in a host's sequence: which flow, which of its two events. */
+struct slot {
+	uint32_t flow;
+	uint8_t role;
+};
+
+struct pass {
+	size_t nh;
+	size_t *start; /* (nh + 1) first event of host h in ev/slots */
+	struct ssmf_host_event *ev;
+	struct slot *slots;
+	double *surprise; /* (events) summed NLL */
+	float *comp;      /* (events, SSMF_N_COMP) */
+};
+
+static int by_start(const void *a, const void *b, const struct ssmf_flow_score *r)
+{
+	const struct ssmf_flow_score *x = &r[*(const size_t *)a], *y = &r[*(const size_t *)b];
+	if (x->source != y->source)
+		return x->source < y->source ? -1 : 1;
+	if (x->s.first_ts_ns != y->s.first_ts_ns)
+		return x->s.first_ts_ns < y->s.first_ts_ns ? -1 : 1;
+	if (x->s.flow_id != y->s.flow_id) /* the order flows began in, as the flow table saw it */
+		return x->s.flow_id < y->s.flow_id ? -1 : 1;
+	return *(const size_t *)a < *(const size_t *)b ? -1
+	                                               : *(const size_t *)a > *(const size_t *)b;
+}
+
+/* Merge sort of indices by (start time, index): C11 qsort has no context argument. */
+static void sort_by_start(size_t *v, size_t *tmp, size_t n, const struct ssmf_flow_score *r)
+{
+	if (n < 2)
+		return;
+	size_t h = n / 2;
+	sort_by_start(v, tmp, h, r);
+	sort_by_start(v + h, tmp, n - h, r);
+	size_t i = 0, j = h, k = 0;
+	while (i < h && j < n)
+		tmp[k++] = by_start(&v[j], &v[i], r) < 0 ? v[j++] : v[i++];
+	while (i < h)
+		tmp[k++] = v[i++];
+	while (j < n)
+		tmp[k++] = v[j++];
+	memcpy(v, tmp, n * sizeof *v);
+}
+
+/* Builds every host's events in flow-start order and groups them by host. */
+static int build(struct pass *p, struct ssmf_host_table *t, const struct ssmf_flow_score *r,
+                 size_t n)
+{
+	size_t *ord = malloc((n ? n : 1) * sizeof *ord), *tmp = malloc((n ? n : 1) * sizeof *tmp);
+	struct ssmf_host_event *all = malloc((n ? n : 1) * 2 * sizeof *all);
+	uint32_t *flow_of = malloc((n ? n : 1) * 2 * sizeof *flow_of);
+	int rc = -1;
+	if (!ord || !tmp || !all || !flow_of)
+		goto out;
+	for (size_t i = 0; i < n; i++)
+		ord[i] = i;
+	sort_by_start(ord, tmp, n, r);
+	size_t ne = 0;
+	for (size_t k = 0; k < n; k++) {
+		const struct ssmf_flow_summary *s = &r[ord[k]].s;
+		struct ssmf_record rec = r[ord[k]].first; /* zeros when no packet was scored */
+		rec.ts_ns = s->first_ts_ns;
+		rec.ip_proto = s->protocol;
+		struct ssmf_host_flow f = {.first = &rec,
+		                           .src_addr = s->src_addr,
+		                           .dst_addr = s->dst_addr,
+		                           .ip_version = s->ip_version,
+		                           .src_port = s->src_port,
+		                           .dst_port = s->dst_port,
+		                           .domain = r[ord[k]].source};
+		int got = ssmf_host_table_flow(t, &f, all + ne);
+		if (got < 0)
+			goto out;
+		for (int e = 0; e < got; e++)
+			flow_of[ne + (size_t)e] = (uint32_t)ord[k];
+		ne += (size_t)got;
+	}
+	p->nh = ssmf_host_table_count(t);
+	p->start = calloc(p->nh + 1, sizeof *p->start);
+	p->ev = malloc((ne ? ne : 1) * sizeof *p->ev);
+	p->slots = malloc((ne ? ne : 1) * sizeof *p->slots);
+	p->surprise = calloc(ne ? ne : 1, sizeof *p->surprise);
+	p->comp = calloc((ne ? ne : 1) * SSMF_N_COMP, sizeof *p->comp);
+	if (!p->start || !p->ev || !p->slots || !p->surprise || !p->comp)
+		goto out;
+	for (size_t e = 0; e < ne; e++)
+		p->start[all[e].host_id + 1]++;
+	for (size_t h = 0; h < p->nh; h++)
+		p->start[h + 1] += p->start[h];
+	size_t *cur = malloc((p->nh ? p->nh : 1) * sizeof *cur);
+	if (!cur)
+		goto out;
+	memcpy(cur, p->start, p->nh * sizeof *cur);
+	for (size_t e = 0; e < ne; e++) { /* stable: each host's events stay in time order */
+		size_t at = cur[all[e].host_id]++;
+		p->ev[at] = all[e];
+		p->slots[at] = (struct slot){flow_of[e], all[e].role};
+	}
+	free(cur);
+	rc = 0;
+out:
+	free(ord);
+	free(tmp);
+	free(all);
+	free(flow_of);
+	return rc;
+}
+
+/* Lowered row t of host h's sequence: the start row, then its events. */
+static void lower_row(const struct pass *p, size_t h, size_t t, struct ssmf_record *row)
+{
+	const struct ssmf_host_event *ev = p->ev + p->start[h];
+	if (t == 0)
+		ssmf_host_lower_start((uint32_t)h, ev[0].ts_ns, row);
+	else
+		ssmf_host_lower_event(&ev[t - 1], (uint32_t)t, row);
+}
+
+/* The surprise of host h's event e, from the NLL of its row. */
+static void take(struct pass *p, size_t h, size_t e, const ssmf_real *nll)
+{
+	size_t at = p->start[h] + e;
+	double sum = 0;
+	for (int c = 0; c < SSMF_N_COMP; c++) {
+		p->comp[at * SSMF_N_COMP + (size_t)c] = (float)nll[c];
+		sum += nll[c];
+	}
+	p->surprise[at] = sum;
+}
+
+/* Sequence mode over hosts whose rows fit SSMF_HOST_WINDOW, batched B x T. */
+static int run_sequences(const struct ssmf_model *hm, struct pass *p, const size_t *hs, size_t nh,
+                         char *err, size_t errlen)
+{
+	enum { ROWS = 1 << 15 };
+	struct ssmf_record *rows = malloc(ROWS * sizeof *rows);
+	int *lens = malloc(ROWS * sizeof *lens);
+	struct ssmf_acts *a =
+	    nh ? ssmf_acts_new_infer(hm, ROWS, SSMF_HOST_WINDOW, err, errlen) : NULL;
+	int rc = -1;
+	if (!rows || !lens || (nh && !a)) {
+		if (!nh || a)
+			snprintf(err, errlen, "out of memory");
+		goto done;
+	}
+	for (size_t i = 0; i < nh;) {
+		int T = 0, B = 0;
+		size_t j = i;
+		while (j < nh) { /* consecutive hosts while B x T fits */
+			int t = (int)(p->start[hs[j] + 1] - p->start[hs[j]]) + 1;
+			int nt = t > T ? t : T;
+			if (B > 0 && (size_t)(B + 1) * (size_t)nt > ROWS)
+				break;
+			T = nt;
+			B++;
+			j++;
+		}
+		memset(rows, 0, (size_t)B * (size_t)T * sizeof *rows);
+		for (int b = 0; b < B; b++) {
+			lens[b] =
+			    (int)(p->start[hs[i + (size_t)b] + 1] - p->start[hs[i + (size_t)b]]) +
+			    1;
+			for (int t = 0; t < lens[b]; t++)
+				lower_row(p, hs[i + (size_t)b], (size_t)t,
+				          &rows[(size_t)b * (size_t)T + (size_t)t]);
+		}
+		struct ssmf_batch batch = {.rec = rows, .len = lens, .B = B, .T = T};
+		struct ssmf_outputs out;
+		if (ssmf_infer(hm, a, &batch, &out, err, errlen) != 0)
+			goto done;
+		for (int b = 0; b < B; b++)
+			for (int t = 1; t < lens[b]; t++)
+				take(p, hs[i + (size_t)b], (size_t)t - 1,
+				     out.nll + ((size_t)b * (size_t)T + (size_t)t) * SSMF_N_COMP);
+		i = j;
+	}
+	rc = 0;
+done:
+	free(rows);
+	free(lens);
+	ssmf_acts_free(a);
+	return rc;
+}
+
+/* Step mode over the longer hosts, all of them advanced one row per call: the same
+ * numbers as sequence mode (ssm.h), with state per host instead of activations per row. */
+static int run_steps(const struct ssmf_model *hm, struct pass *p, const size_t *hs, size_t nh,
+                     char *err, size_t errlen)
+{
+	if (!nh)
+		return 0;
+	size_t sf = ssmf_step_state_size(hm);
+	ssmf_real *state = malloc(nh * sf * sizeof *state);
+	ssmf_real **sp = malloc(nh * sizeof *sp), *nll = malloc(nh * SSMF_N_COMP * sizeof *nll);
+	struct ssmf_record *rec = malloc(nh * sizeof *rec);
+	size_t *who = malloc(nh * sizeof *who);
+	struct ssmf_step_ws *ws = ssmf_step_ws_new(hm, (int)nh, err, errlen);
+	int rc = -1;
+	if (!state || !sp || !nll || !rec || !who || !ws) {
+		if (ws)
+			snprintf(err, errlen, "out of memory");
+		goto done;
+	}
+	for (size_t i = 0; i < nh; i++)
+		ssmf_step_state_reset(hm, state + i * sf);
+	for (size_t t = 0;; t++) {
+		int n = 0;
+		for (size_t i = 0; i < nh; i++) {
+			if (t > p->start[hs[i] + 1] - p->start[hs[i]])
+				continue;
+			lower_row(p, hs[i], t, &rec[n]);
+			sp[n] = state + i * sf;
+			who[n++] = hs[i];
+		}
+		if (!n)
+			break;
+		if (ssmf_step(hm, ws, sp, rec, n, nll, NULL, err, errlen) != 0)
+			goto done;
+		for (int k = 0; t > 0 && k < n; k++)
+			take(p, who[k], t - 1, nll + (size_t)k * SSMF_N_COMP);
+	}
+	rc = 0;
+done:
+	free(state);
+	free(sp);
+	free(nll);
+	free(rec);
+	free(who);
+	ssmf_step_ws_free(ws);
+	return rc;
+}
+
+static int run_model(const struct ssmf_model *hm, struct pass *p, char *err, size_t errlen)
+{
+	size_t *shorth = malloc((p->nh ? p->nh : 1) * sizeof *shorth);
+	size_t *longh = malloc((p->nh ? p->nh : 1) * sizeof *longh);
+	size_t ns = 0, nl = 0;
+	if (!shorth || !longh) {
+		free(shorth);
+		free(longh);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (size_t h = 0; h < p->nh; h++) {
+		if (p->start[h + 1] - p->start[h] + 1 <= SSMF_HOST_WINDOW)
+			shorth[ns++] = h;
+		else
+			longh[nl++] = h;
+	}
+	int rc = run_sequences(hm, p, shorth, ns, err, errlen);
+	if (rc == 0)
+		rc = run_steps(hm, p, longh, nl, err, errlen);
+	free(shorth);
+	free(longh);
+	return rc;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Distinct values among v[0..n) (sorted in place). */
+static uint32_t distinct(uint64_t *v, size_t n)
+{
+	qsort(v, n, sizeof *v, cmp_u64);
+	uint32_t d = 0;
+	for (size_t i = 0; i < n; i++)
+		d += i == 0 || v[i] != v[i - 1];
+	return d;
+}
+
+static uint64_t peer_key(const struct ssmf_flow_summary *s, int role)
+{
+	const uint8_t *a = role ? s->src_addr : s->dst_addr;
+	uint64_t h = 0xcbf29ce484222325ull;
+	for (int i = 0; i < 16; i++)
+		h = (h ^ a[i]) * 0x100000001b3ull;
+	return h;
+}
+
+static int by_host_score(const void *a, const void *b)
+{
+	const struct ssmf_host_score *x = a, *y = b;
+	if (x->score != y->score)
+		return x->score > y->score ? -1 : 1;
+	return memcmp(x->addr, y->addr, 16);
+}
+
+static int host_table(const struct pass *p, const struct ssmf_host_table *t,
+                      const struct ssmf_flow_score *r, struct ssmf_host_results *out)
+{
+	out->hosts = calloc(p->nh ? p->nh : 1, sizeof *out->hosts);
+	size_t maxlen = 1;
+	for (size_t h = 0; h < p->nh; h++)
+		if (p->start[h + 1] - p->start[h] > maxlen)
+			maxlen = p->start[h + 1] - p->start[h];
+	uint64_t *keys = malloc(maxlen * sizeof *keys);
+	if (!out->hosts || !keys) {
+		free(keys);
+		return -1;
+	}
+	for (size_t h = 0; h < p->nh; h++) {
+		struct ssmf_host_score *hs = &out->hosts[h];
+		memcpy(hs->addr, ssmf_host_table_addr(t, (uint32_t)h, &hs->ip_version, &hs->source),
+		       16);
+		size_t e0 = p->start[h], e1 = p->start[h + 1];
+		double best = -1;
+		for (size_t e = e0; e < e1; e++) {
+			const struct slot *sl = &p->slots[e];
+			if (sl->role)
+				hs->flows_resp++;
+			else
+				hs->flows_init++;
+			hs->score += p->surprise[e];
+			for (int c = 0; c < SSMF_N_COMP; c++)
+				hs->comp[c] += p->comp[e * SSMF_N_COMP + (size_t)c];
+			if (p->surprise[e] > best) {
+				best = p->surprise[e];
+				hs->top_flow = sl->flow;
+			}
+		}
+		double k = (double)(e1 - e0);
+		hs->max_event = best;
+		/* the mean with one unsurprising pseudo-event: a host seen once ranks below one
+		 * that is as surprising again and again */
+		hs->score /= k + 1;
+		for (int c = 0; c < SSMF_N_COMP; c++) {
+			hs->comp[c] /= k;
+			if (hs->comp[c] > hs->comp[hs->top_comp])
+				hs->top_comp = c;
+		}
+		for (size_t e = e0; e < e1; e++)
+			keys[e - e0] = peer_key(&r[p->slots[e].flow].s, p->slots[e].role);
+		hs->peers = distinct(keys, e1 - e0);
+		for (size_t e = e0; e < e1; e++)
+			keys[e - e0] = p->ev[e].service_port;
+		hs->ports = distinct(keys, e1 - e0);
+		out->events += e1 - e0;
+	}
+	free(keys);
+	out->n = p->nh;
+	qsort(out->hosts, out->n, sizeof *out->hosts, by_host_score);
+	return 0;
+}
+
+int ssmf_hosts_score(const struct ssmf_model *hm, struct ssmf_flow_score *r, size_t n,
+                     double weight, struct ssmf_host_results *out, char *err, size_t errlen)
+{
+	memset(out, 0, sizeof *out);
+	struct pass p = {0};
+	struct ssmf_host_table *t = ssmf_host_table_new();
+	int rc = -1;
+	if (!t || build(&p, t, r, n) < 0) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	if (run_model(hm, &p, err, errlen) < 0)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		r[i].packet_score = r[i].score;
+		r[i].host_score = 0;
+		r[i].event_surprise[0] = r[i].event_surprise[1] = 0;
+	}
+	size_t ne = p.start[p.nh];
+	for (size_t e = 0; e < ne; e++) {
+		struct ssmf_flow_score *f = &r[p.slots[e].flow];
+		f->event_surprise[p.slots[e].role] = p.surprise[e];
+		if (p.surprise[e] >= f->host_score) {
+			f->host_score = p.surprise[e];
+			for (int c = 0; c < SSMF_N_COMP; c++)
+				f->host_comp[c] = p.comp[e * SSMF_N_COMP + (size_t)c];
+		}
+	}
+	/* The mean surprise per observation: each predicted packet, and the flow's event in its
+	 * hosts' sequences counted `weight` times. */
+	for (size_t i = 0; i < n; i++) {
+		double pred = r[i].packets_scored > 1 ? (double)(r[i].packets_scored - 1) : 0;
+		if (pred + weight > 0)
+			r[i].score =
+			    (r[i].packet_score * pred + weight * r[i].host_score) / (pred + weight);
+	}
+	if (host_table(&p, t, r, out) < 0) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	rc = 0;
+out:
+	free(p.start);
+	free(p.ev);
+	free(p.slots);
+	free(p.surprise);
+	free(p.comp);
+	ssmf_host_table_free(t);
+	return rc;
+}
+
+void ssmf_host_results_free(struct ssmf_host_results *h)
+{
+	free(h->hosts);
+	memset(h, 0, sizeof *h);
+}

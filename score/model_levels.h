@@ -1,0 +1,15 @@
+/* model_levels.h - a model file's two levels: the packet level, and the host level stored
+ * in its HOST section (train/levels.h), which older model files lack. */
+#ifndef SSMF_MODEL_LEVELS_H
+#define SSMF_MODEL_LEVELS_H
+
+#include <stddef.h>
+
+#include "ssm/ssm.h"
+
+/* path NULL: the bundled model. *host is NULL when the file has no host level. Returns 0,
+ * or -1 with err set. */
+int ssmf_model_levels_load(const char *path, struct ssmf_model **packet, struct ssmf_model **host,
+                           char *err, size_t errlen);
+
+#endif

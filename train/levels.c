@@ -1,0 +1,112 @@
+/* levels.c - training both levels into one model file (levels.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "train/levels.h"
+
+static int read_all(const char *path, void **data, size_t *len, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "rb");
+	*data = NULL;
+	*len = 0;
+	if (!f) {
+		snprintf(err, errlen, "%s: cannot open: %m", path);
+		return -1;
+	}
+	size_t cap = 1 << 16, n = 0;
+	unsigned char *b = malloc(cap);
+	for (size_t got; b && (got = fread(b + n, 1, cap - n, f)) > 0;) {
+		n += got;
+		if (n == cap) {
+			unsigned char *g = realloc(b, cap *= 2);
+			if (!g) {
+				free(b);
+				b = NULL;
+			} else {
+				b = g;
+			}
+		}
+	}
+	int bad = !b || ferror(f);
+	fclose(f);
+	if (bad) {
+		free(b);
+		snprintf(err, errlen, "%s: read error", path);
+		return -1;
+	}
+	*data = b;
+	*len = n;
+	return 0;
+}
+
+int train_attach_host(const char *base, const char *host, const char *out, char *err, size_t errlen)
+{
+	struct ssmf_ckpt_section meta = {"META", NULL, 0};
+	struct ssmf_model *m = ssmf_checkpoint_load_sections(base, &meta, 1, err, errlen);
+	if (!m)
+		return TRAIN_E_INPUT;
+	/* the host file must load as a model before it goes in */
+	struct ssmf_model *hm = ssmf_checkpoint_load(host, err, errlen);
+	void *hb = NULL;
+	size_t hn = 0;
+	int rc = TRAIN_E_INPUT;
+	if (hm && read_all(host, &hb, &hn, err, errlen) == 0) {
+		struct ssmf_ckpt_section sec[2];
+		int ns = 0;
+		if (meta.data)
+			sec[ns++] = meta;
+		sec[ns++] = (struct ssmf_ckpt_section){"HOST", hb, hn};
+		rc = ssmf_checkpoint_save_sections(out, m, sec, ns, err, errlen) < 0
+		         ? TRAIN_E_OUTPUT
+		         : 0;
+	}
+	free(hb);
+	free(meta.data);
+	ssmf_model_free(hm);
+	ssmf_model_free(m);
+	return rc;
+}
+
+int train_levels_run(const struct train_opts *o, enum train_host_mode mode, const char *base,
+                     struct train_result *res, struct train_result *hres, char *err, size_t errlen)
+{
+	memset(res, 0, sizeof *res);
+	memset(hres, 0, sizeof *hres);
+	if (mode != TRAIN_HOST_ONLY) {
+		int rc = train_run(o, res, err, errlen);
+		if (rc < 0 || mode == TRAIN_HOST_NO)
+			return rc;
+	}
+	size_t n = strlen(o->output) + 16, nc = strlen(o->checkpoint) + 16;
+	char *tmp = malloc(n), *ckpt = malloc(nc);
+	if (!tmp || !ckpt) {
+		free(tmp);
+		free(ckpt);
+		snprintf(err, errlen, "out of memory");
+		return TRAIN_E_INTERNAL;
+	}
+	snprintf(tmp, n, "%s.host-%ld", o->output, (long)getpid());
+	snprintf(ckpt, nc, "%s.host", o->checkpoint);
+	struct train_opts h = *o;
+	h.host_level = 1;
+	h.hp.supervised = 0;
+	h.output = tmp;
+	h.checkpoint = ckpt;
+	h.resume = NULL; /* the host level is small: it always trains from the start */
+	if (o->obs && o->obs->on_level)
+		o->obs->on_level(o->obs->user, 1);
+	int rc = train_run(&h, hres, err, errlen);
+	if (o->obs && o->obs->on_level)
+		o->obs->on_level(o->obs->user, 0);
+	if (rc == 0)
+		rc = train_attach_host(mode == TRAIN_HOST_ONLY ? base : o->output, tmp, o->output,
+		                       err, errlen);
+	unlink(tmp);
+	if (rc == 0)
+		unlink(ckpt);
+	free(tmp);
+	free(ckpt);
+	return rc;
+}
