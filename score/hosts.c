@@ -141,57 +141,59 @@ static void take(struct pass *p, size_t h, size_t e, const ssmf_real *nll)
 	p->surprise[at] = sum;
 }
 
-/* Sequence mode over hosts whose rows fit SSMF_HOST_WINDOW, batched B x T. */
+static int cmp_u64(const void *a, const void *b);
+
+/* Sequence mode over hosts whose rows fit SSMF_HOST_WINDOW: hosts of similar length share a
+ * batch of at most ROWS rows (B x T, T the longest in it), each batch with activations of
+ * its own size. */
 static int run_sequences(const struct ssmf_model *hm, struct pass *p, const size_t *hs, size_t nh,
                          char *err, size_t errlen)
 {
 	enum { ROWS = 1 << 15 };
 	struct ssmf_record *rows = malloc(ROWS * sizeof *rows);
 	int *lens = malloc(ROWS * sizeof *lens);
-	struct ssmf_acts *a =
-	    nh ? ssmf_acts_new_infer(hm, ROWS, SSMF_HOST_WINDOW, err, errlen) : NULL;
+	uint64_t *key = malloc((nh ? nh : 1) * sizeof *key); /* rows << 32 | host */
 	int rc = -1;
-	if (!rows || !lens || (nh && !a)) {
-		if (!nh || a)
-			snprintf(err, errlen, "out of memory");
+	if (!rows || !lens || !key) {
+		snprintf(err, errlen, "out of memory");
 		goto done;
 	}
+	for (size_t i = 0; i < nh; i++)
+		key[i] = (uint64_t)(p->start[hs[i] + 1] - p->start[hs[i]] + 1) << 32 | hs[i];
+	qsort(key, nh, sizeof *key, cmp_u64);
 	for (size_t i = 0; i < nh;) {
-		int T = 0, B = 0;
-		size_t j = i;
-		while (j < nh) { /* consecutive hosts while B x T fits */
-			int t = (int)(p->start[hs[j] + 1] - p->start[hs[j]]) + 1;
-			int nt = t > T ? t : T;
-			if (B > 0 && (size_t)(B + 1) * (size_t)nt > ROWS)
-				break;
-			T = nt;
+		int T = (int)(key[i] >> 32), B = 0;
+		while (i + (size_t)B < nh &&
+		       (size_t)(B + 1) * (size_t)(key[i + (size_t)B] >> 32) <= ROWS)
 			B++;
-			j++;
-		}
+		T = (int)(key[i + (size_t)B - 1] >> 32); /* the longest: keys are sorted */
 		memset(rows, 0, (size_t)B * (size_t)T * sizeof *rows);
 		for (int b = 0; b < B; b++) {
-			lens[b] =
-			    (int)(p->start[hs[i + (size_t)b] + 1] - p->start[hs[i + (size_t)b]]) +
-			    1;
+			size_t h = (size_t)(key[i + (size_t)b] & 0xffffffffu);
+			lens[b] = (int)(key[i + (size_t)b] >> 32);
 			for (int t = 0; t < lens[b]; t++)
-				lower_row(p, hs[i + (size_t)b], (size_t)t,
+				lower_row(p, h, (size_t)t,
 				          &rows[(size_t)b * (size_t)T + (size_t)t]);
 		}
 		struct ssmf_batch batch = {.rec = rows, .len = lens, .B = B, .T = T};
 		struct ssmf_outputs out;
-		if (ssmf_infer(hm, a, &batch, &out, err, errlen) != 0)
+		struct ssmf_acts *a = ssmf_acts_new_infer(hm, B, T, err, errlen);
+		if (!a || ssmf_infer(hm, a, &batch, &out, err, errlen) != 0) {
+			ssmf_acts_free(a);
 			goto done;
+		}
 		for (int b = 0; b < B; b++)
 			for (int t = 1; t < lens[b]; t++)
-				take(p, hs[i + (size_t)b], (size_t)t - 1,
+				take(p, (size_t)(key[i + (size_t)b] & 0xffffffffu), (size_t)t - 1,
 				     out.nll + ((size_t)b * (size_t)T + (size_t)t) * SSMF_N_COMP);
-		i = j;
+		ssmf_acts_free(a);
+		i += (size_t)B;
 	}
 	rc = 0;
 done:
 	free(rows);
 	free(lens);
-	ssmf_acts_free(a);
+	free(key);
 	return rc;
 }
 
