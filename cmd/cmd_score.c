@@ -50,7 +50,13 @@ static const char usage[] =
     "                           flow table settings for captures, as for extract\n"
     "      --threads N          model threads (default: all cores)\n"
     "      --device cpu|cuda    where the model runs (cpu)\n"
-    "      --gpu-flows N        with cuda: flows whose state the GPU holds at once (65536)\n"
+    "      --gpu-flows N        with cuda and --mode step: flows whose state the GPU\n"
+    "                           holds at once (65536)\n"
+    "      --mode sequence|step captures: score each flow when it ends, in batches\n"
+    "                           (sequence, the default), or packet by packet with a\n"
+    "                           state per active flow (step, as the live pipeline)\n"
+    "      --chunk N            sequence mode: a flow's packets scored at once (1024);\n"
+    "                           longer flows go on chunk by chunk from their state\n"
     "  -q, --quiet              no progress, no table or evaluation on the terminal\n"
     "  -h, --help               this help\n"
     "\n"
@@ -64,7 +70,7 @@ static const char usage[] =
 struct score_opts {
 	const char *model, *output, *filter;
 	enum ssmf_score_format fmt;
-	int fmt_set, per_packet, quiet, threads, gpu_flows;
+	int fmt_set, per_packet, quiet, threads, gpu_flows, mode, chunk_packets;
 	const struct ssmf_gpu_ops *gpu;
 	size_t top;
 	double threshold, fpr;
@@ -89,6 +95,7 @@ static int is_dataset(const char *path)
 
 struct capture_ctx {
 	struct ssmf_scorer *sc;
+	struct ssmf_flowtable *t;
 	const char *const *paths;
 	size_t next_input;
 };
@@ -99,6 +106,20 @@ static int sink_to_scorer(void *user, const struct ssmf_flow_summary *s,
 	(void)records;
 	struct capture_ctx *x = user;
 	return ssmf_scorer_flow_end(x->sc, s);
+}
+
+static int flow_to_scorer(void *user, const struct ssmf_flow_summary *s,
+                          const struct ssmf_record *records)
+{
+	struct capture_ctx *x = user;
+	return ssmf_scorer_flow_records(x->sc, s, records);
+}
+
+static int chunk_to_scorer(void *user, uint32_t flow_id, const struct ssmf_record *records,
+                           uint32_t n)
+{
+	struct capture_ctx *x = user;
+	return ssmf_scorer_flow_chunk(x->sc, flow_id, records, n);
 }
 
 static int record_to_scorer(void *user, const struct ssmf_record *r)
@@ -123,7 +144,8 @@ static void on_input(void *user, size_t index, const char *path)
 {
 	struct capture_ctx *x = user;
 	(void)index;
-	ssmf_scorer_set_input(x->sc, path);
+	/* flow ids count the flows started: this input's flows have ids from here on */
+	ssmf_scorer_set_input(x->sc, path, (uint32_t)ssmf_flowtable_counters(x->t)->flows);
 }
 
 /* Scores inputs (all captures, or all datasets) into sc. Returns an exit code. */
@@ -172,15 +194,22 @@ static int score_inputs(struct ssmf_scorer *sc, const char *const *paths, size_t
 	}
 	struct capture_ctx x = {.sc = sc, .paths = paths};
 	struct ssmf_flow_params fp = o->fp;
-	fp.max_packets = 1; /* records go to the scorer as they come; none are kept */
+	int step = o->mode == SSMF_SCORE_STEP;
+	/* step mode: records go to the scorer as they come, none are kept; sequence mode:
+	 * they wait in the table, a chunk at a time */
+	fp.max_packets = step ? 1 : (uint32_t)o->chunk_packets;
 	fp.extra_bytes_per_flow = ssmf_scorer_state_bytes(sc);
-	struct ssmf_flowtable *t = ssmf_flowtable_new(&fp, sink_to_scorer, &x);
+	struct ssmf_flowtable *t =
+	    ssmf_flowtable_new(&fp, step ? sink_to_scorer : flow_to_scorer, &x);
 	if (!t) {
 		ssmf_error("out of memory");
 		return SSMF_EXIT_INTERNAL;
 	}
+	x.t = t;
+	if (!step)
+		ssmf_flowtable_set_chunk_sink(t, chunk_to_scorer);
 	struct ssmf_ingest_hooks hooks = {.user = &x,
-	                                  .record = record_to_scorer,
+	                                  .record = step ? record_to_scorer : NULL,
 	                                  .warn = on_warn,
 	                                  .should_stop = on_should_stop,
 	                                  .input_started = on_input};
@@ -334,11 +363,18 @@ int cmd_score(int argc, char **argv)
 	    {"threads", required_argument, NULL, 'j'},
 	    {"device", required_argument, NULL, 'D'},
 	    {"gpu-flows", required_argument, NULL, 'G'},
+	    {"mode", required_argument, NULL, 'M'},
+	    {"chunk", required_argument, NULL, 'C'},
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	struct score_opts o = {.top = 20, .threshold = NAN, .fpr = 1e-3, .gpu_flows = 65536};
+	struct score_opts o = {.top = 20,
+	                       .threshold = NAN,
+	                       .fpr = 1e-3,
+	                       .gpu_flows = 65536,
+	                       .mode = SSMF_SCORE_SEQUENCE,
+	                       .chunk_packets = 1024};
 	ssmf_flow_params_default(&o.fp);
 	struct ssmf_label_args la;
 	int la_ok = ssmf_label_args_init(&la, argc) == 0;
@@ -422,6 +458,19 @@ int cmd_score(int argc, char **argv)
 				USAGE("bad --gpu-flows '%s'", optarg);
 			o.gpu_flows = (int)v;
 			break;
+		case 'M':
+			if (strcmp(optarg, "sequence") == 0)
+				o.mode = SSMF_SCORE_SEQUENCE;
+			else if (strcmp(optarg, "step") == 0)
+				o.mode = SSMF_SCORE_STEP;
+			else
+				USAGE("bad --mode '%s' (sequence|step)", optarg);
+			break;
+		case 'C':
+			if (ssmf_parse_u64(optarg, &v) || v < 1 || v > (1u << 16))
+				USAGE("bad --chunk '%s' (1..65536)", optarg);
+			o.chunk_packets = (int)v;
+			break;
 		case 'q':
 			o.quiet = 1;
 			break;
@@ -477,6 +526,8 @@ int cmd_score(int argc, char **argv)
 	so.gpu = o.gpu;
 	so.gpu_flows = o.gpu_flows;
 	so.should_stop = ssmf_stop_signal;
+	so.mode = o.mode;
+	so.chunk_packets = o.chunk_packets;
 	if (o.ncalibrate) {
 		struct ssmf_scorer_opts co = so;
 		co.per_packet = 0;

@@ -1,64 +1,10 @@
 #include "score/scorer.h"
 
+#include "score/scorer_impl.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* A flow being scored in capture mode. */
-struct live_flow {
-	uint32_t flow_id;
-	uint32_t input;   /* index into sc->inputs of the input it started in */
-	ssmf_real *state; /* ssmf_step_state_size floats (CPU) */
-	int32_t slot;     /* its state's slot on the GPU */
-	double comp[SSMF_N_COMP];
-	double max_surprise;
-	uint32_t max_index;
-	uint64_t seen;
-	uint32_t npend; /* packets waiting in the scorer's buffer */
-	uint32_t wave;  /* while flushing: the next wave index of this flow */
-	int ended;      /* the flow table has ended it; finished after the flush */
-	struct ssmf_flow_summary summary;
-	struct ssmf_packet_score *packets;
-	size_t npk, cappk;
-};
-
-struct ssmf_scorer {
-	const struct ssmf_model *m;
-	struct ssmf_scorer_opts o;
-	size_t state_floats;
-	/* flow id -> live flow: open addressing, linear probing, backward-shift delete */
-	struct live_flow **table;
-	size_t tcap, tlen;
-	/* Step mode runs in waves over a buffer of packets: wave k holds the k-th
-	 * buffered packet of every flow, so each step call sees many flows, each once. */
-	struct ssmf_step_ws *ws;
-	struct live_flow **pflow; /* (pend_cap) buffered packets and their flows */
-	struct ssmf_record *prec;
-	uint32_t *pwave;
-	size_t *porder;
-	size_t npend, pend_cap;
-	struct live_flow **ended; /* flows ended while packets of theirs were buffered */
-	size_t nended, ended_cap;
-	struct live_flow **bflow; /* one step call: (batch_flows) */
-	struct ssmf_record *brec;
-	ssmf_real **bstate;
-	int32_t *bslot;
-	ssmf_real *bnll;
-	int bn;
-	/* GPU: a context for step mode (capture) or sequence mode (dataset) */
-	void *gpu;
-	int32_t *free_slots;
-	int nfree;
-	/* sequence mode */
-	struct ssmf_acts *acts;
-	/* results */
-	struct ssmf_flow_score *res;
-	size_t nres, capres;
-	uint64_t packets;
-	char **inputs;
-	size_t ninputs;
-	char error[512];
-};
 
 void ssmf_scorer_opts_default(struct ssmf_scorer_opts *o)
 {
@@ -70,6 +16,8 @@ void ssmf_scorer_opts_default(struct ssmf_scorer_opts *o)
 	o->gpu = NULL;
 	o->gpu_flows = 65536;
 	o->should_stop = NULL;
+	o->mode = SSMF_SCORE_SEQUENCE;
+	o->chunk_packets = 1024;
 }
 
 struct ssmf_scorer *ssmf_scorer_new(const struct ssmf_model *m, const struct ssmf_scorer_opts *o,
@@ -122,7 +70,7 @@ struct ssmf_scorer *ssmf_scorer_new(const struct ssmf_model *m, const struct ssm
 	return sc;
 }
 
-static void free_live(struct live_flow *f)
+void scorer_free_live(struct live_flow *f)
 {
 	if (!f)
 		return;
@@ -136,7 +84,7 @@ void ssmf_scorer_free(struct ssmf_scorer *sc)
 	if (!sc)
 		return;
 	for (size_t i = 0; i < sc->tcap; i++)
-		free_live(sc->table ? sc->table[i] : NULL);
+		scorer_free_live(sc->table ? sc->table[i] : NULL);
 	free(sc->table);
 	ssmf_step_ws_free(sc->ws);
 	ssmf_acts_free(sc->acts);
@@ -159,11 +107,15 @@ void ssmf_scorer_free(struct ssmf_scorer *sc)
 	for (size_t i = 0; i < sc->ninputs; i++)
 		free(sc->inputs[i]);
 	free(sc->inputs);
+	free(sc->input_first_flow);
+	scorer_seq_free(sc);
 	free(sc);
 }
 
 size_t ssmf_scorer_state_bytes(const struct ssmf_scorer *sc)
 {
+	if (sc->o.mode == SSMF_SCORE_SEQUENCE) /* records wait in the flow table, charged there */
+		return 0;
 	return sc->state_floats * sizeof(ssmf_real) + sizeof(struct live_flow);
 }
 
@@ -183,12 +135,17 @@ uint64_t ssmf_scorer_packets(const struct ssmf_scorer *sc)
 	return sc->packets;
 }
 
-void ssmf_scorer_set_input(struct ssmf_scorer *sc, const char *path)
+void ssmf_scorer_set_input(struct ssmf_scorer *sc, const char *path, uint32_t first_flow_id)
 {
 	char **n = realloc(sc->inputs, (sc->ninputs + 1) * sizeof *n);
 	if (!n)
 		return;
 	sc->inputs = n;
+	uint32_t *f = realloc(sc->input_first_flow, (sc->ninputs + 1) * sizeof *f);
+	if (!f)
+		return;
+	sc->input_first_flow = f;
+	f[sc->ninputs] = first_flow_id;
 	sc->inputs[sc->ninputs++] = strdup(path);
 }
 
@@ -200,7 +157,7 @@ static size_t slot_of(const struct ssmf_scorer *sc, uint32_t id)
 	return (size_t)(h >> 32) & (sc->tcap - 1);
 }
 
-static struct live_flow **find(struct ssmf_scorer *sc, uint32_t id)
+struct live_flow **scorer_find(struct ssmf_scorer *sc, uint32_t id)
 {
 	for (size_t i = slot_of(sc, id);; i = (i + 1) & (sc->tcap - 1))
 		if (!sc->table[i] || sc->table[i]->flow_id == id)
@@ -219,12 +176,12 @@ static int grow(struct ssmf_scorer *sc)
 	sc->tcap = ocap * 2;
 	for (size_t i = 0; i < ocap; i++)
 		if (old[i])
-			*find(sc, old[i]->flow_id) = old[i];
+			*scorer_find(sc, old[i]->flow_id) = old[i];
 	free(old);
 	return 0;
 }
 
-static void remove_slot(struct ssmf_scorer *sc, struct live_flow **slot)
+void scorer_remove(struct ssmf_scorer *sc, struct live_flow **slot)
 {
 	size_t i = (size_t)(slot - sc->table), mask = sc->tcap - 1;
 	sc->table[i] = NULL;
@@ -351,20 +308,27 @@ static int flush_pending(struct ssmf_scorer *sc)
 	return rc;
 }
 
-int ssmf_scorer_record(struct ssmf_scorer *sc, const struct ssmf_record *r)
+int scorer_reserve(struct ssmf_scorer *sc)
 {
 	if (sc->tlen + 1 > sc->tcap / 2 && grow(sc) != 0) {
 		snprintf(sc->error, sizeof sc->error, "out of memory");
 		return -1;
 	}
-	struct live_flow **slot = find(sc, r->flow_id);
+	return 0;
+}
+
+int ssmf_scorer_record(struct ssmf_scorer *sc, const struct ssmf_record *r)
+{
+	if (scorer_reserve(sc) != 0)
+		return -1;
+	struct live_flow **slot = scorer_find(sc, r->flow_id);
 	struct live_flow *f = *slot;
 	if (!f) {
 		f = calloc(1, sizeof *f);
 		if (f && !sc->o.gpu)
 			f->state = malloc(sc->state_floats * sizeof(ssmf_real));
 		if (!f || (!sc->o.gpu && !f->state)) {
-			free_live(f);
+			scorer_free_live(f);
 			snprintf(sc->error, sizeof sc->error, "out of memory");
 			return -1;
 		}
@@ -372,7 +336,7 @@ int ssmf_scorer_record(struct ssmf_scorer *sc, const struct ssmf_record *r)
 			if (!sc->nfree && flush_pending(sc) != 0) /* finished flows free slots */
 				return -1;
 			if (!sc->nfree) {
-				free_live(f);
+				scorer_free_live(f);
 				snprintf(sc->error, sizeof sc->error,
 				         "more than %d flows active at once on the GPU (raise "
 				         "--gpu-flows, or lower --idle-timeout)",
@@ -383,10 +347,11 @@ int ssmf_scorer_record(struct ssmf_scorer *sc, const struct ssmf_record *r)
 			/* a reused slot starts from the initial state */
 			if (sc->gpu && sc->o.gpu->step_reset(sc->gpu, &f->slot, 1, sc->error,
 			                                     sizeof sc->error) != 0) {
-				free_live(f);
+				scorer_free_live(f);
 				return -1;
 			}
-			slot = find(sc, r->flow_id); /* the flush may have moved table entries */
+			slot = scorer_find(sc,
+			                   r->flow_id); /* the flush may have moved table entries */
 		} else {
 			ssmf_step_state_reset(sc->m, f->state);
 		}
@@ -402,7 +367,7 @@ int ssmf_scorer_record(struct ssmf_scorer *sc, const struct ssmf_record *r)
 	return sc->npend == sc->pend_cap ? flush_pending(sc) : 0;
 }
 
-static struct ssmf_flow_score *new_result(struct ssmf_scorer *sc)
+struct ssmf_flow_score *scorer_new_result(struct ssmf_scorer *sc)
 {
 	if (sc->nres == sc->capres) {
 		size_t nc = sc->capres ? sc->capres * 2 : 1024;
@@ -417,7 +382,7 @@ static struct ssmf_flow_score *new_result(struct ssmf_scorer *sc)
 	return r;
 }
 
-static void finish_score(struct ssmf_flow_score *r, const double comp[SSMF_N_COMP], uint64_t seen)
+void scorer_finish_score(struct ssmf_flow_score *r, const double comp[SSMF_N_COMP], uint64_t seen)
 {
 	uint64_t pred = seen > 1 ? seen - 1 : 0;
 	r->score = 0;
@@ -428,36 +393,64 @@ static void finish_score(struct ssmf_flow_score *r, const double comp[SSMF_N_COM
 	r->packets_scored = seen;
 }
 
+void scorer_label(struct ssmf_scorer *sc, struct ssmf_flow_score *r, uint32_t input)
+{
+	if (sc->o.labels && ssmf_labels_active(sc->o.labels))
+		r->s.label = ssmf_labels_lookup(sc->o.labels, &r->s,
+		                                input < sc->ninputs ? sc->inputs[input] : NULL);
+}
+
+void scorer_add_rows(double comp[SSMF_N_COMP], double *max_surprise, uint32_t *max_index,
+                     uint64_t seen, const ssmf_real *nll, const struct ssmf_record *rec, int n,
+                     struct ssmf_packet_score *pk)
+{
+	for (int t = 0; t < n; t++) {
+		const ssmf_real *x = &nll[(size_t)t * SSMF_N_COMP];
+		double sum = 0;
+		for (int c = 0; c < SSMF_N_COMP; c++) {
+			comp[c] += x[c];
+			sum += x[c];
+		}
+		uint64_t k = seen + (uint64_t)t; /* the packet's index in its flow */
+		if (k > 0 && (k == 1 || sum > *max_surprise)) {
+			*max_surprise = sum;
+			*max_index = (uint32_t)k;
+		}
+		if (pk) {
+			pk[t].ts_ns = rec[t].ts_ns;
+			for (int c = 0; c < SSMF_N_COMP; c++)
+				pk[t].nll[c] = (float)x[c];
+		}
+	}
+}
+
 /* The flow's result, from its accumulated surprises; frees the live flow. */
 static int finish_flow(struct ssmf_scorer *sc, struct live_flow *f)
 {
-	struct ssmf_flow_score *r = new_result(sc);
+	struct ssmf_flow_score *r = scorer_new_result(sc);
 	if (!r) {
 		snprintf(sc->error, sizeof sc->error, "out of memory");
 		return -1;
 	}
 	r->s = f->summary;
-	finish_score(r, f->comp, f->seen);
+	scorer_finish_score(r, f->comp, f->seen);
 	r->max_surprise = f->max_surprise;
 	r->max_surprise_index = f->max_index;
 	r->packets = f->packets;
 	f->packets = NULL;
-	if (sc->o.labels && ssmf_labels_active(sc->o.labels))
-		r->s.label =
-		    ssmf_labels_lookup(sc->o.labels, &f->summary,
-		                       f->input < sc->ninputs ? sc->inputs[f->input] : NULL);
-	remove_slot(sc, find(sc, f->flow_id));
+	scorer_label(sc, r, f->input);
+	scorer_remove(sc, scorer_find(sc, f->flow_id));
 	if (sc->o.gpu)
 		sc->free_slots[sc->nfree++] = f->slot;
-	free_live(f);
+	scorer_free_live(f);
 	return 0;
 }
 
 int ssmf_scorer_flow_end(struct ssmf_scorer *sc, const struct ssmf_flow_summary *s)
 {
-	struct live_flow *f = *find(sc, s->flow_id);
+	struct live_flow *f = *scorer_find(sc, s->flow_id);
 	if (!f) { /* no packet reached the scorer: nothing to score */
-		struct ssmf_flow_score *r = new_result(sc);
+		struct ssmf_flow_score *r = scorer_new_result(sc);
 		if (!r) {
 			snprintf(sc->error, sizeof sc->error, "out of memory");
 			return -1;
@@ -486,7 +479,7 @@ int ssmf_scorer_flow_end(struct ssmf_scorer *sc, const struct ssmf_flow_summary 
 
 int ssmf_scorer_finish(struct ssmf_scorer *sc)
 {
-	return flush_pending(sc);
+	return sc->o.mode == SSMF_SCORE_SEQUENCE ? scorer_seq_flush(sc) : flush_pending(sc);
 }
 
 /* ---- dataset mode ---- */
@@ -584,38 +577,22 @@ int ssmf_scorer_dataset(struct ssmf_scorer *sc, struct ssmf_dataset *ds)
 		}
 		for (int b = 0; b < B; b++) {
 			const struct ssmf_flow_summary *f = &flows[order[i + (size_t)b]];
-			struct ssmf_flow_score *r = new_result(sc);
+			struct ssmf_flow_score *r = scorer_new_result(sc);
 			if (!r) {
 				snprintf(sc->error, sizeof sc->error, "out of memory");
 				goto out;
 			}
 			r->s = *f;
 			double comp[SSMF_N_COMP] = {0};
-			int first = 1;
 			if (sc->o.per_packet && len[b] > 0 &&
 			    !(r->packets = malloc((size_t)len[b] * sizeof *r->packets))) {
 				snprintf(sc->error, sizeof sc->error, "out of memory");
 				goto out;
 			}
-			for (int t = 0; t < len[b]; t++) {
-				const ssmf_real *nll = &out.nll[((size_t)b * T + t) * SSMF_N_COMP];
-				double sum = 0;
-				for (int c = 0; c < SSMF_N_COMP; c++) {
-					comp[c] += nll[c];
-					sum += nll[c];
-				}
-				if (t > 0 && (first || sum > r->max_surprise)) {
-					r->max_surprise = sum;
-					r->max_surprise_index = (uint32_t)t;
-					first = 0;
-				}
-				if (r->packets) {
-					r->packets[t].ts_ns = rec[(size_t)b * T + t].ts_ns;
-					for (int c = 0; c < SSMF_N_COMP; c++)
-						r->packets[t].nll[c] = (float)nll[c];
-				}
-			}
-			finish_score(r, comp, (uint64_t)len[b]);
+			scorer_add_rows(comp, &r->max_surprise, &r->max_surprise_index, 0,
+			                &out.nll[(size_t)b * T * SSMF_N_COMP], &rec[(size_t)b * T],
+			                len[b], r->packets);
+			scorer_finish_score(r, comp, (uint64_t)len[b]);
 			if (sc->o.labels && ssmf_labels_active(sc->o.labels))
 				r->s.label =
 				    ssmf_labels_lookup(sc->o.labels, f, ssmf_dataset_path(ds));

@@ -41,7 +41,7 @@ static int run(const char *path, struct ssmf_model *m)
 		}
 	}
 	struct ssmf_acts *a = ssmf_acts_new(m, nf, TMAX, err, sizeof err);
-	struct ssmf_batch bt = {batch, len, NULL, nf, TMAX, 0};
+	struct ssmf_batch bt = {batch, len, NULL, nf, TMAX, 0, NULL};
 	struct ssmf_outputs out;
 	if (!a || ssmf_forward(m, a, &bt, &out, err, sizeof err) < 0) {
 		printf("%s: %s\n", path, err);
