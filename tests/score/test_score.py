@@ -62,7 +62,8 @@ def main(ssmflow, data):
         print(f"capture = dataset on {len(sa)} flows (max relative difference {rel.max():.1e})")
 
         # The GPU path (--device cuda-emulated runs the CUDA kernels' code on the CPU) gives
-        # the CPU's scores, in step mode on a capture and in sequence mode on a dataset.
+        # the CPU's scores, in sequence mode on a capture and on a dataset (step mode's:
+        # test_modes.py).
         small = [os.path.join(data, NDPI, n) for n in ("dns_doh.pcap", "quic-23.pcap")]
         dsm = os.path.join(td, "small.h5")
         run(ssmflow, "extract", "-q", "--max-packets", "1000000", "-o", dsm, *small)
