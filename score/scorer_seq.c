@@ -1,7 +1,7 @@
-/* scorer_seq.c - sequence mode on captures: an ended flow's records, as the flow table kept
- * them, wait in a queue with other ended flows' and are scored together by ssmf_infer (or
- * the GPU's sequence path), flows of similar length in one batch. A flow longer than the
- * table's max_packets comes in chunks: each is scored from the state the previous one left
+/* scorer_seq.c - sequence mode: an ended flow's records (as a capture's flow table kept them,
+ * or as a dataset holds them) wait in a queue with other ended flows' and are scored together
+ * by ssmf_infer (or the GPU's sequence path), flows of similar length in one batch. A flow longer
+ * than the table's max_packets comes in chunks: each is scored from the state the previous one left
  * (ssmf_batch.state, on the CPU), so every packet is scored and only that flow's state is
  * kept between chunks.
  */
@@ -9,11 +9,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "datasets/labels.h"
 #include "score/scorer_impl.h"
 
 /* Batches of short flows take many rows, long ones fewer: each shape has its own
  * activations, both of about batch_packets positions. */
 #define SHORT_ROWS 256
+/* Flows this short batch whatever their padding. */
+#define PAD_FREE_T 16
+/* The queue holds this many batches' records before it is scored: sorted by length
+ * together, flows find partners of their length (a few MB of records). */
+#define QUEUE_BATCHES 8
 
 struct seq_shape {
 	int rows, T; /* flows per batch, their longest */
@@ -169,13 +175,18 @@ static int run_items(struct ssmf_scorer *sc, size_t *idx, size_t n, int carried)
 			return -1;
 		}
 		int T = (int)sc->q[idx[i]].n, B = 0;
-		size_t j = i;
+		size_t j = i, used = 0;
 		while (j < n) {
 			int t = (int)sc->q[idx[j]].n, T2 = t > T ? t : T;
 			int rows = T2 <= q->shape[0].T ? q->shape[0].rows : q->shape[1].rows;
-			if (B + 1 > rows || (size_t)(B + 1) * (size_t)T2 > limit)
+			size_t pos = (size_t)(B + 1) * (size_t)T2;
+			/* every flow runs over the batch's T rows: padding costs as much as
+			 * packets, so a batch stops before it passes an eighth of the rows */
+			if (B + 1 > rows || pos > limit ||
+			    (T2 > PAD_FREE_T && pos - (used + (size_t)t) > pos / 8))
 				break;
 			T = T2;
+			used += (size_t)t;
 			B++;
 			j++;
 		}
@@ -268,7 +279,7 @@ static int enqueue(struct ssmf_scorer *sc, const struct ssmf_record *rec, uint32
 	sc->q_nrec += n;
 	if (carry)
 		carry->queued = 1;
-	return sc->q_nrec >= (size_t)budget(sc) ? scorer_seq_flush(sc) : 0;
+	return sc->q_nrec >= (size_t)budget(sc) * QUEUE_BATCHES ? scorer_seq_flush(sc) : 0;
 }
 
 /* The input a flow started in: the last whose first flow id is <= its id. */
@@ -305,8 +316,10 @@ int ssmf_scorer_flow_chunk(struct ssmf_scorer *sc, uint32_t flow_id, const struc
 	return enqueue(sc, rec, n, f, SEQ_OPEN);
 }
 
-int ssmf_scorer_flow_records(struct ssmf_scorer *sc, const struct ssmf_flow_summary *s,
-                             const struct ssmf_record *rec)
+/* An ended flow with its last n records: its result, labelled from the input it started in
+ * (or, for a dataset's flow, ds's path), and the records in the queue. */
+static int flow_ended(struct ssmf_scorer *sc, const struct ssmf_flow_summary *s,
+                      const struct ssmf_record *rec, uint32_t n, struct ssmf_dataset *ds)
 {
 	struct live_flow *f = *scorer_find(sc, s->flow_id);
 	if (f && f->queued && scorer_seq_flush(sc) != 0)
@@ -315,9 +328,104 @@ int ssmf_scorer_flow_records(struct ssmf_scorer *sc, const struct ssmf_flow_summ
 	if (!r)
 		return oom(sc);
 	r->s = *s;
-	scorer_label(sc, r, f ? f->input : input_of(sc, s->flow_id));
+	if (!ds)
+		scorer_label(sc, r, f ? f->input : input_of(sc, s->flow_id));
+	else if (sc->o.labels && ssmf_labels_active(sc->o.labels))
+		r->s.label = ssmf_labels_lookup(sc->o.labels, s, ssmf_dataset_path(ds));
 	size_t result = (size_t)(r - sc->res);
-	if (!s->packet_count && !f) /* nothing to score */
+	if (!n && !f) /* nothing to score */
 		return 0;
-	return enqueue(sc, rec, s->packet_count, f, result);
+	return enqueue(sc, rec, n, f, result);
+}
+
+int ssmf_scorer_flow_records(struct ssmf_scorer *sc, const struct ssmf_flow_summary *s,
+                             const struct ssmf_record *rec)
+{
+	return flow_ended(sc, s, rec, s->packet_count, NULL);
+}
+
+/* ---- datasets ---- */
+
+/* Records read at once: flows are contiguous in /packets, so one read serves many. */
+#define READ_WINDOW (1u << 16)
+
+/* A dataset's flow whose n records (from its first) are in rec: chunks, then its end. */
+static int dataset_flow(struct ssmf_scorer *sc, struct ssmf_dataset *ds,
+                        const struct ssmf_flow_summary *s, const struct ssmf_record *rec,
+                        uint32_t n)
+{
+	uint32_t c = (uint32_t)sc->o.chunk_packets, done = 0;
+	for (; n - done > c; done += c)
+		if (ssmf_scorer_flow_chunk(sc, s->flow_id, rec + done, c) != 0)
+			return -1;
+	return flow_ended(sc, s, rec + done, n - done, ds);
+}
+
+/* A flow longer than the read window, read a chunk at a time into buf. */
+static int dataset_long_flow(struct ssmf_scorer *sc, struct ssmf_dataset *ds,
+                             const struct ssmf_flow_summary *s, struct ssmf_record *buf)
+{
+	uint32_t c = (uint32_t)sc->o.chunk_packets, n = s->packet_count, done = 0;
+	for (; n - done > c; done += c)
+		if (ssmf_dataset_read_packets(ds, s->packet_offset + done, c, buf, sc->error,
+		                              sizeof sc->error) != 0 ||
+		    ssmf_scorer_flow_chunk(sc, s->flow_id, buf, c) != 0)
+			return -1;
+	if (ssmf_dataset_read_packets(ds, s->packet_offset + done, n - done, buf, sc->error,
+	                              sizeof sc->error) != 0)
+		return -1;
+	return flow_ended(sc, s, buf, n - done, ds);
+}
+
+/* Flows [i, j) of the dataset, whose records lie one after another from flows[i]'s. */
+static int dataset_window(struct ssmf_scorer *sc, struct ssmf_dataset *ds,
+                          const struct ssmf_flow_summary *flows, size_t i, size_t j, uint64_t nrec,
+                          struct ssmf_record *buf)
+{
+	if (i == j)
+		return 0;
+	if (ssmf_dataset_read_packets(ds, flows[i].packet_offset, nrec, buf, sc->error,
+	                              sizeof sc->error) != 0)
+		return -1;
+	for (size_t k = i; k < j; k++)
+		if (dataset_flow(sc, ds, &flows[k],
+		                 buf + (flows[k].packet_offset - flows[i].packet_offset),
+		                 flows[k].packet_count) != 0)
+			return -1;
+	return 0;
+}
+
+int ssmf_scorer_dataset(struct ssmf_scorer *sc, struct ssmf_dataset *ds)
+{
+	const struct ssmf_flow_summary *flows = ssmf_dataset_flows(ds);
+	size_t nf = (size_t)ssmf_dataset_nflows(ds);
+	size_t cap =
+	    READ_WINDOW > (size_t)sc->o.chunk_packets ? READ_WINDOW : (size_t)sc->o.chunk_packets;
+	struct ssmf_record *buf = malloc(cap * sizeof *buf);
+	if (!buf)
+		return oom(sc);
+	int rc = 0;
+	size_t first = 0; /* the window: flows [first, k), nrec records */
+	uint64_t nrec = 0;
+	for (size_t k = 0; k < nf && rc == 0; k++) {
+		const struct ssmf_flow_summary *f = &flows[k];
+		int follows = first < k && f->packet_offset == flows[first].packet_offset + nrec;
+		if (first < k && (!follows || nrec + f->packet_count > cap)) {
+			rc = dataset_window(sc, ds, flows, first, k, nrec, buf);
+			first = k;
+			nrec = 0;
+		}
+		if (rc == 0 && f->packet_count > cap) {
+			rc = dataset_long_flow(sc, ds, f, buf);
+			first = k + 1;
+		} else {
+			nrec += f->packet_count;
+		}
+	}
+	if (rc == 0)
+		rc = dataset_window(sc, ds, flows, first, nf, nrec, buf);
+	if (rc == 0)
+		rc = scorer_seq_flush(sc);
+	free(buf);
+	return rc;
 }
