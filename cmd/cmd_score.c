@@ -148,9 +148,10 @@ static void on_input(void *user, size_t index, const char *path)
 	ssmf_scorer_set_input(x->sc, path, (uint32_t)ssmf_flowtable_counters(x->t)->flows);
 }
 
-/* Scores inputs (all captures, or all datasets) into sc. Returns an exit code. */
+/* Scores inputs (all captures, or all datasets) into sc; adds to *flows_cut the datasets'
+ * flows that extract cut at --max-packets. Returns an exit code. */
 static int score_inputs(struct ssmf_scorer *sc, const char *const *paths, size_t n,
-                        const struct score_opts *o, struct ssmf_labels *labels)
+                        const struct score_opts *o, struct ssmf_labels *labels, uint64_t *flows_cut)
 {
 	size_t ndata = 0;
 	for (size_t i = 0; i < n; i++)
@@ -167,6 +168,7 @@ static int score_inputs(struct ssmf_scorer *sc, const char *const *paths, size_t
 			}
 			size_t before;
 			ssmf_scorer_results(sc, &before);
+			*flows_cut += ssmf_dataset_flows_cut(ds);
 			int rc = ssmf_scorer_dataset(sc, ds);
 			if (rc != 0 && ssmf_stop_signal()) {
 				ssmf_dataset_close(ds);
@@ -510,6 +512,7 @@ int cmd_score(int argc, char **argv)
 	struct ssmf_labels *labels = ssmf_labels_from_args("score", &la, &code);
 	struct ssmf_model *model = NULL;
 	struct ssmf_scorer *sc = NULL, *cal = NULL;
+	uint64_t flows_cut = 0, cal_cut = 0;
 	if (!labels)
 		goto done;
 	model = o.model ? ssmf_checkpoint_load(o.model, err, sizeof err)
@@ -538,7 +541,7 @@ int cmd_score(int argc, char **argv)
 			code = SSMF_EXIT_INTERNAL;
 			goto cleanup;
 		}
-		code = score_inputs(cal, o.calibrate, o.ncalibrate, &o, labels);
+		code = score_inputs(cal, o.calibrate, o.ncalibrate, &o, labels, &cal_cut);
 		if (ssmf_stop_signal()) {
 			ssmf_error("interrupted by signal %d; no output written",
 			           ssmf_stop_signal());
@@ -570,7 +573,7 @@ int cmd_score(int argc, char **argv)
 		goto cleanup;
 	}
 	int rc = score_inputs(sc, (const char *const *)argv + optind, (size_t)(argc - optind), &o,
-	                      labels);
+	                      labels, &flows_cut);
 	if (ssmf_stop_signal()) {
 		ssmf_error("interrupted by signal %d; no output written", ssmf_stop_signal());
 		code = 128 + ssmf_stop_signal();
@@ -621,7 +624,13 @@ int cmd_score(int argc, char **argv)
 			        "  (%zu labelled one-packet flows left out: nothing to predict)\n",
 			        unscored);
 	}
-	if (!o.quiet)
+	if (!o.quiet && flows_cut)
+		fprintf(stderr,
+		        "%zu flows, %llu packets scored; %llu flows had more packets than the "
+		        "dataset kept (extract --max-packets): only those were scored\n",
+		        n, (unsigned long long)ssmf_scorer_packets(sc),
+		        (unsigned long long)flows_cut);
+	else if (!o.quiet)
 		fprintf(stderr, "%zu flows, %llu packets scored\n", n,
 		        (unsigned long long)ssmf_scorer_packets(sc));
 cleanup:
