@@ -31,6 +31,15 @@ struct ssmf_scorer *ssmf_scorer_new(const struct ssmf_model *m, const struct ssm
 	sc->m = m;
 	sc->o = *o;
 	sc->state_floats = ssmf_step_state_size(m);
+	sc->tcap = 1024;
+	sc->table = calloc(sc->tcap, sizeof *sc->table);
+	if (!sc->table) {
+		snprintf(err, errlen, "out of memory");
+		ssmf_scorer_free(sc);
+		return NULL;
+	}
+	if (o->mode != SSMF_SCORE_STEP) /* the buffers below are step mode's */
+		return sc;
 	int nb = o->batch_flows;
 	sc->bflow = calloc((size_t)nb, sizeof *sc->bflow);
 	sc->brec = calloc((size_t)nb, sizeof *sc->brec);
@@ -42,10 +51,8 @@ struct ssmf_scorer *ssmf_scorer_new(const struct ssmf_model *m, const struct ssm
 	sc->prec = calloc(sc->pend_cap, sizeof *sc->prec);
 	sc->pwave = calloc(sc->pend_cap, sizeof *sc->pwave);
 	sc->porder = calloc(sc->pend_cap, sizeof *sc->porder);
-	sc->tcap = 1024;
-	sc->table = calloc(sc->tcap, sizeof *sc->table);
-	if (!sc->bflow || !sc->brec || !sc->bstate || !sc->bnll || !sc->table || !sc->pflow ||
-	    !sc->prec || !sc->pwave || !sc->porder) {
+	if (!sc->bflow || !sc->brec || !sc->bstate || !sc->bnll || !sc->pflow || !sc->prec ||
+	    !sc->pwave || !sc->porder) {
 		snprintf(err, errlen, "out of memory");
 		ssmf_scorer_free(sc);
 		return NULL;
@@ -87,7 +94,6 @@ void ssmf_scorer_free(struct ssmf_scorer *sc)
 		scorer_free_live(sc->table ? sc->table[i] : NULL);
 	free(sc->table);
 	ssmf_step_ws_free(sc->ws);
-	ssmf_acts_free(sc->acts);
 	free(sc->pflow);
 	free(sc->prec);
 	free(sc->pwave);
@@ -319,6 +325,12 @@ int scorer_reserve(struct ssmf_scorer *sc)
 
 int ssmf_scorer_record(struct ssmf_scorer *sc, const struct ssmf_record *r)
 {
+	if (sc->o.mode != SSMF_SCORE_STEP) {
+		snprintf(sc->error, sizeof sc->error,
+		         "a packet for step mode given to a "
+		         "sequence-mode scorer");
+		return -1;
+	}
 	if (scorer_reserve(sc) != 0)
 		return -1;
 	struct live_flow **slot = scorer_find(sc, r->flow_id);

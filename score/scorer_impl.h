@@ -51,9 +51,8 @@ struct ssmf_scorer {
 	void *gpu;
 	int32_t *free_slots;
 	int nfree;
-	/* sequence mode: datasets */
-	struct ssmf_acts *acts;
-	/* sequence mode, captures: flows' records waiting for the next flush (scorer_seq.c) */
+	/* sequence mode (captures and datasets): flows' records waiting for the next flush
+	 * (scorer_seq.c) */
 	struct seq_item *q;
 	size_t nq, q_cap;
 	struct ssmf_record *q_rec;
