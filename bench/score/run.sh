@@ -1,8 +1,9 @@
 #!/bin/sh
 # bench/score: ssmflow score end to end on a capture (sequence mode, the default, and step
-# mode) and on the dataset extracted from it, beside ssmflow extract alone and bench/model's
-# forward (ssmf_infer) in the same run; each program RUNS times (step mode STEP_RUNS times, from
-# the environment), seconds and peak RSS as min / median / max.
+# mode) and on the dataset extracted from it, beside ssmflow extract alone and the model's
+# forward alone on the same flows (bench_score_forward: ssmf_infer, batched as score does), in
+# the same run. Each program RUNS times (step mode STEP_RUNS times, from the environment):
+# wall seconds, CPU seconds (user + system, all threads) and peak RSS as min/median/max.
 # usage: [STEP_RUNS=K] bench/score/run.sh [BUILD_DIR] [REPEAT] [RUNS]
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -23,7 +24,7 @@ ncpu = os.cpu_count()
 
 
 def measure(cmd, k=runs):
-    """(seconds, peak RSS MiB) per run: wall time, the child's own maximum resident set."""
+    """(wall s, CPU s, peak RSS MiB) per run, from the child's own resource usage."""
     out = []
     for _ in range(k):
         t0 = time.perf_counter()
@@ -31,8 +32,23 @@ def measure(cmd, k=runs):
         _, status, ru = os.wait4(p.pid, 0)
         if status:
             sys.exit(f"{' '.join(cmd)}: exit status {status}")
-        out.append((time.perf_counter() - t0, ru.ru_maxrss / 1024))
+        out.append((time.perf_counter() - t0, ru.ru_utime + ru.ru_stime, ru.ru_maxrss / 1024))
     return out
+
+
+def forward(th):
+    """bench_score_forward on the full dataset: the ssmf_infer calls' wall and CPU time."""
+    out = []
+    for _ in range(runs):
+        r = subprocess.run([f"{build}/bench/score/bench_score_forward", full, str(th)],
+                           capture_output=True, text=True, check=True)
+        kv = dict(x.split("=") for x in r.stdout.split()[1:])
+        out.append((float(kv["seconds"]), float(kv["cpu_seconds"]), float("nan")))
+    return out
+
+
+def med(xs):
+    return sorted(xs)[len(xs) // 2]
 
 
 def spread(xs, fmt):
@@ -40,47 +56,34 @@ def spread(xs, fmt):
     return "/".join(fmt % x for x in (xs[0], xs[len(xs) // 2], xs[-1]))
 
 
-def model_forward(th):
-    """bench/model's forward (score mode: ssmf_infer on 64 flows x 128 packets): seconds
-    for n packets at its packets/s, one figure per run."""
-    t = []
-    for _ in range(runs):
-        r = subprocess.run([f"{build}/bench/model/ssm_bench_model", str(th), "64", "128", "2"],
-                           capture_output=True, text=True, check=True,
-                           env=dict(os.environ, OMP_NUM_THREADS=str(th)))
-        line = next(x for x in r.stdout.splitlines() if x.startswith("ours score"))
-        pps = float(line.split("pkts_per_s=")[1].split()[0])
-        t.append(n / pps)
-    return t
-
-
-ds = f"{tmp}/o.h5"
-rows = [("ssmflow extract (records + summaries to HDF5)",
-         measure([exe, "extract", "-q", "-o", ds, inp]))]
-ext = sorted(t for t, _ in rows[0][1])[runs // 2]
-fwd = {}
+full = f"{tmp}/full.h5"  # every packet of every flow, as the capture is scored
+subprocess.run([exe, "extract", "-q", "--max-packets", "65536", "-o", full, inp], check=True)
+rows = [("ssmflow extract", None, measure([exe, "extract", "-q", "-o", f"{tmp}/o.h5", inp]))]
+ext = rows[0][2]
 for th in sorted({1, ncpu}):
-    fwd[th] = model_forward(th)
-    rows.append((f"bench/model forward alone, {th} thread(s), same packet count",
-                 [(t, float("nan")) for t in fwd[th]]))
-    rows.append((f"ssmflow score, capture, sequence mode, {th} thread(s)",
+    fwd = forward(th)
+    rows.append((f"forward alone (ssmf_infer), {th} thread(s)", None, fwd))
+    rows.append((f"score capture, sequence mode, {th} thread(s)", (ext, fwd),
                  measure([exe, "score", "-q", "--threads", str(th), "-o", f"{tmp}/s.h5", inp])))
-rows.append((f"ssmflow score, capture, --mode step, {ncpu} thread(s)",
+rows.append((f"score capture, --mode step, {ncpu} thread(s)", (ext, fwd),
              measure([exe, "score", "-q", "--mode", "step", "--threads", str(ncpu), "-o",
                       f"{tmp}/p.h5", inp], int(os.environ.get("STEP_RUNS", runs)))))
-rows.append((f"ssmflow score, the dataset, {ncpu} thread(s)",
-             measure([exe, "score", "-q", "--threads", str(ncpu), "-o", f"{tmp}/d.h5", ds])))
-print(f"input: {n} packets, {os.path.getsize(inp) / 2**20:.0f} MiB "
-      f"(bench/extract/make_input.py, repeat); {ncpu} cores; {runs} runs, min/median/max")
-print(f"| program | kpkt/s (median) | seconds | peak RSS MiB | vs extract + forward |")
-print("|---|---|---|---|---|")
-for name, ms in rows:
-    ts = [t for t, _ in ms]
-    med = sorted(ts)[len(ts) // 2]
-    # the reference: bench/model's forward at the same threads, plus extract for a capture
-    th = ncpu if f"{ncpu} thread" in name else 1
-    ref = sorted(fwd[th])[runs // 2] + (ext if "capture" in name else 0)
-    rel = f"{med / ref:.2f}x" if "ssmflow score" in name else "-"
-    rss = spread([r for _, r in ms], "%.0f") if ms[0][1] == ms[0][1] else "-"
-    print(f"| {name} | {n / med / 1e3:.1f} | {spread(ts, '%.2f')} | {rss} | {rel} |")
+rows.append((f"score dataset (all packets), {ncpu} thread(s)", (None, fwd),
+             measure([exe, "score", "-q", "--threads", str(ncpu), "-o", f"{tmp}/d.h5", full])))
+print(f"input: {n} packets, {os.path.getsize(inp) / 2**20:.0f} MiB (bench/extract/make_input.py "
+      f"repeat); {ncpu} cores; min/median/max of {runs} runs")
+print("| program | kpkt/s (median wall) | wall s | CPU s | peak RSS MiB "
+      "| vs extract + forward: wall, CPU |")
+print("|---|---|---|---|---|---|")
+for name, ref, ms in rows:
+    wall, cpu, rss = ([m[i] for m in ms] for i in range(3))
+    rel = "-"
+    if ref:  # medians: ours over the reference's (extract + forward, or forward alone)
+        e, f = ref
+        rw = med([m[0] for m in f]) + (med([m[0] for m in e]) if e else 0)
+        rc = med([m[1] for m in f]) + (med([m[1] for m in e]) if e else 0)
+        rel = f"{med(wall) / rw:.2f}x, {med(cpu) / rc:.2f}x"
+    r = spread(rss, "%.0f") if rss[0] == rss[0] else "-"
+    print(f"| {name} | {n / med(wall) / 1e3:.1f} | {spread(wall, '%.2f')} | "
+          f"{spread(cpu, '%.2f')} | {r} | {rel} |")
 PY
