@@ -55,8 +55,9 @@ static const char usage[] =
     "      --mode sequence|step captures: score each flow when it ends, in batches\n"
     "                           (sequence, the default), or packet by packet with a\n"
     "                           state per active flow (step, as the live pipeline)\n"
-    "      --chunk N            sequence mode: a flow's packets scored at once (1024);\n"
-    "                           longer flows go on chunk by chunk from their state\n"
+    "      --chunk N            sequence mode: a flow's packets scored at once (1024,\n"
+    "                           at most 4096); longer flows go on chunk by chunk from\n"
+    "                           their state\n"
     "  -q, --quiet              no progress, no table or evaluation on the terminal\n"
     "  -h, --help               this help\n"
     "\n"
@@ -469,8 +470,8 @@ int cmd_score(int argc, char **argv)
 				USAGE("bad --mode '%s' (sequence|step)", optarg);
 			break;
 		case 'C':
-			if (ssmf_parse_u64(optarg, &v) || v < 1 || v > (1u << 16))
-				USAGE("bad --chunk '%s' (1..65536)", optarg);
+			if (ssmf_parse_u64(optarg, &v) || v < 1 || v > SSMF_MAX_CHUNK)
+				USAGE("bad --chunk '%s' (1..%d)", optarg, SSMF_MAX_CHUNK);
 			o.chunk_packets = (int)v;
 			break;
 		case 'q':

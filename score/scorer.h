@@ -36,6 +36,9 @@ struct ssmf_flow_score {
 	struct ssmf_packet_score *packets; /* (packets_scored) with per-packet output, else NULL */
 };
 
+/* The largest chunk: each thread's activations hold one chunk's rows, ~16 KB a row. */
+#define SSMF_MAX_CHUNK 4096
+
 enum ssmf_score_mode {
 	SSMF_SCORE_SEQUENCE = 0, /* captures: ended flows in batches (ssmf_infer) */
 	SSMF_SCORE_STEP = 1,     /* captures: every packet as it comes (ssmf_step) */
