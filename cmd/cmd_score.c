@@ -628,7 +628,7 @@ int cmd_score(int argc, char **argv)
 	if (!o.quiet && flows_cut)
 		fprintf(stderr,
 		        "%zu flows, %llu packets scored; %llu flows had more packets than the "
-		        "dataset kept (extract --max-packets): only those were scored\n",
+		        "dataset kept (extract --max-packets): only the packets kept were scored\n",
 		        n, (unsigned long long)ssmf_scorer_packets(sc),
 		        (unsigned long long)flows_cut);
 	else if (!o.quiet)

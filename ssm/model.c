@@ -634,7 +634,6 @@ int ssmf_infer(const struct ssmf_model *m, struct ssmf_acts *a, const struct ssm
 		struct ssmf_outputs fo;
 		char e[160];
 		if (batch->state) {
-			fb.state = batch->state + b;
 			forward_flow_carry(m, fa, &fb, batch->state[b]);
 		} else if (forward(m, fa, &fb, &fo, 0, e, sizeof e) < 0) {
 #pragma omp critical(ssmf_flow_error)
