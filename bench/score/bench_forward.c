@@ -24,12 +24,11 @@ static double clock_s(clockid_t id)
 	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static const struct ssmf_flow_summary *g_flows; /* for the sort only */
-
-static int by_count(const void *a, const void *b)
+static int by_count(const void *a, const void *b, void *ctx)
 {
-	uint32_t x = g_flows[*(const size_t *)a].packet_count;
-	uint32_t y = g_flows[*(const size_t *)b].packet_count;
+	const struct ssmf_flow_summary *flows = ctx;
+	uint32_t x = flows[*(const size_t *)a].packet_count;
+	uint32_t y = flows[*(const size_t *)b].packet_count;
 	return x < y ? -1 : x > y;
 }
 
@@ -62,8 +61,7 @@ int main(int argc, char **argv)
 		if ((int)flows[i].packet_count > maxT)
 			maxT = (int)flows[i].packet_count;
 	}
-	g_flows = flows;
-	qsort(order, nf, sizeof *order, by_count);
+	qsort_r(order, nf, sizeof *order, by_count, (void *)flows);
 	int rowsB = POSITIONS / maxT > 0 ? POSITIONS / maxT : 1;
 	int maxB = ROWS, maxTa = maxT;
 	struct ssmf_acts *shortA = ssmf_acts_new_infer(m, maxB, POSITIONS / maxB, err, sizeof err);
