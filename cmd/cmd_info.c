@@ -116,6 +116,7 @@ static int info_one(const char *path)
 	printf("%s\n", path);
 	printf("  %-30s %" PRIu64 "\n", "flows (rows of /flows)", ssmf_dataset_nflows(ds));
 	printf("  %-30s %" PRIu64 "\n", "records (rows of /packets)", ssmf_dataset_npackets(ds));
+	printf("  %-30s %" PRIu64 "\n", "flows cut at --max-packets", ssmf_dataset_flows_cut(ds));
 	ssmf_dataset_each_attr(ds, print_attr, ds);
 	for (size_t i = 0; i < ssmf_dataset_ninputs(ds); i++) {
 		const struct ssmf_input_info *in = ssmf_dataset_input(ds, i);

@@ -59,7 +59,14 @@ static const char usage[] =
     "      --community-id-seed N  seed of each capture flow's Community ID (0)\n"
     "      --threads N          model threads (default: all cores)\n"
     "      --device cpu|cuda    where the model runs (cpu)\n"
-    "      --gpu-flows N        with cuda: flows whose state the GPU holds at once (65536)\n"
+    "      --gpu-flows N        with cuda and --mode step: flows whose state the GPU\n"
+    "                           holds at once (65536)\n"
+    "      --mode sequence|step captures: score each flow when it ends, in batches\n"
+    "                           (sequence, the default), or packet by packet with a\n"
+    "                           state per active flow (step, as the live pipeline)\n"
+    "      --chunk N            sequence mode: a flow's packets scored at once (1024,\n"
+    "                           at most 4096); longer flows go on chunk by chunk from\n"
+    "                           their state\n"
     "      --hosts N            hosts in the table (10)\n"
     "      --host-weight X      predicted packets a flow's host score counts as (0.5; 0: the\n"
     "                           packet level alone)\n"
@@ -78,7 +85,7 @@ static const char usage[] =
 struct score_opts {
 	const char *model, *output, *filter;
 	enum ssmf_score_format fmt;
-	int fmt_set, per_packet, quiet, threads, gpu_flows;
+	int fmt_set, per_packet, quiet, threads, gpu_flows, mode, chunk_packets;
 	const struct ssmf_gpu_ops *gpu;
 	size_t top, hosts_top;
 	double threshold, fpr, host_weight;
@@ -103,6 +110,7 @@ static int is_dataset(const char *path)
 
 struct capture_ctx {
 	struct ssmf_scorer *sc;
+	struct ssmf_flowtable *t;
 	const char *const *paths;
 	size_t next_input;
 	struct ssmf_progress progress;
@@ -114,6 +122,20 @@ static int sink_to_scorer(void *user, const struct ssmf_flow_summary *s,
 	(void)records;
 	struct capture_ctx *x = user;
 	return ssmf_scorer_flow_end(x->sc, s);
+}
+
+static int flow_to_scorer(void *user, const struct ssmf_flow_summary *s,
+                          const struct ssmf_record *records)
+{
+	struct capture_ctx *x = user;
+	return ssmf_scorer_flow_records(x->sc, s, records);
+}
+
+static int chunk_to_scorer(void *user, uint32_t flow_id, const struct ssmf_record *records,
+                           uint32_t n)
+{
+	struct capture_ctx *x = user;
+	return ssmf_scorer_flow_chunk(x->sc, flow_id, records, n);
 }
 
 static int record_to_scorer(void *user, const struct ssmf_record *r)
@@ -148,12 +170,14 @@ static void on_input(void *user, size_t index, const char *path)
 {
 	struct capture_ctx *x = user;
 	(void)index;
-	ssmf_scorer_set_input(x->sc, path);
+	/* flow ids count the flows started: this input's flows have ids from here on */
+	ssmf_scorer_set_input(x->sc, path, (uint32_t)ssmf_flowtable_counters(x->t)->flows);
 }
 
-/* Scores inputs (all captures, or all datasets) into sc. Returns an exit code. */
+/* Scores inputs (all captures, or all datasets) into sc; adds to *flows_cut the datasets'
+ * flows that extract cut at --max-packets. Returns an exit code. */
 static int score_inputs(struct ssmf_scorer *sc, const char *const *paths, size_t n,
-                        const struct score_opts *o, struct ssmf_labels *labels)
+                        const struct score_opts *o, struct ssmf_labels *labels, uint64_t *flows_cut)
 {
 	size_t ndata = 0;
 	for (size_t i = 0; i < n; i++)
@@ -174,6 +198,7 @@ static int score_inputs(struct ssmf_scorer *sc, const char *const *paths, size_t
 			}
 			size_t before;
 			ssmf_scorer_results(sc, &before);
+			*flows_cut += ssmf_dataset_flows_cut(ds);
 			int rc = ssmf_scorer_dataset(sc, ds);
 			if (rc != 0 && ssmf_stop_signal()) {
 				ssmf_dataset_close(ds);
@@ -206,15 +231,22 @@ static int score_inputs(struct ssmf_scorer *sc, const char *const *paths, size_t
 		return SSMF_EXIT_OK;
 	}
 	struct ssmf_flow_params fp = o->fp;
-	fp.max_packets = 1; /* records go to the scorer as they come; none are kept */
+	int step = o->mode == SSMF_SCORE_STEP;
+	/* step mode: records go to the scorer as they come, none are kept; sequence mode:
+	 * they wait in the table, a chunk at a time */
+	fp.max_packets = step ? 1 : (uint32_t)o->chunk_packets;
 	fp.extra_bytes_per_flow = ssmf_scorer_state_bytes(sc);
-	struct ssmf_flowtable *t = ssmf_flowtable_new(&fp, sink_to_scorer, &x);
+	struct ssmf_flowtable *t =
+	    ssmf_flowtable_new(&fp, step ? sink_to_scorer : flow_to_scorer, &x);
 	if (!t) {
 		ssmf_error("out of memory");
 		return SSMF_EXIT_INTERNAL;
 	}
+	x.t = t;
+	if (!step)
+		ssmf_flowtable_set_chunk_sink(t, chunk_to_scorer);
 	struct ssmf_ingest_hooks hooks = {.user = &x,
-	                                  .record = record_to_scorer,
+	                                  .record = step ? record_to_scorer : NULL,
 	                                  .warn = on_warn,
 	                                  .should_stop = on_should_stop,
 	                                  .progress = on_progress,
@@ -406,6 +438,8 @@ int cmd_score(int argc, char **argv)
 	    {"gpu-flows", required_argument, NULL, 'G'},
 	    {"hosts", required_argument, NULL, 'H'},
 	    {"host-weight", required_argument, NULL, 'W'},
+	    {"mode", required_argument, NULL, 'M'},
+	    {"chunk", required_argument, NULL, 'C'},
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
@@ -415,7 +449,9 @@ int cmd_score(int argc, char **argv)
 	                       .threshold = NAN,
 	                       .fpr = 1e-3,
 	                       .host_weight = SSMF_HOST_WEIGHT_DEFAULT,
-	                       .gpu_flows = 65536};
+	                       .gpu_flows = 65536,
+	                       .mode = SSMF_SCORE_SEQUENCE,
+	                       .chunk_packets = 1024};
 	ssmf_flow_params_default(&o.fp);
 	struct ssmf_label_args la;
 	int la_ok = ssmf_label_args_init(&la, argc) == 0;
@@ -509,6 +545,19 @@ int cmd_score(int argc, char **argv)
 			if (*end || !(o.host_weight >= 0) || !isfinite(o.host_weight))
 				USAGE("bad --host-weight '%s' (0 or more)", optarg);
 			break;
+		case 'M':
+			if (strcmp(optarg, "sequence") == 0)
+				o.mode = SSMF_SCORE_SEQUENCE;
+			else if (strcmp(optarg, "step") == 0)
+				o.mode = SSMF_SCORE_STEP;
+			else
+				USAGE("bad --mode '%s' (sequence|step)", optarg);
+			break;
+		case 'C':
+			if (ssmf_parse_u64(optarg, &v) || v < 1 || v > SSMF_MAX_CHUNK)
+				USAGE("bad --chunk '%s' (1..%d)", optarg, SSMF_MAX_CHUNK);
+			o.chunk_packets = (int)v;
+			break;
 		case 'q':
 			o.quiet = 1;
 			break;
@@ -549,6 +598,7 @@ int cmd_score(int argc, char **argv)
 	struct ssmf_model *model = NULL, *host_model = NULL;
 	struct ssmf_scorer *sc = NULL, *cal = NULL;
 	struct ssmf_host_results hosts = {0};
+	uint64_t flows_cut = 0, cal_cut = 0;
 	if (!labels)
 		goto done;
 	if (ssmf_model_levels_load(o.model, &model, &host_model, err, sizeof err) < 0) {
@@ -563,6 +613,8 @@ int cmd_score(int argc, char **argv)
 	so.gpu = o.gpu;
 	so.gpu_flows = o.gpu_flows;
 	so.should_stop = ssmf_stop_signal;
+	so.mode = o.mode;
+	so.chunk_packets = o.chunk_packets;
 	if (o.ncalibrate) {
 		struct ssmf_scorer_opts co = so;
 		co.per_packet = 0;
@@ -573,7 +625,7 @@ int cmd_score(int argc, char **argv)
 			code = SSMF_EXIT_INTERNAL;
 			goto cleanup;
 		}
-		code = score_inputs(cal, o.calibrate, o.ncalibrate, &o, labels);
+		code = score_inputs(cal, o.calibrate, o.ncalibrate, &o, labels, &cal_cut);
 		if (ssmf_stop_signal()) {
 			ssmf_error("interrupted by signal %d; no output written",
 			           ssmf_stop_signal());
@@ -615,7 +667,7 @@ int cmd_score(int argc, char **argv)
 		goto cleanup;
 	}
 	int rc = score_inputs(sc, (const char *const *)argv + optind, (size_t)(argc - optind), &o,
-	                      labels);
+	                      labels, &flows_cut);
 	if (ssmf_stop_signal()) {
 		ssmf_error("interrupted by signal %d; no output written", ssmf_stop_signal());
 		code = 128 + ssmf_stop_signal();
@@ -651,7 +703,13 @@ int cmd_score(int argc, char **argv)
 	if (ev.have_all && !o.quiet)
 		ssmf_write_evaluation(o.output && strcmp(o.output, "-") == 0 ? stderr : stdout,
 		                      &ev);
-	if (!o.quiet)
+	if (!o.quiet && flows_cut)
+		fprintf(stderr,
+		        "%zu flows, %llu packets scored; %llu flows had more packets than the "
+		        "dataset kept (extract --max-packets): only the packets kept were scored\n",
+		        n, (unsigned long long)ssmf_scorer_packets(sc),
+		        (unsigned long long)flows_cut);
+	else if (!o.quiet)
 		fprintf(stderr, "%zu flows, %llu packets scored\n", n,
 		        (unsigned long long)ssmf_scorer_packets(sc));
 cleanup:

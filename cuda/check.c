@@ -208,7 +208,7 @@ int ssmf_cx_check(int kind, const struct ssmf_config *cfg, int B, int T, uint64_
 		label[b] = (int8_t)((int)(rnd(rng) % 3) - 1);
 		random_flow(rng, rec + (size_t)b * T, T, (uint32_t)b);
 	}
-	struct ssmf_batch batch = {rec, len, label, B, T, 0.5};
+	struct ssmf_batch batch = {rec, len, label, B, T, 0.5, NULL};
 	struct ssmf_cuda_opts o = {0, B, T, SN, SF, tf32, 1};
 	rc = kind == SSMF_CX_HOST ? ssmf_cxh_new((struct ssmf_cxh **)&be->c, m, &o, err, errlen)
 	                          : ssmf_cuda_new((struct ssmf_cuda **)&be->c, m, &o, err, errlen);

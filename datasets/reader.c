@@ -345,6 +345,15 @@ const struct ssmf_flow_summary *ssmf_dataset_flows(const struct ssmf_dataset *ds
 	return ds->flows;
 }
 
+uint64_t ssmf_dataset_flows_cut(const struct ssmf_dataset *ds)
+{
+	uint64_t n = 0;
+	for (uint64_t i = 0; i < ds->nflows; i++)
+		n +=
+		    ds->flows[i].fwd_packets + ds->flows[i].bwd_packets > ds->flows[i].packet_count;
+	return n;
+}
+
 int ssmf_dataset_read_packets(struct ssmf_dataset *ds, uint64_t start, uint64_t n,
                               struct ssmf_record *out, char *err, size_t errlen)
 {

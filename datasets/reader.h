@@ -23,6 +23,9 @@ uint64_t ssmf_dataset_npackets(const struct ssmf_dataset *ds);
 const char *ssmf_dataset_path(const struct ssmf_dataset *ds);
 /* All flow summaries, in file order (loaded on open). */
 const struct ssmf_flow_summary *ssmf_dataset_flows(const struct ssmf_dataset *ds);
+/* Flows with more packets than their records in /packets (extract's --max-packets cut them):
+ * a dataset scores only their first packet_count packets. */
+uint64_t ssmf_dataset_flows_cut(const struct ssmf_dataset *ds);
 /* Records [start, start+n). 0 or -1 with err. */
 int ssmf_dataset_read_packets(struct ssmf_dataset *ds, uint64_t start, uint64_t n,
                               struct ssmf_record *out, char *err, size_t errlen);

@@ -86,6 +86,7 @@ struct flow_list {
 struct ssmf_flowtable {
 	struct ssmf_flow_params p;
 	ssmf_flow_sink sink;
+	ssmf_flow_chunk_sink chunk_sink; /* NULL: records past max_packets are dropped */
 	void *user;
 	struct flow *flows;      /* pool; index + 1 is a flow's handle */
 	struct flow_link *links; /* beside flows, same index */
@@ -633,6 +634,11 @@ int ssmf_flowtable_add(struct ssmf_flowtable *t, const struct ssmf_decoded *din,
 		list_append(t, &t->active, h);
 	}
 
+	if (f->nrec == t->p.max_packets && t->chunk_sink) {
+		if ((rc = t->chunk_sink(t->user, f->flow_id, f->recs, f->nrec)))
+			return rc;
+		f->nrec = 0;
+	}
 	struct ssmf_record spare;
 	uint32_t cap_before = f->rec_cap;
 	struct ssmf_record *r = record_slot(t, f, &spare);
@@ -692,6 +698,11 @@ struct ssmf_flowtable *ssmf_flowtable_new(const struct ssmf_flow_params *p, ssmf
 		return NULL;
 	}
 	return t;
+}
+
+void ssmf_flowtable_set_chunk_sink(struct ssmf_flowtable *t, ssmf_flow_chunk_sink chunk)
+{
+	t->chunk_sink = chunk;
 }
 
 const struct ssmf_flow_counters *ssmf_flowtable_counters(const struct ssmf_flowtable *t)

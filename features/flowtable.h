@@ -29,6 +29,12 @@ void ssmf_flow_params_default(struct ssmf_flow_params *p);
 typedef int (*ssmf_flow_sink)(void *user, const struct ssmf_flow_summary *s,
                               const struct ssmf_record *records);
 
+/* Receives a chunk of a flow still open: the max_packets records it holds, in time order,
+ * before the table takes its next packet into the emptied buffer (the user is the sink's).
+ * Returns 0, or nonzero to stop. */
+typedef int (*ssmf_flow_chunk_sink)(void *user, uint32_t flow_id, const struct ssmf_record *records,
+                                    uint32_t n);
+
 struct ssmf_flow_counters {
 	uint64_t packets; /* packets given to the table */
 	uint64_t flows;   /* flows started */
@@ -45,6 +51,11 @@ struct ssmf_flowtable;
 
 struct ssmf_flowtable *ssmf_flowtable_new(const struct ssmf_flow_params *p, ssmf_flow_sink sink,
                                           void *user);
+/* With a chunk sink, a flow that holds max_packets records hands them over and keeps
+ * going, so every record reaches a sink; without one (the default), records past
+ * max_packets are counted and dropped. The end sink then gets the records since the last
+ * chunk (packet_count of them). */
+void ssmf_flowtable_set_chunk_sink(struct ssmf_flowtable *t, ssmf_flow_chunk_sink chunk);
 /* Adds one decoded packet. Fills *rec (if not NULL) with its record. Returns
  * 0, or the sink's nonzero result. */
 int ssmf_flowtable_add(struct ssmf_flowtable *t, const struct ssmf_decoded *d, uint64_t ts_ns,

@@ -1,6 +1,18 @@
 #include "score/gpu_ops.h"
 
+#include <stdio.h>
+
 #include "cuda/cx.h"
+
+/* The GPU's sequence path starts every flow from the initial state: batches that carry
+ * states (chunks of long flows) run on the CPU. */
+static int refuse_states(const struct ssmf_batch *b, char *err, size_t errlen)
+{
+	if (!b->state)
+		return 0;
+	snprintf(err, errlen, "the GPU sequence path does not take initial states");
+	return -1;
+}
 
 static int cuda_create(void **ctx, const struct ssmf_model *m, const struct ssmf_cuda_opts *o,
                        char *err, size_t errlen)
@@ -19,6 +31,8 @@ static void cuda_destroy(void *ctx)
 static int cuda_forward(void *ctx, const struct ssmf_batch *b, struct ssmf_outputs *out, char *err,
                         size_t errlen)
 {
+	if (refuse_states(b, err, errlen))
+		return -1;
 	return ssmf_cuda_forward(ctx, b, out, err, errlen);
 }
 
@@ -53,6 +67,8 @@ static void emu_destroy(void *ctx)
 static int emu_forward(void *ctx, const struct ssmf_batch *b, struct ssmf_outputs *out, char *err,
                        size_t errlen)
 {
+	if (refuse_states(b, err, errlen))
+		return -1;
 	return ssmf_cxh_forward(ctx, b, out, err, errlen);
 }
 

@@ -1,65 +1,10 @@
 #include "score/scorer.h"
 
+#include "score/scorer_impl.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* A flow being scored in capture mode. */
-struct live_flow {
-	uint32_t flow_id;
-	uint32_t input;   /* index into sc->inputs of the input it started in */
-	ssmf_real *state; /* ssmf_step_state_size floats (CPU) */
-	int32_t slot;     /* its state's slot on the GPU */
-	double comp[SSMF_N_COMP];
-	double max_surprise;
-	uint32_t max_index;
-	uint64_t seen;
-	uint32_t npend; /* packets waiting in the scorer's buffer */
-	uint32_t wave;  /* while flushing: the next wave index of this flow */
-	int ended;      /* the flow table has ended it; finished after the flush */
-	struct ssmf_flow_summary summary;
-	struct ssmf_record first;
-	struct ssmf_packet_score *packets;
-	size_t npk, cappk;
-};
-
-struct ssmf_scorer {
-	const struct ssmf_model *m;
-	struct ssmf_scorer_opts o;
-	size_t state_floats;
-	/* flow id -> live flow: open addressing, linear probing, backward-shift delete */
-	struct live_flow **table;
-	size_t tcap, tlen;
-	/* Step mode runs in waves over a buffer of packets: wave k holds the k-th
-	 * buffered packet of every flow, so each step call sees many flows, each once. */
-	struct ssmf_step_ws *ws;
-	struct live_flow **pflow; /* (pend_cap) buffered packets and their flows */
-	struct ssmf_record *prec;
-	uint32_t *pwave;
-	size_t *porder;
-	size_t npend, pend_cap;
-	struct live_flow **ended; /* flows ended while packets of theirs were buffered */
-	size_t nended, ended_cap;
-	struct live_flow **bflow; /* one step call: (batch_flows) */
-	struct ssmf_record *brec;
-	ssmf_real **bstate;
-	int32_t *bslot;
-	ssmf_real *bnll;
-	int bn;
-	/* GPU: a context for step mode (capture) or sequence mode (dataset) */
-	void *gpu;
-	int32_t *free_slots;
-	int nfree;
-	/* sequence mode */
-	struct ssmf_acts *acts;
-	/* results */
-	struct ssmf_flow_score *res;
-	size_t nres, capres;
-	uint64_t packets;
-	char **inputs;
-	size_t ninputs;
-	char error[512];
-};
 
 void ssmf_scorer_opts_default(struct ssmf_scorer_opts *o)
 {
@@ -71,6 +16,8 @@ void ssmf_scorer_opts_default(struct ssmf_scorer_opts *o)
 	o->gpu = NULL;
 	o->gpu_flows = 65536;
 	o->should_stop = NULL;
+	o->mode = SSMF_SCORE_SEQUENCE;
+	o->chunk_packets = 1024;
 }
 
 struct ssmf_scorer *ssmf_scorer_new(const struct ssmf_model *m, const struct ssmf_scorer_opts *o,
@@ -84,6 +31,15 @@ struct ssmf_scorer *ssmf_scorer_new(const struct ssmf_model *m, const struct ssm
 	sc->m = m;
 	sc->o = *o;
 	sc->state_floats = ssmf_step_state_size(m);
+	sc->tcap = 1024;
+	sc->table = calloc(sc->tcap, sizeof *sc->table);
+	if (!sc->table) {
+		snprintf(err, errlen, "out of memory");
+		ssmf_scorer_free(sc);
+		return NULL;
+	}
+	if (o->mode != SSMF_SCORE_STEP) /* the buffers below are step mode's */
+		return sc;
 	int nb = o->batch_flows;
 	sc->bflow = calloc((size_t)nb, sizeof *sc->bflow);
 	sc->brec = calloc((size_t)nb, sizeof *sc->brec);
@@ -95,10 +51,8 @@ struct ssmf_scorer *ssmf_scorer_new(const struct ssmf_model *m, const struct ssm
 	sc->prec = calloc(sc->pend_cap, sizeof *sc->prec);
 	sc->pwave = calloc(sc->pend_cap, sizeof *sc->pwave);
 	sc->porder = calloc(sc->pend_cap, sizeof *sc->porder);
-	sc->tcap = 1024;
-	sc->table = calloc(sc->tcap, sizeof *sc->table);
-	if (!sc->bflow || !sc->brec || !sc->bstate || !sc->bnll || !sc->table || !sc->pflow ||
-	    !sc->prec || !sc->pwave || !sc->porder) {
+	if (!sc->bflow || !sc->brec || !sc->bstate || !sc->bnll || !sc->pflow || !sc->prec ||
+	    !sc->pwave || !sc->porder) {
 		snprintf(err, errlen, "out of memory");
 		ssmf_scorer_free(sc);
 		return NULL;
@@ -123,7 +77,7 @@ struct ssmf_scorer *ssmf_scorer_new(const struct ssmf_model *m, const struct ssm
 	return sc;
 }
 
-static void free_live(struct live_flow *f)
+void scorer_free_live(struct live_flow *f)
 {
 	if (!f)
 		return;
@@ -137,10 +91,9 @@ void ssmf_scorer_free(struct ssmf_scorer *sc)
 	if (!sc)
 		return;
 	for (size_t i = 0; i < sc->tcap; i++)
-		free_live(sc->table ? sc->table[i] : NULL);
+		scorer_free_live(sc->table ? sc->table[i] : NULL);
 	free(sc->table);
 	ssmf_step_ws_free(sc->ws);
-	ssmf_acts_free(sc->acts);
 	free(sc->pflow);
 	free(sc->prec);
 	free(sc->pwave);
@@ -160,11 +113,15 @@ void ssmf_scorer_free(struct ssmf_scorer *sc)
 	for (size_t i = 0; i < sc->ninputs; i++)
 		free(sc->inputs[i]);
 	free(sc->inputs);
+	free(sc->input_first_flow);
+	scorer_seq_free(sc);
 	free(sc);
 }
 
 size_t ssmf_scorer_state_bytes(const struct ssmf_scorer *sc)
 {
+	if (sc->o.mode == SSMF_SCORE_SEQUENCE) /* records wait in the flow table, charged there */
+		return 0;
 	return sc->state_floats * sizeof(ssmf_real) + sizeof(struct live_flow);
 }
 
@@ -184,12 +141,17 @@ uint64_t ssmf_scorer_packets(const struct ssmf_scorer *sc)
 	return sc->packets;
 }
 
-void ssmf_scorer_set_input(struct ssmf_scorer *sc, const char *path)
+void ssmf_scorer_set_input(struct ssmf_scorer *sc, const char *path, uint32_t first_flow_id)
 {
 	char **n = realloc(sc->inputs, (sc->ninputs + 1) * sizeof *n);
 	if (!n)
 		return;
 	sc->inputs = n;
+	uint32_t *f = realloc(sc->input_first_flow, (sc->ninputs + 1) * sizeof *f);
+	if (!f)
+		return;
+	sc->input_first_flow = f;
+	f[sc->ninputs] = first_flow_id;
 	sc->inputs[sc->ninputs++] = strdup(path);
 }
 
@@ -201,7 +163,7 @@ static size_t slot_of(const struct ssmf_scorer *sc, uint32_t id)
 	return (size_t)(h >> 32) & (sc->tcap - 1);
 }
 
-static struct live_flow **find(struct ssmf_scorer *sc, uint32_t id)
+struct live_flow **scorer_find(struct ssmf_scorer *sc, uint32_t id)
 {
 	for (size_t i = slot_of(sc, id);; i = (i + 1) & (sc->tcap - 1))
 		if (!sc->table[i] || sc->table[i]->flow_id == id)
@@ -220,12 +182,12 @@ static int grow(struct ssmf_scorer *sc)
 	sc->tcap = ocap * 2;
 	for (size_t i = 0; i < ocap; i++)
 		if (old[i])
-			*find(sc, old[i]->flow_id) = old[i];
+			*scorer_find(sc, old[i]->flow_id) = old[i];
 	free(old);
 	return 0;
 }
 
-static void remove_slot(struct ssmf_scorer *sc, struct live_flow **slot)
+void scorer_remove(struct ssmf_scorer *sc, struct live_flow **slot)
 {
 	size_t i = (size_t)(slot - sc->table), mask = sc->tcap - 1;
 	sc->table[i] = NULL;
@@ -352,20 +314,33 @@ static int flush_pending(struct ssmf_scorer *sc)
 	return rc;
 }
 
-int ssmf_scorer_record(struct ssmf_scorer *sc, const struct ssmf_record *r)
+int scorer_reserve(struct ssmf_scorer *sc)
 {
 	if (sc->tlen + 1 > sc->tcap / 2 && grow(sc) != 0) {
 		snprintf(sc->error, sizeof sc->error, "out of memory");
 		return -1;
 	}
-	struct live_flow **slot = find(sc, r->flow_id);
+	return 0;
+}
+
+int ssmf_scorer_record(struct ssmf_scorer *sc, const struct ssmf_record *r)
+{
+	if (sc->o.mode != SSMF_SCORE_STEP) {
+		snprintf(sc->error, sizeof sc->error,
+		         "a packet for step mode given to a "
+		         "sequence-mode scorer");
+		return -1;
+	}
+	if (scorer_reserve(sc) != 0)
+		return -1;
+	struct live_flow **slot = scorer_find(sc, r->flow_id);
 	struct live_flow *f = *slot;
 	if (!f) {
 		f = calloc(1, sizeof *f);
 		if (f && !sc->o.gpu)
 			f->state = malloc(sc->state_floats * sizeof(ssmf_real));
 		if (!f || (!sc->o.gpu && !f->state)) {
-			free_live(f);
+			scorer_free_live(f);
 			snprintf(sc->error, sizeof sc->error, "out of memory");
 			return -1;
 		}
@@ -373,7 +348,7 @@ int ssmf_scorer_record(struct ssmf_scorer *sc, const struct ssmf_record *r)
 			if (!sc->nfree && flush_pending(sc) != 0) /* finished flows free slots */
 				return -1;
 			if (!sc->nfree) {
-				free_live(f);
+				scorer_free_live(f);
 				snprintf(sc->error, sizeof sc->error,
 				         "more than %d flows active at once on the GPU (raise "
 				         "--gpu-flows, or lower --idle-timeout)",
@@ -384,10 +359,11 @@ int ssmf_scorer_record(struct ssmf_scorer *sc, const struct ssmf_record *r)
 			/* a reused slot starts from the initial state */
 			if (sc->gpu && sc->o.gpu->step_reset(sc->gpu, &f->slot, 1, sc->error,
 			                                     sizeof sc->error) != 0) {
-				free_live(f);
+				scorer_free_live(f);
 				return -1;
 			}
-			slot = find(sc, r->flow_id); /* the flush may have moved table entries */
+			slot = scorer_find(sc,
+			                   r->flow_id); /* the flush may have moved table entries */
 		} else {
 			ssmf_step_state_reset(sc->m, f->state);
 		}
@@ -404,7 +380,7 @@ int ssmf_scorer_record(struct ssmf_scorer *sc, const struct ssmf_record *r)
 	return sc->npend == sc->pend_cap ? flush_pending(sc) : 0;
 }
 
-static struct ssmf_flow_score *new_result(struct ssmf_scorer *sc)
+struct ssmf_flow_score *scorer_new_result(struct ssmf_scorer *sc)
 {
 	if (sc->nres == sc->capres) {
 		size_t nc = sc->capres ? sc->capres * 2 : 1024;
@@ -419,7 +395,7 @@ static struct ssmf_flow_score *new_result(struct ssmf_scorer *sc)
 	return r;
 }
 
-static void finish_score(struct ssmf_flow_score *r, const double comp[SSMF_N_COMP], uint64_t seen)
+void scorer_finish_score(struct ssmf_flow_score *r, const double comp[SSMF_N_COMP], uint64_t seen)
 {
 	uint64_t pred = seen > 1 ? seen - 1 : 0;
 	r->score = 0;
@@ -430,10 +406,41 @@ static void finish_score(struct ssmf_flow_score *r, const double comp[SSMF_N_COM
 	r->packets_scored = seen;
 }
 
+void scorer_label(struct ssmf_scorer *sc, struct ssmf_flow_score *r, uint32_t input)
+{
+	if (sc->o.labels && ssmf_labels_active(sc->o.labels))
+		r->s.label = ssmf_labels_lookup(sc->o.labels, &r->s,
+		                                input < sc->ninputs ? sc->inputs[input] : NULL);
+}
+
+void scorer_add_rows(double comp[SSMF_N_COMP], double *max_surprise, uint32_t *max_index,
+                     uint64_t seen, const ssmf_real *nll, const struct ssmf_record *rec, int n,
+                     struct ssmf_packet_score *pk)
+{
+	for (int t = 0; t < n; t++) {
+		const ssmf_real *x = &nll[(size_t)t * SSMF_N_COMP];
+		double sum = 0;
+		for (int c = 0; c < SSMF_N_COMP; c++) {
+			comp[c] += x[c];
+			sum += x[c];
+		}
+		uint64_t k = seen + (uint64_t)t; /* the packet's index in its flow */
+		if (k > 0 && (k == 1 || sum > *max_surprise)) {
+			*max_surprise = sum;
+			*max_index = (uint32_t)k;
+		}
+		if (pk) {
+			pk[t].ts_ns = rec[t].ts_ns;
+			for (int c = 0; c < SSMF_N_COMP; c++)
+				pk[t].nll[c] = (float)x[c];
+		}
+	}
+}
+
 /* The flow's result, from its accumulated surprises; frees the live flow. */
 static int finish_flow(struct ssmf_scorer *sc, struct live_flow *f)
 {
-	struct ssmf_flow_score *r = new_result(sc);
+	struct ssmf_flow_score *r = scorer_new_result(sc);
 	if (!r) {
 		snprintf(sc->error, sizeof sc->error, "out of memory");
 		return -1;
@@ -441,27 +448,24 @@ static int finish_flow(struct ssmf_scorer *sc, struct live_flow *f)
 	r->s = f->summary;
 	r->first = f->first;
 	r->input = f->input;
-	finish_score(r, f->comp, f->seen);
+	scorer_finish_score(r, f->comp, f->seen);
 	r->max_surprise = f->max_surprise;
 	r->max_surprise_index = f->max_index;
 	r->packets = f->packets;
 	f->packets = NULL;
-	if (sc->o.labels && ssmf_labels_active(sc->o.labels))
-		r->s.label =
-		    ssmf_labels_lookup(sc->o.labels, &f->summary,
-		                       f->input < sc->ninputs ? sc->inputs[f->input] : NULL);
-	remove_slot(sc, find(sc, f->flow_id));
+	scorer_label(sc, r, f->input);
+	scorer_remove(sc, scorer_find(sc, f->flow_id));
 	if (sc->o.gpu)
 		sc->free_slots[sc->nfree++] = f->slot;
-	free_live(f);
+	scorer_free_live(f);
 	return 0;
 }
 
 int ssmf_scorer_flow_end(struct ssmf_scorer *sc, const struct ssmf_flow_summary *s)
 {
-	struct live_flow *f = *find(sc, s->flow_id);
+	struct live_flow *f = *scorer_find(sc, s->flow_id);
 	if (!f) { /* no packet reached the scorer: nothing to score */
-		struct ssmf_flow_score *r = new_result(sc);
+		struct ssmf_flow_score *r = scorer_new_result(sc);
 		if (!r) {
 			snprintf(sc->error, sizeof sc->error, "out of memory");
 			return -1;
@@ -490,162 +494,5 @@ int ssmf_scorer_flow_end(struct ssmf_scorer *sc, const struct ssmf_flow_summary 
 
 int ssmf_scorer_finish(struct ssmf_scorer *sc)
 {
-	return flush_pending(sc);
-}
-
-/* ---- dataset mode ---- */
-
-/* A flow's packet count beside its index: what the batch order sorts (no qsort_r). */
-struct count_key {
-	uint32_t count;
-	size_t idx;
-};
-
-/* Shortest first; ties by index, so the order is total. */
-static int by_count(const void *a, const void *b)
-{
-	const struct count_key *x = a, *y = b;
-	if (x->count != y->count)
-		return x->count < y->count ? -1 : 1;
-	return x->idx < y->idx ? -1 : x->idx > y->idx;
-}
-
-int ssmf_scorer_dataset(struct ssmf_scorer *sc, struct ssmf_dataset *ds)
-{
-	const struct ssmf_flow_summary *flows = ssmf_dataset_flows(ds);
-	size_t nf = (size_t)ssmf_dataset_nflows(ds);
-	size_t *order = malloc((nf ? nf : 1) * sizeof *order);
-	struct count_key *keys = malloc((nf ? nf : 1) * sizeof *keys);
-	if (!order || !keys) {
-		free(order);
-		free(keys);
-		snprintf(sc->error, sizeof sc->error, "out of memory");
-		return -1;
-	}
-	for (size_t i = 0; i < nf; i++)
-		keys[i] = (struct count_key){flows[i].packet_count, i};
-	/* Flows of similar length share a batch: little padding. */
-	qsort(keys, nf, sizeof *keys, by_count);
-	for (size_t i = 0; i < nf; i++)
-		order[i] = keys[i].idx;
-	free(keys);
-	int maxT = 1;
-	for (size_t i = 0; i < nf; i++)
-		if ((int)flows[i].packet_count > maxT)
-			maxT = (int)flows[i].packet_count;
-	/* Activations hold max_B x max_T positions: B * T <= batch_packets. */
-	int rowsB = sc->o.batch_packets / maxT > 0 ? sc->o.batch_packets / maxT : 1;
-	if (rowsB > 256)
-		rowsB = 256;
-	int rc = -1;
-	struct ssmf_record *rec = NULL;
-	int *len = NULL;
-	void *gctx = NULL; /* a sequence-mode GPU context sized for this dataset */
-	if (sc->o.gpu) {
-		struct ssmf_cuda_opts co = {.max_B = rowsB, .max_T = maxT};
-		if (sc->o.gpu->create(&gctx, sc->m, &co, sc->error, sizeof sc->error) != 0) {
-			free(order);
-			return -1;
-		}
-	}
-	ssmf_acts_free(sc->acts);
-	sc->acts = ssmf_acts_new_infer(sc->m, sc->o.gpu ? 1 : rowsB, sc->o.gpu ? 1 : maxT,
-	                               sc->error, sizeof sc->error);
-	rec = malloc((size_t)rowsB * (size_t)maxT * sizeof *rec);
-	len = malloc((size_t)rowsB * sizeof *len);
-	if (!sc->acts || !rec || !len) {
-		if (sc->acts)
-			snprintf(sc->error, sizeof sc->error, "out of memory");
-		goto out;
-	}
-	for (size_t i = 0; i < nf;) {
-		if (sc->o.should_stop && sc->o.should_stop()) {
-			snprintf(sc->error, sizeof sc->error, "interrupted");
-			goto out;
-		}
-		int T = (int)flows[order[i]].packet_count;
-		/* the batch: as many flows as fit B*T <= batch_packets, T = longest in it */
-		size_t j = i;
-		int B = 0;
-		while (j < nf && B < rowsB) {
-			int t = (int)flows[order[j]].packet_count;
-			if ((size_t)(B + 1) * (size_t)(t > T ? t : T) >
-			    (size_t)rowsB * (size_t)maxT)
-				break;
-			if (t > T)
-				T = t;
-			B++;
-			j++;
-		}
-		if (T < 1)
-			T = 1;
-		memset(rec, 0, (size_t)B * (size_t)T * sizeof *rec);
-		for (int b = 0; b < B; b++) {
-			const struct ssmf_flow_summary *f = &flows[order[i + (size_t)b]];
-			len[b] = (int)f->packet_count;
-			if (ssmf_dataset_read_packets(ds, f->packet_offset, f->packet_count,
-			                              &rec[(size_t)b * (size_t)T], sc->error,
-			                              sizeof sc->error) != 0)
-				goto out;
-		}
-		struct ssmf_batch batch = {.rec = rec, .len = len, .B = B, .T = T};
-		struct ssmf_outputs out;
-		if (sc->o.gpu) {
-			if (sc->o.gpu->forward(gctx, &batch, &out, sc->error, sizeof sc->error) !=
-			    0)
-				goto out;
-		} else if (ssmf_infer(sc->m, sc->acts, &batch, &out, sc->error, sizeof sc->error) !=
-		           0) {
-			goto out;
-		}
-		for (int b = 0; b < B; b++) {
-			const struct ssmf_flow_summary *f = &flows[order[i + (size_t)b]];
-			struct ssmf_flow_score *r = new_result(sc);
-			if (!r) {
-				snprintf(sc->error, sizeof sc->error, "out of memory");
-				goto out;
-			}
-			r->s = *f;
-			r->first = rec[(size_t)b * T];
-			double comp[SSMF_N_COMP] = {0};
-			int first = 1;
-			if (sc->o.per_packet && len[b] > 0 &&
-			    !(r->packets = malloc((size_t)len[b] * sizeof *r->packets))) {
-				snprintf(sc->error, sizeof sc->error, "out of memory");
-				goto out;
-			}
-			for (int t = 0; t < len[b]; t++) {
-				const ssmf_real *nll = &out.nll[((size_t)b * T + t) * SSMF_N_COMP];
-				double sum = 0;
-				for (int c = 0; c < SSMF_N_COMP; c++) {
-					comp[c] += nll[c];
-					sum += nll[c];
-				}
-				if (t > 0 && (first || sum > r->max_surprise)) {
-					r->max_surprise = sum;
-					r->max_surprise_index = (uint32_t)t;
-					first = 0;
-				}
-				if (r->packets) {
-					r->packets[t].ts_ns = rec[(size_t)b * T + t].ts_ns;
-					for (int c = 0; c < SSMF_N_COMP; c++)
-						r->packets[t].nll[c] = (float)nll[c];
-				}
-			}
-			finish_score(r, comp, (uint64_t)len[b]);
-			if (sc->o.labels && ssmf_labels_active(sc->o.labels))
-				r->s.label =
-				    ssmf_labels_lookup(sc->o.labels, f, ssmf_dataset_path(ds));
-			sc->packets += (uint64_t)len[b];
-		}
-		i = j;
-	}
-	rc = 0;
-out:
-	if (gctx)
-		sc->o.gpu->destroy(gctx);
-	free(order);
-	free(rec);
-	free(len);
-	return rc;
+	return sc->o.mode == SSMF_SCORE_SEQUENCE ? scorer_seq_flush(sc) : flush_pending(sc);
 }

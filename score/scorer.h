@@ -1,5 +1,7 @@
-/* scorer.h - anomaly scores for flows: step mode over a capture's packets as
- * they arrive (state per active flow), or sequence mode over a dataset's flows.
+/* scorer.h - anomaly scores for flows. Captures: sequence mode by default (a flow's
+ * records wait in the flow table; ended flows are scored in batches, long flows chunk after
+ * chunk with the state carried), or step mode over the packets as they arrive (state per
+ * active flow, as the live pipeline runs). Datasets: sequence mode over their flows.
  *
  * A flow's score is its mean surprise (summed negative log-likelihood of the
  * next-packet components) per predicted packet; the breakdown per component
@@ -42,11 +44,22 @@ struct ssmf_flow_score {
 	struct ssmf_packet_score *packets; /* (packets_scored) with per-packet output, else NULL */
 };
 
+/* The largest chunk: each thread's activations hold one chunk's rows, ~16 KB a row. */
+#define SSMF_MAX_CHUNK 4096
+
+enum ssmf_score_mode {
+	SSMF_SCORE_SEQUENCE = 0, /* captures: ended flows in batches (ssmf_infer) */
+	SSMF_SCORE_STEP = 1,     /* captures: every packet as it comes (ssmf_step) */
+};
+
 struct ssmf_scorer_opts {
-	int per_packet;                   /* keep every packet's surprise */
-	int batch_flows;                  /* flows per step-mode call (capture) */
-	int buffer_packets;               /* packets buffered before a step-mode flush (capture) */
-	int batch_packets;                /* records per sequence-mode batch (dataset), B*T bound */
+	int mode;           /* enum ssmf_score_mode, for captures */
+	int chunk_packets;  /* sequence mode: records of a flow scored at once (the flow table's
+	                     * max_packets); a longer flow continues from its carried state */
+	int per_packet;     /* keep every packet's surprise */
+	int batch_flows;    /* flows per step-mode call (capture) */
+	int buffer_packets; /* packets buffered before a step-mode flush (capture) */
+	int batch_packets;  /* records per sequence-mode batch (dataset), B*T bound */
 	const struct ssmf_labels *labels; /* may be NULL */
 	const struct ssmf_gpu_ops *gpu;   /* NULL: the CPU */
 	int gpu_flows;                    /* flows whose state the GPU holds at once */
@@ -61,19 +74,27 @@ struct ssmf_scorer *ssmf_scorer_new(const struct ssmf_model *m, const struct ssm
                                     char *err, size_t errlen);
 void ssmf_scorer_free(struct ssmf_scorer *sc);
 
-/* Capture mode: the flow table's per-packet records and ended flows, in that
+/* Capture, sequence mode: the flow table's chunk sink (chunk_packets records of an open
+ * flow) and end sink (an ended flow and its s->packet_count last records). */
+int ssmf_scorer_flow_chunk(struct ssmf_scorer *sc, uint32_t flow_id, const struct ssmf_record *rec,
+                           uint32_t n);
+int ssmf_scorer_flow_records(struct ssmf_scorer *sc, const struct ssmf_flow_summary *s,
+                             const struct ssmf_record *rec);
+/* Capture, step mode: the flow table's per-packet records and ended flows, in that
  * order (ssmf_ingest's record hook and the flow table's sink). */
 int ssmf_scorer_record(struct ssmf_scorer *sc, const struct ssmf_record *r);
 int ssmf_scorer_flow_end(struct ssmf_scorer *sc, const struct ssmf_flow_summary *s);
 /* Capture mode: scores what is still buffered; call after the flow table's flush. */
 int ssmf_scorer_finish(struct ssmf_scorer *sc);
-/* The input now being read (label globs match flows by the input they start in). */
-void ssmf_scorer_set_input(struct ssmf_scorer *sc, const char *path);
+/* The input now being read, whose flows have ids from first_flow_id on (label globs match
+ * flows by the input they start in). */
+void ssmf_scorer_set_input(struct ssmf_scorer *sc, const char *path, uint32_t first_flow_id);
 
 /* Dataset mode: every flow of ds, in sequence mode. */
 int ssmf_scorer_dataset(struct ssmf_scorer *sc, struct ssmf_dataset *ds);
 
-/* Bytes of model state per active flow (for the flow table's memory cap). */
+/* Bytes of model state per active flow (for the flow table's memory cap): step mode's
+ * state; 0 in sequence mode, whose records the flow table counts itself. */
 size_t ssmf_scorer_state_bytes(const struct ssmf_scorer *sc);
 const char *ssmf_scorer_error(const struct ssmf_scorer *sc);
 

@@ -353,6 +353,17 @@ double cls_loss(const struct ssmf_acts *a);
 /* adds into d_hidden and cls grads */
 void cls_backward(struct ssmf_acts *a, const struct ssmf_params *p, struct ssmf_params *g, int D);
 
+/* step.c: floats of one head's state in a flow's step state (phase, previous k and v, S) */
+size_t ssmf_step_head_state(const struct ssmf_dims *d);
+
+/* carry.c: ssmf_infer's forward of flow fb (a batch of one) in single-flow activations a when
+ * the batch carries states: from *state (step mode's layout), which receives the state after
+ * the flow's last packet. Fills a's nll (the first packet's from the state's pending
+ * prediction, when it has one), logits, score and score_comp (over the packets predicted);
+ * cls is 0. */
+void forward_flow_carry(const struct ssmf_model *m, struct ssmf_acts *a,
+                        const struct ssmf_batch *fb, ssmf_real *state);
+
 /* threads.c */
 int ssmf_threads(void);
 int ssmf_thread_id(void);

@@ -52,6 +52,10 @@ static int batch_check(const struct ssmf_acts *a, const struct ssmf_batch *batch
 		         nt);
 		return -1;
 	}
+	if (training && batch->state) {
+		snprintf(err, errlen, "a batch with initial states serves ssmf_infer only");
+		return -1;
+	}
 	if (training && a->kind == SSMF_ACTS_INFER) {
 		snprintf(err, errlen, "activations made for inference serve ssmf_infer only");
 		return -1;
@@ -358,7 +362,9 @@ int ssmf_infer(const struct ssmf_model *m, struct ssmf_acts *a, const struct ssm
 		struct ssmf_batch fb = flow_batch(batch, b);
 		struct ssmf_outputs fo;
 		char e[160];
-		if (forward(m, fa, &fb, &fo, 0, e, sizeof e) < 0) {
+		if (batch->state) {
+			forward_flow_carry(m, fa, &fb, batch->state[b]);
+		} else if (forward(m, fa, &fb, &fo, 0, e, sizeof e) < 0) {
 #pragma omp critical(ssmf_flow_error)
 			if (!ferr[0])
 				snprintf(ferr, sizeof ferr, "%s", e);

@@ -151,6 +151,13 @@ struct ssmf_batch {
 	const int8_t *label;           /* (B) 1 attack, 0 benign, -1 unknown; NULL: none */
 	int B, T;
 	double sup_weight; /* weight of the supervised BCE in the loss (0: off) */
+	/* (B) or NULL; ssmf_infer only. Flow b starts from state[b] (ssmf_step_state_size
+	 * floats, step mode's layout; ssmf_step_state_reset for a flow's start), which receives
+	 * the state after its last packet: a long flow scored chunk after chunk gets the numbers
+	 * of one piece. Its first packet's surprise then comes from the state's prediction
+	 * (zero for a reset state); score and score_comp average the packets predicted; the
+	 * loss, n_pred and cls_logit are not defined. */
+	ssmf_real *const *state;
 };
 
 struct ssmf_outputs {

@@ -22,7 +22,7 @@ struct ssmf_step_ws {
 	    *rstd_c, *k, *q, *y, *yg, *out, *hidden, *logits;
 };
 
-static size_t head_state(const struct ssmf_dims *d)
+size_t ssmf_step_head_state(const struct ssmf_dims *d)
 {
 	return (size_t)d->NA + d->N + d->P + (size_t)d->N * d->P;
 }
@@ -30,7 +30,7 @@ static size_t head_state(const struct ssmf_dims *d)
 size_t ssmf_step_state_size(const struct ssmf_model *m)
 {
 	const struct ssmf_dims *d = &m->d;
-	return 1 + SSMF_N_LOGITS + (size_t)d->L * d->H * head_state(d);
+	return 1 + SSMF_N_LOGITS + (size_t)d->L * d->H * ssmf_step_head_state(d);
 }
 
 void ssmf_step_state_reset(const struct ssmf_model *m, ssmf_real *state)
@@ -99,7 +99,7 @@ static void step_mixer(struct ssmf_step_ws *w, const struct ssmf_layer_params *l
                        const struct ssmf_dims *d, ssmf_real *ls, int i)
 {
 	int H = d->H, N = d->N, P = d->P, NA = d->NA;
-	size_t hs = head_state(d), ih = (size_t)i * H;
+	size_t hs = ssmf_step_head_state(d), ih = (size_t)i * H;
 	const ssmf_real *proj = w->proj + (size_t)i * d->DP;
 	prep_row(w->dt + ih, w->A + ih, w->alpha + ih, w->lam + ih, w->bn + (size_t)i * N,
 	         w->cn + (size_t)i * N, w->rstd_b + i, w->rstd_c + i, proj, w->gdt[i], lp, d);
@@ -130,7 +130,7 @@ int ssmf_step(const struct ssmf_model *m, struct ssmf_step_ws *w, ssmf_real *con
 	if (n == 0)
 		return 0;
 	int D = d->D, H = d->H;
-	size_t hs = head_state(d);
+	size_t hs = ssmf_step_head_state(d);
 	for (int i = 0; i < n; i++)
 		input_normalise(&m->input, &rec[i], w->feat + (size_t)i * d->F, w->gdt + i);
 	linear_forward(w->res, w->feat, w->wt.embed, m->p.embed_b, n, d->F, D);

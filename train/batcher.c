@@ -158,5 +158,6 @@ long train_batcher_get(struct train_batcher *b, size_t i, double sup_weight, str
 	out->B = n;
 	out->T = T;
 	out->sup_weight = sup_weight;
+	out->state = NULL; /* every flow from its start */
 	return packets;
 }

@@ -165,7 +165,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "ssm_bench_gpu: %s\n", err);
 			return rc == SSMF_CUDA_E_NODEV ? 6 : 5;
 		}
-		struct ssmf_batch batch = {rec, len, NULL, B, T, 0};
+		struct ssmf_batch batch = {rec, len, NULL, B, T, 0, NULL};
 		struct ssmf_outputs out;
 		struct ssmf_cuda_adamw_hp hp = {1e-3, 0.9, 0.999, 1e-8, 0.01, 0, 1.0};
 		double t0 = 0, norm = 0;

@@ -63,7 +63,7 @@ int main(int argc, char **argv)
 			r->pkt_index = (uint16_t)t;
 		}
 	}
-	struct ssmf_batch batch = {rec, len, NULL, B, T, 0};
+	struct ssmf_batch batch = {rec, len, NULL, B, T, 0, NULL};
 	struct ssmf_outputs out;
 	const char *isa;
 	double peak = peak_flops_per_core(&isa); /* before and after: the higher counts */

@@ -58,7 +58,7 @@ int main(void)
 	struct ssmf_record rec[40];
 	memset(rec, 0, sizeof rec);
 	int len[5] = {8, 8, 8, 8, 8};
-	struct ssmf_batch b = {rec, len, NULL, 5, 8, 0};
+	struct ssmf_batch b = {rec, len, NULL, 5, 8, 0, NULL};
 	struct ssmf_outputs out;
 	CHECK(ssmf_cxh_forward(h, &b, &out, err, sizeof err) < 0 && strstr(err, "exceeds"),
 	      "B too big: %s", err);

@@ -181,6 +181,16 @@ def main(ssmflow, data, src):
         if (f"flows (rows of /flows)         {nflows}" not in info
                 or f"records (rows of /packets)     {npk}" not in info):
             fail(f"ssmflow info disagrees with h5py ({nflows} flows, {npk} records):\n{info}")
+        # ... and on the flows that --max-packets cut
+        cut = os.path.join(td, "cut.h5")
+        subprocess.run([ssmflow, "extract", "-q", "--max-packets", "10", "-o", cut, plain],
+                       check=True)
+        with h5py.File(cut) as f:
+            fl = f["flows"][:]
+            ncut = int(((fl["fwd_packets"] + fl["bwd_packets"]) > fl["packet_count"]).sum())
+        info = subprocess.run([ssmflow, "info", cut], capture_output=True, text=True).stdout
+        if not ncut or f"flows cut at --max-packets     {ncut}\n" not in info:
+            fail(f"ssmflow info: flows cut at --max-packets 10 should be {ncut}:\n{info}")
     print(f"dataset checks passed: {len(SAMPLE)} captures, {nrec} records and {npairs} "
           f"flow directions equal to tshark's")
 

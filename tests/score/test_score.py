@@ -61,8 +61,19 @@ def main(ssmflow, data):
             fail(f"capture vs dataset scores differ by {rel.max():.2e} relative")
         print(f"capture = dataset on {len(sa)} flows (max relative difference {rel.max():.1e})")
 
+        # A dataset cut at --max-packets: the summary says how many flows (h5py counts them).
+        cut = os.path.join(td, "cut.h5")
+        run(ssmflow, "extract", "-q", "--max-packets", "10", "-o", cut, *sample)
+        with h5py.File(cut) as f:
+            fl = f["flows"][:]
+            ncut = int(((fl["fwd_packets"] + fl["bwd_packets"]) > fl["packet_count"]).sum())
+        p = run(ssmflow, "score", "-o", os.path.join(td, "cut_scores.h5"), cut)
+        if not ncut or f"; {ncut} flows had more packets than the dataset kept" not in p.stderr:
+            fail(f"score's summary should count {ncut} flows cut: {p.stderr.strip()}")
+
         # The GPU path (--device cuda-emulated runs the CUDA kernels' code on the CPU) gives
-        # the CPU's scores, in step mode on a capture and in sequence mode on a dataset.
+        # the CPU's scores, in sequence mode on a capture and on a dataset (step mode's:
+        # test_modes.py).
         small = [os.path.join(data, NDPI, n) for n in ("dns_doh.pcap", "quic-23.pcap")]
         dsm = os.path.join(td, "small.h5")
         run(ssmflow, "extract", "-q", "--max-packets", "1000000", "-o", dsm, *small)

@@ -43,7 +43,7 @@ int main(int argc, char **argv)
 	int8_t lab[5] = {1, 0, -1, 1, 0};
 	for (int b = 0; b < B; b++)
 		tu_random_flow(rec + (size_t)b * T, len[b], (uint32_t)b);
-	struct ssmf_batch batch = {rec, len, lab, B, T, 0.7};
+	struct ssmf_batch batch = {rec, len, lab, B, T, 0.7, NULL};
 	/* the paths the commands run: outputs as score computes them (ssmf_infer), loss and
 	 * gradients as train does (ssmf_forward_backward); ssmf_forward and ssmf_backward are
 	 * held to these by ssm.deterministic_threads and to finite differences by ssm.gradcheck */

@@ -455,7 +455,7 @@ static void check_model(void)
 	int8_t lab[3] = {1, 0, -1};
 	for (int b = 0; b < B; b++)
 		tu_random_flow(rec + b * T, T, (uint32_t)b);
-	struct ssmf_batch batch = {rec, len, lab, B, T, 0.5};
+	struct ssmf_batch batch = {rec, len, lab, B, T, 0.5, NULL};
 	struct ssmf_outputs out;
 	ssmf_forward(m, a, &batch, &out, err, sizeof err);
 	ssmf_zero_grad(m);

@@ -2,8 +2,9 @@
  *
  * For each capture: the crude reader groups packets by 5-tuple flow. Sequence mode scores
  * whole flows as one padded batch; step mode replays the packets in capture order (flows
- * interleaved), one packet of many flows per call. Every packet's surprise components and
- * every prediction must agree within 1e-5 relative. Usage: ssm_test_step PCAP...
+ * interleaved), one packet of many flows per call; sequence mode again in chunks of a few
+ * packets, each flow's state carried from chunk to chunk. Every packet's surprise components
+ * (and step mode's predictions) must agree within 1e-5 relative. Usage: ssm_test_step PCAP...
  */
 #include <math.h>
 #include <stdio.h>
@@ -13,7 +14,8 @@
 #include "ssm/ssm.h"
 #include "testutil.h"
 
-#define TMAX 256
+#define TMAX  256
+#define CHUNK 7
 
 static int run(const char *path, struct ssmf_model *m)
 {
@@ -41,7 +43,7 @@ static int run(const char *path, struct ssmf_model *m)
 		}
 	}
 	struct ssmf_acts *a = ssmf_acts_new(m, nf, TMAX, err, sizeof err);
-	struct ssmf_batch bt = {batch, len, NULL, nf, TMAX, 0};
+	struct ssmf_batch bt = {batch, len, NULL, nf, TMAX, 0, NULL};
 	struct ssmf_outputs out;
 	if (!a || ssmf_forward(m, a, &bt, &out, err, sizeof err) < 0) {
 		printf("%s: %s\n", path, err);
@@ -94,11 +96,50 @@ static int run(const char *path, struct ssmf_model *m)
 			checked++;
 		}
 	}
-	int bad = !(max_rel_nll <= 1e-5 && max_rel_lg <= 1e-5) || checked < 2;
-	printf(
-	    "%-28s %6ld packets %4d flows %5ld step calls: max rel diff nll %.2e logits %.2e %s\n",
-	    strrchr(path, '/') ? strrchr(path, '/') + 1 : path, checked, nf, calls, max_rel_nll,
-	    max_rel_lg, bad ? "FAIL" : "ok");
+	/* sequence mode in chunks of CHUNK packets, each flow's state carried from one into
+	 * the next (ssmf_batch.state): the whole flows' numbers */
+	double max_rel_chunk = 0;
+	int *clen = calloc((size_t)nf, sizeof *clen);
+	struct ssmf_record *cbatch = calloc((size_t)nf * CHUNK, sizeof *cbatch);
+	struct ssmf_acts *ca = ssmf_acts_new_infer(m, nf, CHUNK, err, sizeof err);
+	for (int f = 0; f < nf; f++)
+		ssmf_step_state_reset(m, states + (size_t)f * ss);
+	ssmf_real **cst = malloc(sizeof(ssmf_real *) * (size_t)nf);
+	for (int f = 0; f < nf; f++)
+		cst[f] = states + (size_t)f * ss;
+	long chunked = 0;
+	for (int t0 = 0; ca && t0 < TMAX; t0 += CHUNK) {
+		for (int f = 0; f < nf; f++) {
+			int k = len[f] - t0;
+			clen[f] = k < 0 ? 0 : k > CHUNK ? CHUNK : k;
+			for (int t = 0; t < clen[f]; t++)
+				cbatch[(size_t)f * CHUNK + t] = batch[(size_t)f * TMAX + t0 + t];
+		}
+		struct ssmf_batch cb = {cbatch, clen, NULL, nf, CHUNK, 0, cst};
+		struct ssmf_outputs co;
+		if (ssmf_infer(m, ca, &cb, &co, err, sizeof err) < 0) {
+			printf("%s: chunked: %s\n", path, err);
+			return 1;
+		}
+		for (int f = 0; f < nf; f++)
+			for (int t = 0; t < clen[f]; t++, chunked++)
+				for (int c = 0; c < SSMF_N_COMP; c++) {
+					ssmf_real x =
+					    co.nll[((size_t)f * CHUNK + t) * SSMF_N_COMP + c];
+					ssmf_real y =
+					    out.nll[((size_t)f * TMAX + t0 + t) * SSMF_N_COMP + c];
+					max_rel_chunk =
+					    fmax(max_rel_chunk, fabs(x - y) / fmax(fabs(y), 1.0));
+				}
+	}
+	int bad = !(max_rel_nll <= 1e-5 && max_rel_lg <= 1e-5 && max_rel_chunk <= 1e-5) ||
+	          checked < 2 || chunked != used || !ca;
+	printf("%-28s %6ld packets %4d flows %5ld step calls: max rel diff nll %.2e logits %.2e; "
+	       "chunks of %d: nll %.2e %s\n",
+	       strrchr(path, '/') ? strrchr(path, '/') + 1 : path, checked, nf, calls, max_rel_nll,
+	       max_rel_lg, CHUNK, max_rel_chunk, bad ? "FAIL" : "ok");
+	ssmf_acts_free(ca);
+	free(cst), free(cbatch), free(clen);
 	free(in_grp), free(sp), free(states), free(batch), free(row_of), free(len), free(all);
 	ssmf_step_ws_free(ws);
 	ssmf_acts_free(a);

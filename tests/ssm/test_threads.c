@@ -51,7 +51,7 @@ static int run(const struct ssmf_config *cfg, const char *what)
 	double ref_loss[2] = {0, 0};
 	int fail = 0;
 	int threads[] = {1, 2, 3, 2};
-	struct ssmf_batch batch = {rec, len, lab, B, T, 0.3};
+	struct ssmf_batch batch = {rec, len, lab, B, T, 0.3, NULL};
 	for (int fused = 0; fused < 2; fused++)
 		for (int i = 0; i < 4; i++) {
 			struct ssmf_outputs out;
