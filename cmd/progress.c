@@ -20,7 +20,8 @@ void ssmf_progress_start(struct ssmf_progress *p, int quiet, enum ssmf_progress_
 	p->unit = unit;
 	p->total = total;
 	p->first = first;
-	p->t0 = p->last_draw = ssmf_now();
+	p->t0 = ssmf_now();
+	p->last_draw = p->t0 - REDRAW_S; /* the first update draws at once: short runs show too */
 }
 
 static void fmt_bytes(double b, char *buf, size_t n)

@@ -206,6 +206,96 @@ int ssmf_host_table_flow(struct ssmf_host_table *t, const struct ssmf_host_flow 
 	return 2;
 }
 
+/* ---- every host's sequence ---- */
+
+static int starts_before(const struct ssmf_host_flow *f, size_t a, size_t b)
+{
+	uint64_t x = f[a].first->ts_ns, y = f[b].first->ts_ns;
+	if (x != y)
+		return x < y;
+	if (f[a].flow_id != f[b].flow_id)
+		return f[a].flow_id < f[b].flow_id;
+	return a < b;
+}
+
+/* Merge sort of indices (stable, no qsort context in C11). */
+static void sort_flows(size_t *v, size_t *tmp, size_t n, const struct ssmf_host_flow *f)
+{
+	if (n < 2)
+		return;
+	size_t h = n / 2, i = 0, j = h, k = 0;
+	sort_flows(v, tmp, h, f);
+	sort_flows(v + h, tmp, n - h, f);
+	while (i < h && j < n)
+		tmp[k++] = starts_before(f, v[j], v[i]) ? v[j++] : v[i++];
+	while (i < h)
+		tmp[k++] = v[i++];
+	while (j < n)
+		tmp[k++] = v[j++];
+	memcpy(v, tmp, n * sizeof *v);
+}
+
+int ssmf_host_sequences_build(struct ssmf_host_sequences *s, const struct ssmf_host_flow *f,
+                              size_t n)
+{
+	memset(s, 0, sizeof *s);
+	size_t m = n ? n : 1;
+	size_t *ord = malloc(m * sizeof *ord), *tmp = malloc(m * sizeof *tmp), *cur = NULL;
+	struct ssmf_host_event *all = malloc(2 * m * sizeof *all);
+	uint32_t *flow_of = malloc(2 * m * sizeof *flow_of);
+	int rc = -1;
+	if (!ord || !tmp || !all || !flow_of || !(s->table = ssmf_host_table_new()))
+		goto out;
+	for (size_t i = 0; i < n; i++)
+		ord[i] = i;
+	sort_flows(ord, tmp, n, f);
+	size_t ne = 0;
+	for (size_t k = 0; k < n; k++) {
+		int got = ssmf_host_table_flow(s->table, &f[ord[k]], all + ne);
+		if (got < 0)
+			goto out;
+		for (int e = 0; e < got; e++)
+			flow_of[ne + (size_t)e] = (uint32_t)ord[k];
+		ne += (size_t)got;
+	}
+	s->n_hosts = ssmf_host_table_count(s->table);
+	s->start = calloc(s->n_hosts + 1, sizeof *s->start);
+	s->ev = malloc((ne ? ne : 1) * sizeof *s->ev);
+	s->flow = malloc((ne ? ne : 1) * sizeof *s->flow);
+	cur = malloc((s->n_hosts ? s->n_hosts : 1) * sizeof *cur);
+	if (!s->start || !s->ev || !s->flow || !cur)
+		goto out;
+	for (size_t e = 0; e < ne; e++)
+		s->start[all[e].host_id + 1]++;
+	for (size_t h = 0; h < s->n_hosts; h++)
+		s->start[h + 1] += s->start[h];
+	memcpy(cur, s->start, s->n_hosts * sizeof *cur);
+	for (size_t e = 0; e < ne; e++) { /* stable: each host's events stay in time order */
+		size_t at = cur[all[e].host_id]++;
+		s->ev[at] = all[e];
+		s->flow[at] = flow_of[e];
+	}
+	rc = 0;
+out:
+	free(ord);
+	free(tmp);
+	free(all);
+	free(flow_of);
+	free(cur);
+	if (rc)
+		ssmf_host_sequences_free(s);
+	return rc;
+}
+
+void ssmf_host_sequences_free(struct ssmf_host_sequences *s)
+{
+	ssmf_host_table_free(s->table);
+	free(s->start);
+	free(s->ev);
+	free(s->flow);
+	memset(s, 0, sizeof *s);
+}
+
 /* ---- lowering ---- */
 
 void ssmf_host_lower_start(uint32_t host_id, uint64_t ts_ns, struct ssmf_record *row)

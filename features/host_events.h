@@ -24,6 +24,7 @@ struct ssmf_host_flow {
 	uint16_t src_port, dst_port;     /* initiator's, responder's (0 without ports) */
 	uint32_t domain;                 /* address space: equal addresses in different domains
 	                                    are different hosts (a dataset each, offline) */
+	uint32_t flow_id;                /* orders flows that start in the same nanosecond */
 };
 
 struct ssmf_host_table;
@@ -41,6 +42,22 @@ size_t ssmf_host_table_count(const struct ssmf_host_table *t);
 /* Host `id`'s address (16 bytes), IP version and domain. */
 const uint8_t *ssmf_host_table_addr(const struct ssmf_host_table *t, uint32_t id,
                                     uint8_t *ip_version, uint32_t *domain);
+
+/* ---- every host's sequence at once (offline) ---- */
+
+struct ssmf_host_sequences {
+	struct ssmf_host_table *table; /* the hosts' addresses */
+	size_t n_hosts;
+	size_t *start;              /* (n_hosts + 1): host h's events are [start[h], start[h+1]) */
+	struct ssmf_host_event *ev; /* (start[n_hosts]) grouped by host, each in flow-start order */
+	uint32_t *flow;             /* the index in the input of each event's flow */
+};
+
+/* Builds the sequences of n flows given in any order: they are taken by (first packet time,
+ * flow id, index), the order a harvester sees them start in. Returns 0, -1 out of memory. */
+int ssmf_host_sequences_build(struct ssmf_host_sequences *s, const struct ssmf_host_flow *f,
+                              size_t n);
+void ssmf_host_sequences_free(struct ssmf_host_sequences *s);
 
 /* ---- the host level's input stage ---- */
 

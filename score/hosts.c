@@ -9,113 +9,50 @@
 
 const char *const ssmf_host_comp_names[SSMF_N_COMP] = {"role", "size", "interval", "flags"};
 
-/* One event in a host's sequence: which flow, which of its two events. */
-struct slot {
-	uint32_t flow;
-	uint8_t role;
-};
-
 struct pass {
-	size_t nh;
-	size_t *start; /* (nh + 1) first event of host h in ev/slots */
-	struct ssmf_host_event *ev;
-	struct slot *slots;
-	double *surprise; /* (events) summed NLL */
-	float *comp;      /* (events, SSMF_N_COMP) */
+	struct ssmf_host_sequences seq;
+	size_t nh;                  /* seq.n_hosts */
+	size_t *start;              /* seq.start */
+	struct ssmf_host_event *ev; /* seq.ev */
+	double *surprise;           /* (events) summed NLL */
+	float *comp;                /* (events, SSMF_N_COMP) */
 };
 
-static int by_start(const void *a, const void *b, const struct ssmf_flow_score *r)
+/* Every host's events, from the flows' keys and first packets (each source its own
+ * address space). */
+static int build(struct pass *p, const struct ssmf_flow_score *r, size_t n)
 {
-	const struct ssmf_flow_score *x = &r[*(const size_t *)a], *y = &r[*(const size_t *)b];
-	if (x->source != y->source)
-		return x->source < y->source ? -1 : 1;
-	if (x->s.first_ts_ns != y->s.first_ts_ns)
-		return x->s.first_ts_ns < y->s.first_ts_ns ? -1 : 1;
-	if (x->s.flow_id != y->s.flow_id) /* the order flows began in, as the flow table saw it */
-		return x->s.flow_id < y->s.flow_id ? -1 : 1;
-	return *(const size_t *)a < *(const size_t *)b ? -1
-	                                               : *(const size_t *)a > *(const size_t *)b;
-}
-
-/* Merge sort of indices by (start time, index): C11 qsort has no context argument. */
-static void sort_by_start(size_t *v, size_t *tmp, size_t n, const struct ssmf_flow_score *r)
-{
-	if (n < 2)
-		return;
-	size_t h = n / 2;
-	sort_by_start(v, tmp, h, r);
-	sort_by_start(v + h, tmp, n - h, r);
-	size_t i = 0, j = h, k = 0;
-	while (i < h && j < n)
-		tmp[k++] = by_start(&v[j], &v[i], r) < 0 ? v[j++] : v[i++];
-	while (i < h)
-		tmp[k++] = v[i++];
-	while (j < n)
-		tmp[k++] = v[j++];
-	memcpy(v, tmp, n * sizeof *v);
-}
-
-/* Builds every host's events in flow-start order and groups them by host. */
-static int build(struct pass *p, struct ssmf_host_table *t, const struct ssmf_flow_score *r,
-                 size_t n)
-{
-	size_t *ord = malloc((n ? n : 1) * sizeof *ord), *tmp = malloc((n ? n : 1) * sizeof *tmp);
-	struct ssmf_host_event *all = malloc((n ? n : 1) * 2 * sizeof *all);
-	uint32_t *flow_of = malloc((n ? n : 1) * 2 * sizeof *flow_of);
+	struct ssmf_record *rec = malloc((n ? n : 1) * sizeof *rec);
+	struct ssmf_host_flow *f = malloc((n ? n : 1) * sizeof *f);
 	int rc = -1;
-	if (!ord || !tmp || !all || !flow_of)
+	if (!rec || !f)
 		goto out;
-	for (size_t i = 0; i < n; i++)
-		ord[i] = i;
-	sort_by_start(ord, tmp, n, r);
-	size_t ne = 0;
-	for (size_t k = 0; k < n; k++) {
-		const struct ssmf_flow_summary *s = &r[ord[k]].s;
-		struct ssmf_record rec = r[ord[k]].first; /* zeros when no packet was scored */
-		rec.ts_ns = s->first_ts_ns;
-		rec.ip_proto = s->protocol;
-		struct ssmf_host_flow f = {.first = &rec,
-		                           .src_addr = s->src_addr,
-		                           .dst_addr = s->dst_addr,
-		                           .ip_version = s->ip_version,
-		                           .src_port = s->src_port,
-		                           .dst_port = s->dst_port,
-		                           .domain = r[ord[k]].source};
-		int got = ssmf_host_table_flow(t, &f, all + ne);
-		if (got < 0)
-			goto out;
-		for (int e = 0; e < got; e++)
-			flow_of[ne + (size_t)e] = (uint32_t)ord[k];
-		ne += (size_t)got;
+	for (size_t i = 0; i < n; i++) {
+		const struct ssmf_flow_summary *s = &r[i].s;
+		rec[i] = r[i].first; /* zeros when no packet was scored */
+		rec[i].ts_ns = s->first_ts_ns;
+		rec[i].ip_proto = s->protocol;
+		f[i] = (struct ssmf_host_flow){.first = &rec[i],
+		                               .src_addr = s->src_addr,
+		                               .dst_addr = s->dst_addr,
+		                               .ip_version = s->ip_version,
+		                               .src_port = s->src_port,
+		                               .dst_port = s->dst_port,
+		                               .domain = r[i].source,
+		                               .flow_id = s->flow_id};
 	}
-	p->nh = ssmf_host_table_count(t);
-	p->start = calloc(p->nh + 1, sizeof *p->start);
-	p->ev = malloc((ne ? ne : 1) * sizeof *p->ev);
-	p->slots = malloc((ne ? ne : 1) * sizeof *p->slots);
+	if (ssmf_host_sequences_build(&p->seq, f, n) < 0)
+		goto out;
+	p->nh = p->seq.n_hosts;
+	p->start = p->seq.start;
+	p->ev = p->seq.ev;
+	size_t ne = p->start[p->nh];
 	p->surprise = calloc(ne ? ne : 1, sizeof *p->surprise);
 	p->comp = calloc((ne ? ne : 1) * SSMF_N_COMP, sizeof *p->comp);
-	if (!p->start || !p->ev || !p->slots || !p->surprise || !p->comp)
-		goto out;
-	for (size_t e = 0; e < ne; e++)
-		p->start[all[e].host_id + 1]++;
-	for (size_t h = 0; h < p->nh; h++)
-		p->start[h + 1] += p->start[h];
-	size_t *cur = malloc((p->nh ? p->nh : 1) * sizeof *cur);
-	if (!cur)
-		goto out;
-	memcpy(cur, p->start, p->nh * sizeof *cur);
-	for (size_t e = 0; e < ne; e++) { /* stable: each host's events stay in time order */
-		size_t at = cur[all[e].host_id]++;
-		p->ev[at] = all[e];
-		p->slots[at] = (struct slot){flow_of[e], all[e].role};
-	}
-	free(cur);
-	rc = 0;
+	rc = p->surprise && p->comp ? 0 : -1;
 out:
-	free(ord);
-	free(tmp);
-	free(all);
-	free(flow_of);
+	free(rec);
+	free(f);
 	return rc;
 }
 
@@ -303,8 +240,8 @@ static int by_host_score(const void *a, const void *b)
 	return memcmp(x->addr, y->addr, 16);
 }
 
-static int host_table(const struct pass *p, const struct ssmf_host_table *t,
-                      const struct ssmf_flow_score *r, struct ssmf_host_results *out)
+static int host_table(const struct pass *p, const struct ssmf_flow_score *r,
+                      struct ssmf_host_results *out)
 {
 	out->hosts = calloc(p->nh ? p->nh : 1, sizeof *out->hosts);
 	size_t maxlen = 1;
@@ -318,13 +255,14 @@ static int host_table(const struct pass *p, const struct ssmf_host_table *t,
 	}
 	for (size_t h = 0; h < p->nh; h++) {
 		struct ssmf_host_score *hs = &out->hosts[h];
-		memcpy(hs->addr, ssmf_host_table_addr(t, (uint32_t)h, &hs->ip_version, &hs->source),
-		       16);
+		memcpy(
+		    hs->addr,
+		    ssmf_host_table_addr(p->seq.table, (uint32_t)h, &hs->ip_version, &hs->source),
+		    16);
 		size_t e0 = p->start[h], e1 = p->start[h + 1];
 		double best = -1;
 		for (size_t e = e0; e < e1; e++) {
-			const struct slot *sl = &p->slots[e];
-			if (sl->role)
+			if (p->ev[e].role)
 				hs->flows_resp++;
 			else
 				hs->flows_init++;
@@ -333,7 +271,7 @@ static int host_table(const struct pass *p, const struct ssmf_host_table *t,
 				hs->comp[c] += p->comp[e * SSMF_N_COMP + (size_t)c];
 			if (p->surprise[e] > best) {
 				best = p->surprise[e];
-				hs->top_flow = sl->flow;
+				hs->top_flow = p->seq.flow[e];
 			}
 		}
 		double k = (double)(e1 - e0);
@@ -347,7 +285,7 @@ static int host_table(const struct pass *p, const struct ssmf_host_table *t,
 				hs->top_comp = c;
 		}
 		for (size_t e = e0; e < e1; e++)
-			keys[e - e0] = peer_key(&r[p->slots[e].flow].s, p->slots[e].role);
+			keys[e - e0] = peer_key(&r[p->seq.flow[e]].s, p->ev[e].role);
 		hs->peers = distinct(keys, e1 - e0);
 		for (size_t e = e0; e < e1; e++)
 			keys[e - e0] = p->ev[e].service_port;
@@ -365,9 +303,8 @@ int ssmf_hosts_score(const struct ssmf_model *hm, struct ssmf_flow_score *r, siz
 {
 	memset(out, 0, sizeof *out);
 	struct pass p = {0};
-	struct ssmf_host_table *t = ssmf_host_table_new();
 	int rc = -1;
-	if (!t || build(&p, t, r, n) < 0) {
+	if (build(&p, r, n) < 0) {
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
@@ -380,8 +317,8 @@ int ssmf_hosts_score(const struct ssmf_model *hm, struct ssmf_flow_score *r, siz
 	}
 	size_t ne = p.start[p.nh];
 	for (size_t e = 0; e < ne; e++) {
-		struct ssmf_flow_score *f = &r[p.slots[e].flow];
-		f->event_surprise[p.slots[e].role] = p.surprise[e];
+		struct ssmf_flow_score *f = &r[p.seq.flow[e]];
+		f->event_surprise[p.ev[e].role] = p.surprise[e];
 		if (p.surprise[e] >= f->host_score) {
 			f->host_score = p.surprise[e];
 			for (int c = 0; c < SSMF_N_COMP; c++)
@@ -396,18 +333,15 @@ int ssmf_hosts_score(const struct ssmf_model *hm, struct ssmf_flow_score *r, siz
 			r[i].score =
 			    (r[i].packet_score * pred + weight * r[i].host_score) / (pred + weight);
 	}
-	if (host_table(&p, t, r, out) < 0) {
+	if (host_table(&p, r, out) < 0) {
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
 	rc = 0;
 out:
-	free(p.start);
-	free(p.ev);
-	free(p.slots);
+	ssmf_host_sequences_free(&p.seq);
 	free(p.surprise);
 	free(p.comp);
-	ssmf_host_table_free(t);
 	return rc;
 }
 

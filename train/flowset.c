@@ -12,7 +12,7 @@
 #include "train/flowset.h"
 #include "train/train.h"
 
-static uint64_t fnv(uint64_t h, const void *p, size_t n)
+uint64_t train_fnv(uint64_t h, const void *p, size_t n)
 {
 	const unsigned char *b = p;
 	for (size_t i = 0; i < n; i++)
@@ -27,7 +27,7 @@ static const char *base_name(const char *p)
 }
 
 /* The dataset's captures: what the model's provenance names. */
-static char *inputs_json(const struct ssmf_dataset *ds)
+char *train_inputs_json(const struct ssmf_dataset *ds)
 {
 	cJSON *a = cJSON_CreateArray();
 	for (size_t i = 0; a && i < ssmf_dataset_ninputs(ds); i++) {
@@ -47,7 +47,7 @@ static char *inputs_json(const struct ssmf_dataset *ds)
 	return s;
 }
 
-static int grow(void **p, size_t *cap, size_t need, size_t elem)
+int train_grow(void **p, size_t *cap, size_t need, size_t elem)
 {
 	if (need <= *cap)
 		return 0;
@@ -138,7 +138,7 @@ static int load_one(struct train_flowset *fs, uint32_t di, const char *path, int
 	src->path = strdup(path);
 	src->flows = ssmf_dataset_nflows(ds);
 	src->packets = ssmf_dataset_npackets(ds);
-	src->inputs_json = inputs_json(ds);
+	src->inputs_json = train_inputs_json(ds);
 	if (!src->path || !src->inputs_json)
 		goto oom;
 	if (src->flows == 0) {
@@ -158,16 +158,17 @@ static int load_one(struct train_flowset *fs, uint32_t di, const char *path, int
 		rc = TRAIN_E_INPUT;
 		goto out;
 	}
-	fs->fingerprint = fnv(fs->fingerprint, &src->flows, sizeof src->flows);
-	fs->fingerprint = fnv(fs->fingerprint, &src->packets, sizeof src->packets);
+	fs->fingerprint = train_fnv(fs->fingerprint, &src->flows, sizeof src->flows);
+	fs->fingerprint = train_fnv(fs->fingerprint, &src->packets, sizeof src->packets);
 	size_t first = fs->n;
 	for (size_t i = 0; i < nf; i++) {
 		if (fl[i].packet_count < 2)
 			continue;
 		int32_t len =
 		    fl[i].packet_count < (uint32_t)max_len ? (int32_t)fl[i].packet_count : max_len;
-		if (grow((void **)&fs->flows, cap_flows, fs->n + 1, sizeof *fs->flows) < 0 ||
-		    grow((void **)&fs->rec, cap_rec, fs->n_rec + (size_t)len, sizeof *fs->rec) < 0)
+		if (train_grow((void **)&fs->flows, cap_flows, fs->n + 1, sizeof *fs->flows) < 0 ||
+		    train_grow((void **)&fs->rec, cap_rec, fs->n_rec + (size_t)len,
+		               sizeof *fs->rec) < 0)
 			goto oom;
 		struct train_flow *f = &fs->flows[fs->n];
 		f->first_ts_ns = fl[i].first_ts_ns;
@@ -176,10 +177,11 @@ static int load_one(struct train_flowset *fs, uint32_t di, const char *path, int
 		f->label = lab[i];
 		f->dataset = di;
 		f->row = (uint32_t)i;
-		fs->fingerprint = fnv(fs->fingerprint, &f->first_ts_ns, sizeof f->first_ts_ns);
-		fs->fingerprint = fnv(fs->fingerprint, &f->len, sizeof f->len);
-		fs->fingerprint = fnv(fs->fingerprint, &f->label, sizeof f->label);
-		fs->fingerprint = fnv(fs->fingerprint, &f->row, sizeof f->row);
+		fs->fingerprint =
+		    train_fnv(fs->fingerprint, &f->first_ts_ns, sizeof f->first_ts_ns);
+		fs->fingerprint = train_fnv(fs->fingerprint, &f->len, sizeof f->len);
+		fs->fingerprint = train_fnv(fs->fingerprint, &f->label, sizeof f->label);
+		fs->fingerprint = train_fnv(fs->fingerprint, &f->row, sizeof f->row);
 		fs->n_rec += (size_t)len;
 		fs->n++;
 		src->used_flows++;

@@ -45,6 +45,14 @@ int train_flowset_load(struct train_flowset *fs, const char *const *paths, int n
                        char *err, size_t errlen);
 void train_flowset_free(struct train_flowset *fs);
 
+/* Shared by the loaders (flowset.c, hostset.c): FNV-1a over bytes, for fingerprints; grows
+ * *p to hold `need` elements (doubling), 0 or -1 out of memory; a dataset's captures as a
+ * JSON array (name, sha256, packets), cJSON_free'd by the caller. */
+uint64_t train_fnv(uint64_t h, const void *p, size_t n);
+int train_grow(void **p, size_t *cap, size_t need, size_t elem);
+struct ssmf_dataset;
+char *train_inputs_json(const struct ssmf_dataset *ds);
+
 /* Maps the raw labels of a dataset's flows (index into /label_names, -1 none) to 0 benign /
  * 1 attack / -1 unknown; benign is ssmf_label_is_benign (datasets/labels.h). */
 int train_labels_map(const struct ssmf_dataset *ds, const int32_t *raw, size_t n, int32_t *out,

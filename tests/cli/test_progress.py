@@ -114,8 +114,10 @@ def main():
         if rc or not m or not steps:
             fail(f"train under a pty: exit {rc}, no step progress: {text[:300]!r}")
         else:
-            if any(int(s[2]) != int(m.group(1)) for s in steps):
-                fail(f"train: progress counts to {steps[0][2]}, the run has {m.group(1)} steps")
+            # both levels announce their steps (the packet level's, then the host level's)
+            planned = {int(x) for x in re.findall(r"batches per epoch, (\d+) steps", text)}
+            if any(int(s[2]) not in planned for s in steps):
+                fail(f"train: progress counts to {steps[0][2]}, the runs plan {planned} steps")
             if CLEAR not in text[text.rfind("left"):]:
                 fail("train: the progress line is not cleared")
             print(f"train: {len(steps)} progress lines, step {steps[0][1]} .. {steps[-1][1]} "

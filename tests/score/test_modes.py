@@ -40,13 +40,14 @@ def compare(ref, got, what):
         if r["packets_scored"] != g["packets_scored"] or len(g["packets"]) != len(r["packets"]):
             fail(f"{what}: flow {fid}: {g['packets_scored']} packets scored, "
                  f"step mode {r['packets_scored']}")
-        if not close(r["score"], g["score"]) or not close(r["max_surprise"], g["max_surprise"]):
+        if not close(r["score"], g["score"]) or not close(r["max_surprise"], g["max_surprise"]) \
+                or not close(r["host_score"], g["host_score"]):
             fail(f"{what}: flow {fid}: score {g['score']}, step mode {r['score']}")
         if r["max_surprise_index"] != g["max_surprise_index"]:
             fail(f"{what}: flow {fid}: most surprising packet {g['max_surprise_index']}, "
                  f"step mode {r['max_surprise_index']}")
         for k, (pr, pg) in enumerate(zip(r["packets"], g["packets"])):
-            if pr["ts"] != pg["ts"]:
+            if pr["ts_ns"] != pg["ts_ns"]:
                 fail(f"{what}: flow {fid} packet {k}: timestamps differ")
             for c in COMPONENTS:
                 if not close(pr[c], pg[c]):
