@@ -69,7 +69,7 @@ static const char usage[] =
     "                           their state\n"
     "      --hosts N            hosts in the table (10)\n"
     "      --host-weight X      predicted packets a flow's host score counts as (0.5; 0: the\n"
-    "                           packet level alone)\n"
+    "                           packet level alone, no host table)\n"
     "  -q, --quiet              no progress, no table or evaluation on the terminal\n"
     "  -h, --help               this help\n"
     "\n"
@@ -636,7 +636,7 @@ int cmd_score(int argc, char **argv)
 			goto cleanup;
 		size_t nc;
 		struct ssmf_flow_score *cr = ssmf_scorer_results(cal, &nc);
-		if (host_model) {
+		if (host_model && o.host_weight > 0) {
 			struct ssmf_host_results ch;
 			if (ssmf_hosts_score(host_model, cr, nc, o.host_weight, &ch, err,
 			                     sizeof err) < 0) {
@@ -680,7 +680,7 @@ int cmd_score(int argc, char **argv)
 	struct ssmf_flow_score *r = ssmf_scorer_results(sc, &n);
 	if (!n && rc == SSMF_EXIT_INPUT)
 		goto cleanup;
-	if (host_model &&
+	if (host_model && o.host_weight > 0 &&
 	    ssmf_hosts_score(host_model, r, n, o.host_weight, &hosts, err, sizeof err) < 0) {
 		ssmf_error("host level: %s", err);
 		code = SSMF_EXIT_INTERNAL;

@@ -95,7 +95,7 @@ def main():
                        check=True, env=env)
     out = os.path.join(a.work, "scores.h5")
     inputs = sets["normal"] + sets["attack"]
-    subprocess.run([a.ssmflow, "score", "-q", "-m", model, "-o", out, "--host-weight", "0",
+    subprocess.run([a.ssmflow, "score", "-q", "-m", model, "-o", out,
                     "--label-input", "attack=*/attack/*", "--label-input", "benign=*/normal/*",
                     *inputs], check=True)
     with h5py.File(out) as f:

@@ -1,6 +1,6 @@
 #!/bin/sh
-# bench/score: ssmflow score end to end on a capture (sequence mode, the default, and step
-# mode) and on the dataset extracted from it, beside ssmflow extract alone and the model's
+# bench/score: ssmflow score end to end on a capture (sequence mode, the default, with and
+# without the host level, and step mode) and on the dataset extracted from it, beside ssmflow extract alone and the model's
 # forward alone on the same flows (bench_score_forward: ssmf_infer, batched as score does), in
 # the same run. Each program RUNS times (step mode STEP_RUNS times, from the environment):
 # wall seconds, CPU seconds (user + system, all threads) and peak RSS as min/median/max.
@@ -65,6 +65,10 @@ for th in sorted({1, ncpu}):
     rows.append((f"forward alone (ssmf_infer), {th} thread(s)", None, fwd))
     rows.append((f"score capture, sequence mode, {th} thread(s)", (ext, fwd),
                  measure([exe, "score", "-q", "--threads", str(th), "-o", f"{tmp}/s.h5", inp])))
+    # the host level off: what it costs is the difference to the row above
+    rows.append((f"score capture, sequence mode, host level off, {th} thread(s)", (ext, fwd),
+                 measure([exe, "score", "-q", "--threads", str(th), "--host-weight", "0", "-o",
+                          f"{tmp}/s0.h5", inp])))
 rows.append((f"score capture, --mode step, {ncpu} thread(s)", (ext, fwd),
              measure([exe, "score", "-q", "--mode", "step", "--threads", str(ncpu), "-o",
                       f"{tmp}/p.h5", inp], int(os.environ.get("STEP_RUNS", runs)))))
