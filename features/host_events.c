@@ -314,10 +314,9 @@ void ssmf_host_lower_event(const struct ssmf_host_event *e, uint32_t pos, struct
 	row->ip_len = e->ip_len;
 	row->payload_len = e->service_port;
 	/* the time since the same peer and service, in ms (65535: none remembered) */
-	uint32_t pg = e->peer_gap_us == SSMF_PEER_GAP_NONE ? 65535u : e->peer_gap_us / 1000u;
-	row->tcp_window = (uint16_t)(pg > 65534u ? 65534u : pg);
-	if (e->peer_gap_us == SSMF_PEER_GAP_NONE)
-		row->tcp_window = 65535u;
+	uint32_t pg = e->peer_gap_us / 1000u;
+	row->tcp_window =
+	    e->peer_gap_us == SSMF_PEER_GAP_NONE ? 65535u : (uint16_t)(pg > 65534u ? 65534u : pg);
 	row->pkt_index = (uint16_t)(pos > SSMF_PKT_INDEX_MAX ? SSMF_PKT_INDEX_MAX : pos);
 	row->tcp_flags = e->tcp_flags;
 	row->ttl = e->ttl;
