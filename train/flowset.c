@@ -200,17 +200,25 @@ out:
 	return rc;
 }
 
-int train_flowset_load(struct train_flowset *fs, const char *const *paths, int n, int max_len,
-                       char *err, size_t errlen)
+int train_flowset_init(struct train_flowset *fs, int n, uint64_t basis, char *err, size_t errlen)
 {
 	memset(fs, 0, sizeof *fs);
-	fs->fingerprint = 0xcbf29ce484222325ull;
+	fs->fingerprint = basis;
 	fs->src = calloc(n > 0 ? (size_t)n : 1, sizeof *fs->src);
 	if (!fs->src) {
 		snprintf(err, errlen, "out of memory");
 		return TRAIN_E_INTERNAL;
 	}
 	fs->n_src = (size_t)n;
+	return 0;
+}
+
+int train_flowset_load(struct train_flowset *fs, const char *const *paths, int n, int max_len,
+                       char *err, size_t errlen)
+{
+	int rc0 = train_flowset_init(fs, n, 0xcbf29ce484222325ull, err, errlen);
+	if (rc0 < 0)
+		return rc0;
 	size_t cap_flows = 0, cap_rec = 0;
 	for (int i = 0; i < n; i++) {
 		int rc =

@@ -49,6 +49,9 @@ void train_flowset_free(struct train_flowset *fs);
  * *p to hold `need` elements (doubling), 0 or -1 out of memory; a dataset's captures as a
  * JSON array (name, sha256, packets), cJSON_free'd by the caller. */
 uint64_t train_fnv(uint64_t h, const void *p, size_t n);
+/* An empty set for n datasets, its fingerprint started from `basis` (each level its own, so
+ * a checkpoint of one level never resumes on the other). 0, or a negative enum train_rc. */
+int train_flowset_init(struct train_flowset *fs, int n, uint64_t basis, char *err, size_t errlen);
 int train_grow(void **p, size_t *cap, size_t need, size_t elem);
 struct ssmf_dataset;
 char *train_inputs_json(const struct ssmf_dataset *ds);

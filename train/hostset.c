@@ -93,14 +93,9 @@ static int add_pieces(struct train_flowset *fs, uint32_t di, const struct ssmf_h
 int train_hostset_load(struct train_flowset *fs, const char *const *paths, int n, int max_len,
                        char *err, size_t errlen)
 {
-	memset(fs, 0, sizeof *fs);
-	fs->fingerprint = 0x84222325cbf29ce4ull; /* differs from the packet level's */
-	fs->src = calloc(n > 0 ? (size_t)n : 1, sizeof *fs->src);
-	if (!fs->src) {
-		snprintf(err, errlen, "out of memory");
-		return TRAIN_E_INTERNAL;
-	}
-	fs->n_src = (size_t)n;
+	int rc0 = train_flowset_init(fs, n, 0x84222325cbf29ce4ull, err, errlen);
+	if (rc0 < 0)
+		return rc0;
 	size_t cap_flows = 0, cap_rec = 0;
 	for (int i = 0; i < n; i++) {
 		struct ssmf_dataset *ds = ssmf_dataset_open(paths[i], err, errlen);

@@ -4,42 +4,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/read_file.h"
 #include "train/levels.h"
-
-static int read_all(const char *path, void **data, size_t *len, char *err, size_t errlen)
-{
-	FILE *f = fopen(path, "rb");
-	*data = NULL;
-	*len = 0;
-	if (!f) {
-		snprintf(err, errlen, "%s: cannot open: %m", path);
-		return -1;
-	}
-	size_t cap = 1 << 16, n = 0;
-	unsigned char *b = malloc(cap);
-	for (size_t got; b && (got = fread(b + n, 1, cap - n, f)) > 0;) {
-		n += got;
-		if (n == cap) {
-			unsigned char *g = realloc(b, cap *= 2);
-			if (!g) {
-				free(b);
-				b = NULL;
-			} else {
-				b = g;
-			}
-		}
-	}
-	int bad = !b || ferror(f);
-	fclose(f);
-	if (bad) {
-		free(b);
-		snprintf(err, errlen, "%s: read error", path);
-		return -1;
-	}
-	*data = b;
-	*len = n;
-	return 0;
-}
 
 int train_attach_host(const char *base, const char *host, const char *out, char *err, size_t errlen)
 {
@@ -49,10 +15,11 @@ int train_attach_host(const char *base, const char *host, const char *out, char 
 		return TRAIN_E_INPUT;
 	/* the host file must load as a model before it goes in */
 	struct ssmf_model *hm = ssmf_checkpoint_load(host, err, errlen);
-	void *hb = NULL;
-	size_t hn = 0;
+	unsigned char *hb = NULL;
+	uint64_t hn = 0;
 	int rc = TRAIN_E_INPUT;
-	if (hm && read_all(host, &hb, &hn, err, errlen) == 0) {
+	/* the bytes as they are: the host level is a model file of its own inside HOST */
+	if (hm && ssmf_read_file(host, (uint64_t)1 << 34, "a model", &hb, &hn, err, errlen) == 0) {
 		struct ssmf_ckpt_section sec[2];
 		int ns = 0;
 		if (meta.data)

@@ -13,17 +13,7 @@
 #include "score/gpu_ops.h"
 #include "score/model_levels.h"
 #include "train/hostset.h"
-
-static int fails;
-#define CHECK(cond, ...)                                                                           \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "FAIL line %d: ", __LINE__);                               \
-			fprintf(stderr, __VA_ARGS__);                                              \
-			fputc('\n', stderr);                                                       \
-			fails++;                                                                   \
-		}                                                                                  \
-	} while (0)
+#include "unit/check.h"
 
 #define MAXT 256 /* rows per host piece (train_hostset_load cuts longer sequences) */
 
@@ -40,11 +30,11 @@ static void compare(const struct ssmf_model *m, const struct train_flowset *fs, 
 	size_t nf = fs->n;
 	int B = 64;
 	struct ssmf_acts *a = ssmf_acts_new_infer(m, B, MAXT, err, sizeof err);
-	CHECK(a, "%s: acts: %s", what, err);
+	CHECKF(a, "%s: acts: %s", what, err);
 	void *emu = NULL;
 	struct ssmf_cuda_opts co = {0, B, MAXT, B, B, 0, 0};
-	CHECK(ssmf_gpu_emulated.create(&emu, m, &co, err, sizeof err) == 0, "%s: emu: %s", what,
-	      err);
+	CHECKF(ssmf_gpu_emulated.create(&emu, m, &co, err, sizeof err) == 0, "%s: emu: %s", what,
+	       err);
 	size_t sf = ssmf_step_state_size(m);
 	ssmf_real *state = malloc((size_t)B * sf * sizeof *state), *sp[64];
 	struct ssmf_step_ws *ws = ssmf_step_ws_new(m, B, err, sizeof err);
@@ -66,11 +56,11 @@ static void compare(const struct ssmf_model *m, const struct train_flowset *fs, 
 			       (size_t)len[b] * sizeof *rows);
 		struct ssmf_batch batch = {.rec = rows, .len = len, .B = nb, .T = T};
 		struct ssmf_outputs seq, gpu;
-		CHECK(ssmf_infer(m, a, &batch, &seq, err, sizeof err) == 0, "infer: %s", err);
+		CHECKF(ssmf_infer(m, a, &batch, &seq, err, sizeof err) == 0, "infer: %s", err);
 		ssmf_real *ref = malloc((size_t)nb * (size_t)T * SSMF_N_COMP * sizeof *ref);
 		memcpy(ref, seq.nll, (size_t)nb * (size_t)T * SSMF_N_COMP * sizeof *ref);
-		CHECK(ssmf_gpu_emulated.forward(emu, &batch, &gpu, err, sizeof err) == 0,
-		      "emu forward: %s", err);
+		CHECKF(ssmf_gpu_emulated.forward(emu, &batch, &gpu, err, sizeof err) == 0,
+		       "emu forward: %s", err);
 		for (size_t k = 0; k < (size_t)nb * (size_t)T * SSMF_N_COMP; k++) {
 			double d = rel(ref[k], gpu.nll[k]);
 			worst_emu = d > worst_emu ? d : worst_emu;
@@ -82,8 +72,8 @@ static void compare(const struct ssmf_model *m, const struct train_flowset *fs, 
 			sp[b] = state + (size_t)b * sf;
 			slot[b] = b;
 		}
-		CHECK(ssmf_gpu_emulated.step_reset(emu, slot, nb, err, sizeof err) == 0,
-		      "reset: %s", err);
+		CHECKF(ssmf_gpu_emulated.step_reset(emu, slot, nb, err, sizeof err) == 0,
+		       "reset: %s", err);
 		for (int t = 0; t < T; t++) {
 			int n = 0;
 			ssmf_real *spn[64];
@@ -95,12 +85,12 @@ static void compare(const struct ssmf_model *m, const struct train_flowset *fs, 
 					sl[n] = slot[b];
 					who[n++] = b;
 				}
-			CHECK(ssmf_step(m, ws, spn, step_in, n, step_nll, NULL, err, sizeof err) ==
-			          0,
-			      "step: %s", err);
-			CHECK(ssmf_gpu_emulated.step(emu, step_in, sl, n, emu_nll, err,
-			                             sizeof err) == 0,
-			      "emu step: %s", err);
+			CHECKF(ssmf_step(m, ws, spn, step_in, n, step_nll, NULL, err, sizeof err) ==
+			           0,
+			       "step: %s", err);
+			CHECKF(ssmf_gpu_emulated.step(emu, step_in, sl, n, emu_nll, err,
+			                              sizeof err) == 0,
+			       "emu step: %s", err);
 			for (int k = 0; k < n; k++)
 				for (int c = 0; c < SSMF_N_COMP; c++) {
 					double r = ref[((size_t)who[k] * (size_t)T + (size_t)t) *
@@ -118,10 +108,10 @@ static void compare(const struct ssmf_model *m, const struct train_flowset *fs, 
 	printf("%s: %zu host pieces, %ld event NLLs: step vs sequence %.2e, emulated CUDA sequence "
 	       "%.2e, emulated CUDA step %.2e\n",
 	       what, nf, compared, worst_step, worst_emu, worst_emu_step);
-	CHECK(compared > 1000, "%s: only %ld values compared", what, compared);
-	CHECK(worst_step <= 1e-5, "%s: step vs sequence %.3g", what, worst_step);
-	CHECK(worst_emu <= 1e-5, "%s: emulated CUDA sequence vs CPU %.3g", what, worst_emu);
-	CHECK(worst_emu_step <= 1e-5, "%s: emulated CUDA step vs CPU %.3g", what, worst_emu_step);
+	CHECKF(compared > 1000, "%s: only %ld values compared", what, compared);
+	CHECKF(worst_step <= 1e-5, "%s: step vs sequence %.3g", what, worst_step);
+	CHECKF(worst_emu <= 1e-5, "%s: emulated CUDA sequence vs CPU %.3g", what, worst_emu);
+	CHECKF(worst_emu_step <= 1e-5, "%s: emulated CUDA step vs CPU %.3g", what, worst_emu_step);
 	free(state);
 	free(rows);
 	ssmf_step_ws_free(ws);
@@ -146,11 +136,11 @@ int main(int argc, char **argv)
 	struct ssmf_config cfg;
 	ssmf_config_default(&cfg);
 	struct ssmf_model *fresh = ssmf_model_new(&cfg, 7, err, sizeof err);
-	CHECK(fresh, "model: %s", err);
+	CHECKF(fresh, "model: %s", err);
 	if (fresh)
 		compare(fresh, &fs, "initialised model");
 	struct ssmf_model *pkt = NULL, *host = NULL;
-	CHECK(ssmf_model_levels_load(NULL, &pkt, &host, err, sizeof err) == 0, "bundled: %s", err);
+	CHECKF(ssmf_model_levels_load(NULL, &pkt, &host, err, sizeof err) == 0, "bundled: %s", err);
 	if (host)
 		compare(host, &fs, "bundled host level");
 	else
@@ -159,6 +149,5 @@ int main(int argc, char **argv)
 	ssmf_model_free(pkt);
 	ssmf_model_free(host);
 	train_flowset_free(&fs);
-	printf("%s\n", fails ? "FAILED" : "ok");
-	return fails != 0;
+	return check_report("test_host_equiv");
 }

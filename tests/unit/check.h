@@ -15,6 +15,17 @@ static int check_failures;
 		}                                                                                  \
 	} while (0)
 
+/* CHECK with a printf-style message */
+#define CHECKF(cond, ...)                                                                          \
+	do {                                                                                       \
+		if (!(cond)) {                                                                     \
+			fprintf(stderr, "%s:%d: ", __FILE__, __LINE__);                            \
+			fprintf(stderr, __VA_ARGS__);                                              \
+			fputc('\n', stderr);                                                       \
+			check_failures++;                                                          \
+		}                                                                                  \
+	} while (0)
+
 #define CHECK_EQ(a, b)                                                                             \
 	do {                                                                                       \
 		long long _a = (long long)(a), _b = (long long)(b);                                \
