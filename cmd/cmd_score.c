@@ -70,6 +70,9 @@ static const char usage[] =
     "      --hosts N            hosts in the table (10)\n"
     "      --host-weight X      predicted packets a flow's host score counts as (0.5; 0: the\n"
     "                           packet level alone, no host table)\n"
+    "      --activity-weight X  weight of a flow's activity surprise (its hosts' recent\n"
+    "                           connection rate, repeats and new peers against normal\n"
+    "                           hosts) in its score (1; 0: off)\n"
     "  -q, --quiet              no progress, no table or evaluation on the terminal\n"
     "  -h, --help               this help\n"
     "\n"
@@ -88,7 +91,7 @@ struct score_opts {
 	int fmt_set, per_packet, quiet, threads, gpu_flows, mode, chunk_packets;
 	const struct ssmf_gpu_ops *gpu;
 	size_t top, hosts_top;
-	double threshold, fpr, host_weight;
+	double threshold, fpr, host_weight, activity_weight;
 	const char **calibrate;
 	size_t ncalibrate;
 	struct ssmf_flow_params fp;
@@ -438,6 +441,7 @@ int cmd_score(int argc, char **argv)
 	    {"gpu-flows", required_argument, NULL, 'G'},
 	    {"hosts", required_argument, NULL, 'H'},
 	    {"host-weight", required_argument, NULL, 'W'},
+	    {"activity-weight", required_argument, NULL, 'A'},
 	    {"mode", required_argument, NULL, 'M'},
 	    {"chunk", required_argument, NULL, 'C'},
 	    {"quiet", no_argument, NULL, 'q'},
@@ -449,6 +453,7 @@ int cmd_score(int argc, char **argv)
 	                       .threshold = NAN,
 	                       .fpr = 1e-3,
 	                       .host_weight = SSMF_HOST_WEIGHT_DEFAULT,
+	                       .activity_weight = SSMF_ACTIVITY_WEIGHT_DEFAULT,
 	                       .gpu_flows = 65536,
 	                       .mode = SSMF_SCORE_SEQUENCE,
 	                       .chunk_packets = 1024};
@@ -545,6 +550,11 @@ int cmd_score(int argc, char **argv)
 			if (*end || !(o.host_weight >= 0) || !isfinite(o.host_weight))
 				USAGE("bad --host-weight '%s' (0 or more)", optarg);
 			break;
+		case 'A':
+			o.activity_weight = strtod(optarg, &end);
+			if (*end || !(o.activity_weight >= 0) || !isfinite(o.activity_weight))
+				USAGE("bad --activity-weight '%s' (0 or more)", optarg);
+			break;
 		case 'M':
 			if (strcmp(optarg, "sequence") == 0)
 				o.mode = SSMF_SCORE_SEQUENCE;
@@ -596,16 +606,21 @@ int cmd_score(int argc, char **argv)
 		ssmf_set_threads(o.threads);
 	struct ssmf_labels *labels = ssmf_labels_from_args("score", &la, &code);
 	struct ssmf_model *model = NULL, *host_model = NULL;
+	struct ssmf_host_profile profile;
 	struct ssmf_scorer *sc = NULL, *cal = NULL;
 	struct ssmf_host_results hosts = {0};
 	uint64_t flows_cut = 0, cal_cut = 0;
 	if (!labels)
 		goto done;
-	if (ssmf_model_levels_load(o.model, &model, &host_model, err, sizeof err) < 0) {
+	if (ssmf_model_levels_load(o.model, &model, &host_model, &profile, err, sizeof err) < 0) {
 		ssmf_error("%s", err);
 		code = SSMF_EXIT_INPUT;
 		goto cleanup;
 	}
+	const struct ssmf_host_level hl = {.model = host_model,
+	                                   .profile = profile.events ? &profile : NULL,
+	                                   .weight = o.host_weight,
+	                                   .activity_weight = o.activity_weight};
 	struct ssmf_scorer_opts so;
 	ssmf_scorer_opts_default(&so);
 	so.per_packet = o.per_packet;
@@ -638,8 +653,7 @@ int cmd_score(int argc, char **argv)
 		struct ssmf_flow_score *cr = ssmf_scorer_results(cal, &nc);
 		if (host_model && o.host_weight > 0) {
 			struct ssmf_host_results ch;
-			if (ssmf_hosts_score(host_model, cr, nc, o.host_weight, &ch, err,
-			                     sizeof err) < 0) {
+			if (ssmf_hosts_score(&hl, cr, nc, &ch, err, sizeof err) < 0) {
 				ssmf_error("--calibrate: host level: %s", err);
 				code = SSMF_EXIT_INTERNAL;
 				goto cleanup;
@@ -681,7 +695,7 @@ int cmd_score(int argc, char **argv)
 	if (!n && rc == SSMF_EXIT_INPUT)
 		goto cleanup;
 	if (host_model && o.host_weight > 0 &&
-	    ssmf_hosts_score(host_model, r, n, o.host_weight, &hosts, err, sizeof err) < 0) {
+	    ssmf_hosts_score(&hl, r, n, &hosts, err, sizeof err) < 0) {
 		ssmf_error("host level: %s", err);
 		code = SSMF_EXIT_INTERNAL;
 		goto cleanup;

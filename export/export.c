@@ -8,6 +8,7 @@
 
 #include "export/bundle.h"
 #include "export/halfconv.h"
+#include "features/host_profile.h"
 #include "features/ssmf_host_event.h"
 
 #define MAX_TENSORS (16 + 11 * 64)
@@ -113,8 +114,39 @@ static int provenance_of(struct ssmf_ckpt_section *meta, char **out, const char 
 }
 
 /* One level's bundle: m with its META text, "level" naming it in the metadata. */
+/* The host level's activity profile as the bundle's "activity_profile" metadata (JSON). */
+static int add_profile(cJSON *md, const struct ssmf_ckpt_section *sec, const char *ckpt_path,
+                       char *err, size_t errlen)
+{
+	struct ssmf_host_profile p;
+	char inner[256];
+	if (ssmf_profile_decode(sec->data, (size_t)sec->size, &p, inner, sizeof inner) < 0) {
+		snprintf(err, errlen, "%s: %s", ckpt_path, inner);
+		return -2;
+	}
+	cJSON *j = cJSON_CreateObject(), *names = cJSON_AddArrayToObject(j, "counts");
+	cJSON *mean = cJSON_AddArrayToObject(j, "mean"), *sd = cJSON_AddArrayToObject(j, "sd");
+	for (int k = 0; k < SSMF_PROFILE_N && names && mean && sd; k++) {
+		cJSON_AddItemToArray(names, cJSON_CreateString(ssmf_profile_names[k]));
+		cJSON_AddItemToArray(mean, cJSON_CreateNumber(p.mean[k]));
+		cJSON_AddItemToArray(sd, cJSON_CreateNumber(p.sd[k]));
+	}
+	cJSON_AddNumberToObject(j, "margin", SSMF_PROFILE_MARGIN);
+	cJSON_AddNumberToObject(j, "events", (double)p.events);
+	char *txt = j ? cJSON_PrintUnformatted(j) : NULL;
+	int ok = txt && cJSON_AddStringToObject(md, "activity_profile", txt);
+	cJSON_free(txt);
+	cJSON_Delete(j);
+	if (!ok) {
+		snprintf(err, errlen, "out of memory");
+		return -5;
+	}
+	return 0;
+}
+
 static int export_level(const struct ssmf_model *m, struct ssmf_ckpt_section *meta,
-                        const char *level, const char *ckpt_path, const char *out_path,
+                        const struct ssmf_ckpt_section *profile, const char *level,
+                        const char *ckpt_path, const char *out_path,
                         const struct ssmf_export_opts *o, char *err, size_t errlen)
 {
 	int rc = -2;
@@ -141,6 +173,12 @@ static int export_level(const struct ssmf_model *m, struct ssmf_ckpt_section *me
 		if (!cJSON_AddStringToObject(md, "host_event_version", v)) {
 			snprintf(err, errlen, "%s: out of memory", out_path);
 			rc = -5;
+			goto out;
+		}
+		int prc =
+		    profile && profile->data ? add_profile(md, profile, ckpt_path, err, errlen) : 0;
+		if (prc) {
+			rc = prc;
 			goto out;
 		}
 	}
@@ -171,11 +209,11 @@ int ssmf_export(const char *ckpt_path, const char *out_path, const struct ssmf_e
 		         ssmf_st_dtype_name(o->dtype));
 		return -1;
 	}
-	struct ssmf_ckpt_section sec[2] = {{.name = "META"}, {.name = "HOST"}};
-	struct ssmf_model *m = ssmf_checkpoint_load_sections(ckpt_path, sec, 2, err, errlen);
+	struct ssmf_ckpt_section sec[3] = {{.name = "META"}, {.name = "HOST"}, {.name = "PROFILE"}};
+	struct ssmf_model *m = ssmf_checkpoint_load_sections(ckpt_path, sec, 3, err, errlen);
 	if (!m)
 		return -2;
-	int rc = export_level(m, &sec[0], "packet", ckpt_path, out_path, o, err, errlen);
+	int rc = export_level(m, &sec[0], NULL, "packet", ckpt_path, out_path, o, err, errlen);
 	char *derived = NULL;
 	const char *host_path = o->host_path;
 	if (rc == 0 && sec[1].data && !host_path) { /* OUT.safetensors -> OUT.host.safetensors */
@@ -198,7 +236,7 @@ int ssmf_export(const char *ckpt_path, const char *out_path, const struct ssmf_e
 			snprintf(err, errlen, "%s: HOST section: %s", ckpt_path, inner);
 			rc = -2;
 		} else {
-			rc = export_level(hm, &hmeta, "host", ckpt_path, host_path, o, err,
+			rc = export_level(hm, &hmeta, &sec[2], "host", ckpt_path, host_path, o, err,
 			                  errlen);
 			if (rc == 0 && o->written_host)
 				snprintf(o->written_host, o->written_host_len, "%s", host_path);
@@ -213,6 +251,7 @@ int ssmf_export(const char *ckpt_path, const char *out_path, const struct ssmf_e
 	free(derived);
 	free(sec[0].data);
 	free(sec[1].data);
+	free(sec[2].data);
 	ssmf_model_free(m);
 	return rc;
 }

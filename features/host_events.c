@@ -5,7 +5,7 @@
 #include "features/host_events.h"
 
 /* Sketch slots per host: a peer, port or peer+port pair is "recent" while its slot has not
- * been taken by another since. 16 slots keep a host's state at 264 bytes. */
+ * been taken by another since. 16 slots keep a host's state at 336 bytes. */
 #define SKETCH 16
 /* peer+service times are kept in units of 2^20 ns (about 1.05 ms) in 32 bits. */
 #define SVC_SHIFT 20
@@ -21,6 +21,9 @@ struct host {
 	uint16_t port[SKETCH];     /* recent service port + 1, 0 = empty */
 	uint32_t svc_tag[SKETCH];  /* hash of a recent (peer, port), 0 = empty */
 	uint32_t svc_time[SKETCH]; /* its last event, ts_ns >> SVC_SHIFT */
+	uint32_t svc_rate[SKETCH]; /* its decayed event count (rate_service) */
+	uint32_t rate_events;      /* decayed counts at last_ts_ns (rate_events, rate_new_peers) */
+	uint32_t rate_new;
 };
 
 struct ssmf_host_table {
@@ -137,6 +140,31 @@ static long host_of(struct ssmf_host_table *t, const uint8_t *addr, uint8_t ipv,
 	return (long)t->n++;
 }
 
+/* 2^(-k/16) in 1/65536 units: the fractional part of a decay. */
+static const uint32_t half_frac[16] = {65536, 62757, 60097, 57549, 55109, 52773, 50535, 48393,
+                                       46341, 44376, 42495, 40693, 38968, 37316, 35734, 34219};
+
+/* v after dt_us, halving every half_us: whole half-lives by shifts, the rest (in 16ths of a
+ * half-life) by one multiply. Integer only, as an eBPF program can run it. */
+static uint32_t rate_decay(uint32_t v, uint64_t dt_us, uint32_t half_us)
+{
+	uint64_t halves = dt_us / half_us;
+	if (halves >= 32)
+		return 0;
+	uint64_t k = (dt_us % half_us) * 16 / half_us;
+	return (uint32_t)(((uint64_t)(v >> halves) * half_frac[k]) >> 16);
+}
+
+static uint32_t rate_add(uint32_t v, uint32_t add)
+{
+	return v > UINT32_MAX - add ? UINT32_MAX : v + add;
+}
+
+static uint16_t rate_field(uint32_t v)
+{
+	return v > UINT16_MAX ? UINT16_MAX : (uint16_t)v;
+}
+
 static uint32_t sat_us(uint64_t ns, uint32_t max)
 {
 	uint64_t us = ns / 1000;
@@ -154,6 +182,7 @@ static void observe(struct host *h, uint64_t ts, const uint8_t *peer, uint8_t ip
 	uint32_t now = (uint32_t)(ts >> SVC_SHIFT);
 
 	e->gap_us = h->events && ts > h->last_ts_ns ? sat_us(ts - h->last_ts_ns, UINT32_MAX) : 0;
+	uint64_t dt_us = h->events && ts > h->last_ts_ns ? (ts - h->last_ts_ns) / 1000 : 0;
 	e->novelty = 0;
 	if (h->peer_tag[pi] != ptag)
 		e->novelty |= SSMF_NOVEL_PEER;
@@ -162,10 +191,20 @@ static void observe(struct host *h, uint64_t ts, const uint8_t *peer, uint8_t ip
 	if (h->svc_tag[si] != stag) {
 		e->novelty |= SSMF_NOVEL_SERVICE;
 		e->peer_gap_us = SSMF_PEER_GAP_NONE;
+		h->svc_rate[si] = SSMF_RATE_ONE;
 	} else {
 		uint64_t d = (uint64_t)(uint32_t)(now - h->svc_time[si]) << SVC_SHIFT;
 		e->peer_gap_us = sat_us(d, SSMF_PEER_GAP_NONE - 1);
+		h->svc_rate[si] = rate_add(
+		    rate_decay(h->svc_rate[si], d / 1000, SSMF_RATE_SVC_HALF_US), SSMF_RATE_ONE);
 	}
+	h->rate_events =
+	    rate_add(rate_decay(h->rate_events, dt_us, SSMF_RATE_HOST_HALF_US), SSMF_RATE_ONE);
+	h->rate_new = rate_add(rate_decay(h->rate_new, dt_us, SSMF_RATE_HOST_HALF_US),
+	                       e->novelty & SSMF_NOVEL_PEER ? SSMF_RATE_ONE : 0);
+	e->rate_events = rate_field(h->rate_events);
+	e->rate_service = rate_field(h->svc_rate[si]);
+	e->rate_new_peers = rate_field(h->rate_new);
 	h->peer_tag[pi] = ptag;
 	h->port[oi] = (uint16_t)(port + 1u);
 	h->svc_tag[si] = stag;

@@ -14,8 +14,15 @@
  * (gap_us and peer_gap_us constant), probes to many ports or from many sources (novelty
  * bits set at small gaps), a burst of lookups (gap_us tiny, one port).
  *
- * Layout: little-endian, naturally aligned, 32 bytes, no implicit padding and no spare
- * bytes: any change is a new SSMF_HOST_EVENT_VERSION. An event's position in its host's
+ * Version 2 adds the host's recent activity as three decayed counts (rate_*): how many
+ * events it had lately, how many with this peer and service, how many with a new peer.
+ * A sequence model learns repetition in context (the 400th connection of a brute force
+ * is as predictable as a browser's tenth), so these counts are judged apart, against
+ * their spread over normal hosts (features/host_profile.h). Each is an exponentially
+ * decayed count in 1/16 events, updated with shifts and one multiply (no floating point).
+ *
+ * Layout: little-endian, naturally aligned, 40 bytes, no implicit padding: any change is a
+ * new SSMF_HOST_EVENT_VERSION. An event's position in its host's
  * sequence is not stored (the sequence gives it). Documented field by field in
  * ssmflow-formats(5).
  */
@@ -25,8 +32,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SSMF_HOST_EVENT_VERSION 1u
-#define SSMF_HOST_EVENT_SIZE    32u
+#define SSMF_HOST_EVENT_VERSION 2u
+#define SSMF_HOST_EVENT_SIZE    40u
+
+/* The rate_* counts: units per event, and each count's half-life. */
+#define SSMF_RATE_ONE          16u
+#define SSMF_RATE_HOST_HALF_US 60000000u  /* rate_events, rate_new_peers: 60 s */
+#define SSMF_RATE_SVC_HALF_US  300000000u /* rate_service: 5 min */
 
 /* `peer_gap_us` when the host has no earlier event with this peer and service. */
 #define SSMF_PEER_GAP_NONE UINT32_MAX
@@ -59,9 +71,15 @@ struct ssmf_host_event {
 	uint8_t role;          /* enum ssmf_host_role */
 	uint8_t novelty;       /* enum ssmf_host_novelty bits */
 	uint8_t rec_flags;     /* the first packet's record flags (ssmf_record_flag) */
+	/* version 2: decayed counts, SSMF_RATE_ONE per event, this event included; saturating */
+	uint16_t rate_events; /* the host's events, half-life SSMF_RATE_HOST_HALF_US */
+	uint16_t
+	    rate_service; /* its events with this peer and service port, SSMF_RATE_SVC_HALF_US */
+	uint16_t rate_new_peers; /* its events with a new peer (SSMF_NOVEL_PEER), host half-life */
+	uint16_t reserved;       /* zero */
 };
 
-_Static_assert(sizeof(struct ssmf_host_event) == SSMF_HOST_EVENT_SIZE, "host event is 32 bytes");
+_Static_assert(sizeof(struct ssmf_host_event) == SSMF_HOST_EVENT_SIZE, "host event is 40 bytes");
 _Static_assert(offsetof(struct ssmf_host_event, ts_ns) == 0, "ts_ns offset");
 _Static_assert(offsetof(struct ssmf_host_event, host_id) == 8, "host_id offset");
 _Static_assert(offsetof(struct ssmf_host_event, gap_us) == 12, "gap_us offset");
@@ -75,5 +93,9 @@ _Static_assert(offsetof(struct ssmf_host_event, ip_proto) == 28, "ip_proto offse
 _Static_assert(offsetof(struct ssmf_host_event, role) == 29, "role offset");
 _Static_assert(offsetof(struct ssmf_host_event, novelty) == 30, "novelty offset");
 _Static_assert(offsetof(struct ssmf_host_event, rec_flags) == 31, "rec_flags offset");
+_Static_assert(offsetof(struct ssmf_host_event, rate_events) == 32, "rate_events offset");
+_Static_assert(offsetof(struct ssmf_host_event, rate_service) == 34, "rate_service offset");
+_Static_assert(offsetof(struct ssmf_host_event, rate_new_peers) == 36, "rate_new_peers offset");
+_Static_assert(offsetof(struct ssmf_host_event, reserved) == 38, "reserved offset");
 
 #endif

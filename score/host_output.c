@@ -17,16 +17,15 @@ void ssmf_write_host_table(FILE *out, const struct ssmf_host_results *h, size_t 
 {
 	if (!h->n)
 		return;
-	fprintf(out, "\n%4s %7s %-39s %6s %9s %5s %5s %-8s %s\n", "rank", "score", "host", "source",
-	        "init/resp", "peers", "ports", "reason", "worst event");
+	fprintf(out, "\n%4s %7s %-39s %6s %9s %5s %5s %-18s %s\n", "rank", "score", "host",
+	        "source", "init/resp", "peers", "ports", "reason", "worst event");
 	for (size_t i = 0; i < h->n && i < top; i++) {
 		const struct ssmf_host_score *x = &h->hosts[i];
 		char a[64], io[24];
 		addr_str(x, a, sizeof a);
 		snprintf(io, sizeof io, "%u/%u", x->flows_init, x->flows_resp);
-		fprintf(out, "%4zu %7.3f %-39s %6u %9s %5u %5u %-8s %.3f\n", i + 1, x->score, a,
-		        x->source, io, x->peers, x->ports, ssmf_host_comp_names[x->top_comp],
-		        x->max_event);
+		fprintf(out, "%4zu %7.3f %-39s %6u %9s %5u %5u %-18s %.3f\n", i + 1, x->score, a,
+		        x->source, io, x->peers, x->ports, x->top_reason, x->max_event);
 	}
 	if (h->n > top)
 		fprintf(out, "(%zu more hosts)\n", h->n - top);
@@ -35,15 +34,19 @@ void ssmf_write_host_table(FILE *out, const struct ssmf_host_results *h, size_t 
 int ssmf_write_hosts_csv(FILE *out, const struct ssmf_host_results *h)
 {
 	fprintf(out, "rank,address,source,flows_initiator,flows_responder,peers,ports,score,"
-	             "score_role,score_size,score_interval,score_flags,max_event,top_reason\n");
+	             "score_role,score_size,score_interval,score_flags,activity,activity_rate,"
+	             "activity_repeats,activity_new_peers,max_event,top_reason\n");
 	for (size_t i = 0; i < h->n; i++) {
 		const struct ssmf_host_score *x = &h->hosts[i];
 		char a[64];
 		addr_str(x, a, sizeof a);
-		fprintf(out, "%zu,%s,%u,%u,%u,%u,%u,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%s\n", i + 1, a,
-		        x->source, x->flows_init, x->flows_resp, x->peers, x->ports, x->score,
-		        x->comp[0], x->comp[1], x->comp[2], x->comp[3], x->max_event,
-		        ssmf_host_comp_names[x->top_comp]);
+		fprintf(
+		    out,
+		    "%zu,%s,%u,%u,%u,%u,%u,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%s\n",
+		    i + 1, a, x->source, x->flows_init, x->flows_resp, x->peers, x->ports, x->score,
+		    x->comp[0], x->comp[1], x->comp[2], x->comp[3], x->activity,
+		    x->activity_comp[0], x->activity_comp[1], x->activity_comp[2], x->max_event,
+		    x->top_reason);
 	}
 	return ferror(out) ? -1 : 0;
 }
@@ -59,10 +62,12 @@ int ssmf_write_hosts_jsonl(FILE *out, const struct ssmf_host_results *h)
 		const struct ssmf_host_score *x = &h->hosts[i];
 		char a[64];
 		addr_str(x, a, sizeof a);
-		cJSON *o = cJSON_CreateObject(), *c = cJSON_CreateObject();
-		if (!o || !c) {
+		cJSON *o = cJSON_CreateObject(), *c = cJSON_CreateObject(),
+		      *ac = cJSON_CreateObject();
+		if (!o || !c || !ac) {
 			cJSON_Delete(o);
 			cJSON_Delete(c);
+			cJSON_Delete(ac);
 			return -1;
 		}
 		cJSON_AddStringToObject(o, "event_type", "host");
@@ -77,8 +82,12 @@ int ssmf_write_hosts_jsonl(FILE *out, const struct ssmf_host_results *h)
 		for (int k = 0; k < SSMF_N_COMP; k++)
 			cJSON_AddNumberToObject(c, ssmf_host_comp_names[k], r6(x->comp[k]));
 		cJSON_AddItemToObject(o, "components", c);
+		cJSON_AddNumberToObject(o, "activity", r6(x->activity));
+		for (int k = 0; k < SSMF_PROFILE_N; k++)
+			cJSON_AddNumberToObject(ac, ssmf_profile_names[k], r6(x->activity_comp[k]));
+		cJSON_AddItemToObject(o, "activity_components", ac);
 		cJSON_AddNumberToObject(o, "max_event", r6(x->max_event));
-		cJSON_AddStringToObject(o, "top_reason", ssmf_host_comp_names[x->top_comp]);
+		cJSON_AddStringToObject(o, "top_reason", x->top_reason);
 		char *line = cJSON_PrintUnformatted(o);
 		cJSON_Delete(o);
 		if (!line)
@@ -95,11 +104,12 @@ int ssmf_write_hosts_h5(struct ssmf_writer *w, const struct ssmf_host_results *h
 	char **addr = calloc(m, sizeof *addr);
 	const char **reason = calloc(m, sizeof *reason);
 	uint64_t *u[5];
-	double *f[SSMF_N_COMP + 2];
+	enum { NF = SSMF_N_COMP + 3 + SSMF_PROFILE_N };
+	double *f[NF];
 	int rc = !addr || !reason;
 	for (int k = 0; k < 5; k++)
 		rc |= !(u[k] = malloc(m * sizeof **u));
-	for (int k = 0; k < SSMF_N_COMP + 2; k++)
+	for (int k = 0; k < NF; k++)
 		rc |= !(f[k] = malloc(m * sizeof **f));
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		const struct ssmf_host_score *x = &h->hosts[i];
@@ -108,7 +118,7 @@ int ssmf_write_hosts_h5(struct ssmf_writer *w, const struct ssmf_host_results *h
 			break;
 		}
 		addr_str(x, addr[i], 64);
-		reason[i] = ssmf_host_comp_names[x->top_comp];
+		reason[i] = x->top_reason;
 		u[0][i] = x->source;
 		u[1][i] = x->flows_init;
 		u[2][i] = x->flows_resp;
@@ -118,19 +128,29 @@ int ssmf_write_hosts_h5(struct ssmf_writer *w, const struct ssmf_host_results *h
 		f[1][i] = x->max_event;
 		for (int k = 0; k < SSMF_N_COMP; k++)
 			f[2 + k][i] = x->comp[k];
+		f[2 + SSMF_N_COMP][i] = x->activity;
+		for (int k = 0; k < SSMF_PROFILE_N; k++)
+			f[3 + SSMF_N_COMP + k][i] = x->activity_comp[k];
 	}
 	static const char *const un[5] = {"hosts_source", "hosts_flows_initiator",
 	                                  "hosts_flows_responder", "hosts_peers", "hosts_ports"};
-	static const char *const fn[SSMF_N_COMP + 2] = {
-	    "hosts_score",      "hosts_max_event",      "hosts_score_role",
-	    "hosts_score_size", "hosts_score_interval", "hosts_score_flags"};
+	static const char *const fn[NF] = {"hosts_score",
+	                                   "hosts_max_event",
+	                                   "hosts_score_role",
+	                                   "hosts_score_size",
+	                                   "hosts_score_interval",
+	                                   "hosts_score_flags",
+	                                   "hosts_activity",
+	                                   "hosts_activity_rate",
+	                                   "hosts_activity_repeats",
+	                                   "hosts_activity_new_peers"};
 	if (rc == 0)
 		rc = ssmf_writer_column_str(w, "hosts_address", (const char *const *)addr, n);
 	if (rc == 0)
 		rc = ssmf_writer_column_str(w, "hosts_top_reason", reason, n);
 	for (int k = 0; rc == 0 && k < 5; k++)
 		rc = ssmf_writer_column_u64(w, un[k], u[k], n);
-	for (int k = 0; rc == 0 && k < SSMF_N_COMP + 2; k++)
+	for (int k = 0; rc == 0 && k < NF; k++)
 		rc = ssmf_writer_column_f64(w, fn[k], f[k], n);
 	for (size_t i = 0; addr && i < n; i++)
 		free(addr[i]);
@@ -138,7 +158,7 @@ int ssmf_write_hosts_h5(struct ssmf_writer *w, const struct ssmf_host_results *h
 	free(reason);
 	for (int k = 0; k < 5; k++)
 		free(u[k]);
-	for (int k = 0; k < SSMF_N_COMP + 2; k++)
+	for (int k = 0; k < NF; k++)
 		free(f[k]);
 	return rc ? -1 : 0;
 }

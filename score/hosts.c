@@ -8,6 +8,8 @@
 #include "score/hosts.h"
 
 const char *const ssmf_host_comp_names[SSMF_N_COMP] = {"role", "size", "interval", "flags"};
+const char *const ssmf_activity_reasons[SSMF_PROFILE_N] = {"activity:rate", "activity:repeats",
+                                                           "activity:new_peers"};
 
 struct pass {
 	struct ssmf_host_sequences seq;
@@ -16,6 +18,8 @@ struct pass {
 	struct ssmf_host_event *ev; /* seq.ev */
 	double *surprise;           /* (events) summed NLL */
 	float *comp;                /* (events, SSMF_N_COMP) */
+	double *activity;           /* (events) activity surprise, 0 without a profile */
+	double *act_comp;           /* (events, SSMF_PROFILE_N) */
 };
 
 /* Every host's events, from the flows' keys and first packets (each source its own
@@ -49,7 +53,9 @@ static int build(struct pass *p, const struct ssmf_flow_score *r, size_t n)
 	size_t ne = p->start[p->nh];
 	p->surprise = calloc(ne ? ne : 1, sizeof *p->surprise);
 	p->comp = calloc((ne ? ne : 1) * SSMF_N_COMP, sizeof *p->comp);
-	rc = p->surprise && p->comp ? 0 : -1;
+	p->activity = calloc(ne ? ne : 1, sizeof *p->activity);
+	p->act_comp = calloc((ne ? ne : 1) * SSMF_PROFILE_N, sizeof *p->act_comp);
+	rc = p->surprise && p->comp && p->activity && p->act_comp ? 0 : -1;
 out:
 	free(rec);
 	free(f);
@@ -240,7 +246,7 @@ static int by_host_score(const void *a, const void *b)
 	return memcmp(x->addr, y->addr, 16);
 }
 
-static int host_table(const struct pass *p, const struct ssmf_flow_score *r,
+static int host_table(const struct pass *p, const struct ssmf_flow_score *r, double aw,
                       struct ssmf_host_results *out)
 {
 	out->hosts = calloc(p->nh ? p->nh : 1, sizeof *out->hosts);
@@ -266,23 +272,37 @@ static int host_table(const struct pass *p, const struct ssmf_flow_score *r,
 				hs->flows_resp++;
 			else
 				hs->flows_init++;
-			hs->score += p->surprise[e];
+			double s = p->surprise[e] + aw * p->activity[e];
+			hs->score += s;
 			for (int c = 0; c < SSMF_N_COMP; c++)
 				hs->comp[c] += p->comp[e * SSMF_N_COMP + (size_t)c];
-			if (p->surprise[e] > best) {
-				best = p->surprise[e];
+			hs->activity += p->activity[e];
+			for (int c = 0; c < SSMF_PROFILE_N; c++)
+				hs->activity_comp[c] += p->act_comp[e * SSMF_PROFILE_N + (size_t)c];
+			if (s > best) {
+				best = s;
 				hs->top_flow = p->seq.flow[e];
 			}
 		}
-		double k = (double)(e1 - e0);
+		double k = (double)(e1 - e0), top = -1;
 		hs->max_event = best;
 		/* the mean with one unsurprising pseudo-event: a host seen once ranks below one
 		 * that is as surprising again and again */
 		hs->score /= k + 1;
+		hs->activity /= k;
 		for (int c = 0; c < SSMF_N_COMP; c++) {
 			hs->comp[c] /= k;
-			if (hs->comp[c] > hs->comp[hs->top_comp])
-				hs->top_comp = c;
+			if (hs->comp[c] > top) {
+				top = hs->comp[c];
+				hs->top_reason = ssmf_host_comp_names[c];
+			}
+		}
+		for (int c = 0; c < SSMF_PROFILE_N; c++) {
+			hs->activity_comp[c] /= k;
+			if (aw * hs->activity_comp[c] > top) {
+				top = aw * hs->activity_comp[c];
+				hs->top_reason = ssmf_activity_reasons[c];
+			}
 		}
 		for (size_t e = e0; e < e1; e++)
 			keys[e - e0] = peer_key(&r[p->seq.flow[e]].s, p->ev[e].role);
@@ -298,9 +318,11 @@ static int host_table(const struct pass *p, const struct ssmf_flow_score *r,
 	return 0;
 }
 
-int ssmf_hosts_score(const struct ssmf_model *hm, struct ssmf_flow_score *r, size_t n,
-                     double weight, struct ssmf_host_results *out, char *err, size_t errlen)
+int ssmf_hosts_score(const struct ssmf_host_level *hl, struct ssmf_flow_score *r, size_t n,
+                     struct ssmf_host_results *out, char *err, size_t errlen)
 {
+	const struct ssmf_model *hm = hl->model;
+	double weight = hl->weight, aw = hl->profile ? hl->activity_weight : 0;
 	memset(out, 0, sizeof *out);
 	struct pass p = {0};
 	int rc = -1;
@@ -314,6 +336,8 @@ int ssmf_hosts_score(const struct ssmf_model *hm, struct ssmf_flow_score *r, siz
 		r[i].packet_score = r[i].score;
 		r[i].host_score = 0;
 		r[i].event_surprise[0] = r[i].event_surprise[1] = 0;
+		r[i].activity = r[i].activity_part = 0;
+		memset(r[i].activity_comp, 0, sizeof r[i].activity_comp);
 	}
 	size_t ne = p.start[p.nh];
 	for (size_t e = 0; e < ne; e++) {
@@ -324,6 +348,14 @@ int ssmf_hosts_score(const struct ssmf_model *hm, struct ssmf_flow_score *r, siz
 			for (int c = 0; c < SSMF_N_COMP; c++)
 				f->host_comp[c] = p.comp[e * SSMF_N_COMP + (size_t)c];
 		}
+		if (hl->profile) {
+			double *ac = p.act_comp + e * SSMF_PROFILE_N;
+			p.activity[e] = ssmf_profile_score(hl->profile, &p.ev[e], ac);
+			if (p.activity[e] > f->activity) {
+				f->activity = p.activity[e];
+				memcpy(f->activity_comp, ac, sizeof f->activity_comp);
+			}
+		}
 	}
 	/* The mean surprise per observation: each predicted packet, and the flow's event in its
 	 * hosts' sequences counted `weight` times. */
@@ -332,8 +364,10 @@ int ssmf_hosts_score(const struct ssmf_model *hm, struct ssmf_flow_score *r, siz
 		if (pred + weight > 0)
 			r[i].score =
 			    (r[i].packet_score * pred + weight * r[i].host_score) / (pred + weight);
+		r[i].activity_part = aw * r[i].activity;
+		r[i].score += r[i].activity_part;
 	}
-	if (host_table(&p, r, out) < 0) {
+	if (host_table(&p, r, aw, out) < 0) {
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
@@ -342,6 +376,8 @@ out:
 	ssmf_host_sequences_free(&p.seq);
 	free(p.surprise);
 	free(p.comp);
+	free(p.activity);
+	free(p.act_comp);
 	return rc;
 }
 

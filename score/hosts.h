@@ -8,8 +8,16 @@
  * per observation: the summed surprise of its predicted packets plus `weight` times its
  * host score, over the predicted packets plus `weight`. So a one-packet probe scores its
  * host score (it was 0), a short flow of an abnormal host is lifted, and a long flow is
- * judged mostly by its packets. Hosts are ranked by their events' summed surprise over
- * their number plus one (a host seen once ranks below one as surprising many times).
+ * judged mostly by its packets.
+ *
+ * What repeats becomes predictable to the host model (a brute force's 400th connection),
+ * so each event is also judged by the host's recent activity (features/host_profile.h):
+ * a flow's activity is the larger of its two events' activity surprises, and it adds
+ * `activity_weight` times that to the flow's score (it is its own observation, not one
+ * of the packets: a long flow of a host that floods is lifted as much as a short one).
+ * Hosts are ranked by their events' summed surprise, each event's activity included at
+ * the same weight, over their number plus one (a host seen once ranks below one as
+ * surprising many times).
  */
 #ifndef SSMF_HOSTS_H
 #define SSMF_HOSTS_H
@@ -17,6 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "features/host_profile.h"
 #include "score/scorer.h"
 #include "ssm/ssm.h"
 
@@ -29,8 +38,10 @@ struct ssmf_host_score {
 	double score;                    /* summed surprise of its events / (events + 1) */
 	double max_event;                /* its most surprising event */
 	double comp[SSMF_N_COMP];        /* mean surprise per component (role, size, gap, flags) */
-	int top_comp;                    /* the largest of comp */
-	size_t top_flow;                 /* index in the results of its most surprising event */
+	double activity;                 /* mean activity surprise of its events */
+	double activity_comp[SSMF_PROFILE_N]; /* the same per count (rate, repeats, new peers) */
+	const char *top_reason; /* the largest weighted component's name (a constant) */
+	size_t top_flow;        /* index in the results of its most surprising event */
 };
 
 struct ssmf_host_results {
@@ -44,17 +55,29 @@ struct ssmf_host_results {
 /* Weight of a flow's host score in its score, in predicted packets (score --host-weight;
  * 0: the packet level alone, as before the host level). */
 #define SSMF_HOST_WEIGHT_DEFAULT 0.5
+/* Weight of a flow's activity surprise in its score (score --activity-weight; 0: off). */
+#define SSMF_ACTIVITY_WEIGHT_DEFAULT 1.0
+
+/* The host level as score runs it. */
+struct ssmf_host_level {
+	const struct ssmf_model *model;
+	const struct ssmf_host_profile *profile; /* NULL: the model file has none */
+	double weight;                           /* --host-weight */
+	double activity_weight;                  /* --activity-weight */
+};
 
 #define SSMF_HOST_WINDOW  1024
 #define SSMF_HOST_OVERLAP 128
 
-/* Scores the host level of flows r[0..n) with the host model hm; fills each flow's host
- * fields and adds weight x host score to its score. Returns 0, or -1 with err set. */
-int ssmf_hosts_score(const struct ssmf_model *hm, struct ssmf_flow_score *r, size_t n,
-                     double weight, struct ssmf_host_results *out, char *err, size_t errlen);
+/* Scores the host level of flows r[0..n); fills each flow's host and activity fields and
+ * combines them into its score as above. Returns 0, or -1 with err set. */
+int ssmf_hosts_score(const struct ssmf_host_level *hl, struct ssmf_flow_score *r, size_t n,
+                     struct ssmf_host_results *out, char *err, size_t errlen);
 void ssmf_host_results_free(struct ssmf_host_results *h);
 
-/* The component names of the host level's heads, for reasons. */
+/* The component names of the host level's heads, for reasons; the activity profile's,
+ * prefixed for reasons ("activity:repeats"). */
 extern const char *const ssmf_host_comp_names[SSMF_N_COMP];
+extern const char *const ssmf_activity_reasons[SSMF_PROFILE_N];
 
 #endif

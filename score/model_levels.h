@@ -5,11 +5,13 @@
 
 #include <stddef.h>
 
+#include "features/host_profile.h"
 #include "ssm/ssm.h"
 
-/* path NULL: the bundled model. *host is NULL when the file has no host level. Returns 0,
- * or -1 with err set. */
+/* path NULL: the bundled model. *host is NULL when the file has no host level; profile
+ * (NULL-able) receives the host level's activity profile, its `events` 0 when the file has
+ * none (files written before it). Returns 0, or -1 with err set. */
 int ssmf_model_levels_load(const char *path, struct ssmf_model **packet, struct ssmf_model **host,
-                           char *err, size_t errlen);
+                           struct ssmf_host_profile *profile, char *err, size_t errlen);
 
 #endif

@@ -4,6 +4,7 @@
 #include <cjson/cJSON.h>
 #include <inttypes.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -70,11 +71,20 @@ static int top_component(const struct ssmf_flow_score *r)
 	return best;
 }
 
-/* What makes the flow's score: its packets' largest component, or, when its host score
+/* What makes the flow's score: its activity's largest term when that is most of the score
+ * ("activity:repeats"), else its packets' largest component, or, when its host score
  * outweighs its packets (score/hosts.h), its event's largest component ("host:interval"). */
 static const char *reason(const struct ssmf_flow_score *r, char *buf, size_t len)
 {
 	double pred = r->packets_scored > 1 ? (double)(r->packets_scored - 1) : 0;
+	if (r->activity_part > 0 && r->activity_part > r->score - r->activity_part) {
+		int best = 0;
+		for (int c = 1; c < SSMF_PROFILE_N; c++)
+			if (r->activity_comp[c] > r->activity_comp[best])
+				best = c;
+		snprintf(buf, len, "%s", ssmf_activity_reasons[best]);
+		return buf;
+	}
 	if (r->host_score > 0 && r->host_score > r->packet_score) {
 		int best = 0;
 		for (int c = 1; c < SSMF_N_COMP; c++)
@@ -91,7 +101,7 @@ void ssmf_write_table(FILE *out, const struct ssmf_flow_score *r, size_t n, size
 {
 	if (top > n)
 		top = n;
-	fprintf(out, "%4s %7s %-5s %-47s %-47s %7s %9s %-7s %-13s %s\n", "rank", "score", "proto",
+	fprintf(out, "%4s %7s %-5s %-47s %-47s %7s %9s %-7s %-18s %s\n", "rank", "score", "proto",
 	        "initiator", "responder", "packets", "seconds", "end", "mostly", "label");
 	for (size_t i = 0; i < top; i++) {
 		const struct ssmf_flow_score *x = &r[i];
@@ -102,7 +112,7 @@ void ssmf_write_table(FILE *out, const struct ssmf_flow_score *r, size_t n, size
 		         x->s.src_port);
 		snprintf(eb, sizeof eb, x->s.ip_version == 6 ? "[%s]:%u" : "%s:%u", b,
 		         x->s.dst_port);
-		fprintf(out, "%4zu %7.3f %-5s %-47s %-47s %7" PRIu64 " %9.3f %-7s %-13s %s%s\n",
+		fprintf(out, "%4zu %7.3f %-5s %-47s %-47s %7" PRIu64 " %9.3f %-7s %-18s %s%s\n",
 		        i + 1, x->score, proto_name(x->s.protocol, pb, sizeof pb), ea, eb,
 		        x->s.fwd_packets + x->s.bwd_packets, (double)x->s.duration_ns * 1e-9,
 		        ssmf_end_reason_names[x->s.end_reason], reason(x, why, sizeof why),
@@ -147,7 +157,8 @@ int ssmf_write_csv(FILE *out, FILE *pout, const struct ssmf_flow_score *r, size_
 	             "score_direction,score_size,score_gap,score_flags,max_surprise,"
 	             "max_surprise_index,packets_scored,label,flagged,community_id,packet_score,"
 	             "host_score,event_surprise_initiator,event_surprise_responder,host_score_role,"
-	             "host_score_size,host_score_interval,host_score_flags\n");
+	             "host_score_size,host_score_interval,host_score_flags,activity,activity_rate,"
+	             "activity_repeats,activity_new_peers\n");
 	if (pout)
 		fprintf(pout, "flow_id,pkt_index,ts,surprise,direction,size,gap,flags\n");
 	for (size_t i = 0; i < n; i++) {
@@ -173,10 +184,12 @@ int ssmf_write_csv(FILE *out, FILE *pout, const struct ssmf_flow_score *r, size_
 				fputc('"', out);
 			fputc(*p, out);
 		}
-		fprintf(out, "\",%d,%s,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f\n", x->flagged,
-		        x->s.community_id, x->packet_score, x->host_score, x->event_surprise[0],
-		        x->event_surprise[1], x->host_comp[0], x->host_comp[1], x->host_comp[2],
-		        x->host_comp[3]);
+		fprintf(out,
+		        "\",%d,%s,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f\n",
+		        x->flagged, x->s.community_id, x->packet_score, x->host_score,
+		        x->event_surprise[0], x->event_surprise[1], x->host_comp[0],
+		        x->host_comp[1], x->host_comp[2], x->host_comp[3], x->activity,
+		        x->activity_comp[0], x->activity_comp[1], x->activity_comp[2]);
 		if (pout && x->packets)
 			for (uint64_t k = 0; k < x->packets_scored; k++) {
 				const struct ssmf_packet_score *p = &x->packets[k];
@@ -256,6 +269,10 @@ static cJSON *flow_json(const struct ssmf_flow_score *x, const struct ssmf_label
 	cJSON *hc = cJSON_AddObjectToObject(o, "host_components");
 	for (int k = 0; k < SSMF_N_COMP; k++)
 		cJSON_AddNumberToObject(hc, ssmf_host_comp_names[k], r6(x->host_comp[k]));
+	cJSON_AddNumberToObject(o, "activity", r6(x->activity));
+	cJSON *ac = cJSON_AddObjectToObject(o, "activity_components");
+	for (int k = 0; k < SSMF_PROFILE_N; k++)
+		cJSON_AddNumberToObject(ac, ssmf_profile_names[k], r6(x->activity_comp[k]));
 	if (per_packet && x->packets) {
 		cJSON *arr = cJSON_AddArrayToObject(o, "packets");
 		for (uint64_t k = 0; k < x->packets_scored; k++) {
@@ -342,21 +359,36 @@ int ssmf_write_scores_h5(const char *path, const struct ssmf_flow_score *r, size
 		s.packet_count = 0;
 		rc = ssmf_writer_add_flow(w, &s, NULL);
 	}
-	/* Scores as named columns beside /flows, row for row. */
-	enum { NCOL = 14 };
-	static const char *const names[NCOL] = {"score",
-	                                        "score_direction",
-	                                        "score_size",
-	                                        "score_gap",
-	                                        "score_flags",
-	                                        "max_surprise",
-	                                        "packet_score",
-	                                        "host_score",
-	                                        "event_surprise_initiator",
-	                                        "event_surprise_responder",
-	                                        "host_score_role",
-	                                        "host_score_size",
-	                                        "host_score_interval"};
+	/* Scores as named columns beside /flows, row for row: each a double of the result. */
+#define COL(name, field)                                                                           \
+	{                                                                                          \
+		name, offsetof(struct ssmf_flow_score, field)                                      \
+	}
+	static const struct {
+		const char *name;
+		size_t offset;
+	} col[] = {
+	    COL("score", score),
+	    COL("score_direction", comp[0]),
+	    COL("score_size", comp[1]),
+	    COL("score_gap", comp[2]),
+	    COL("score_flags", comp[3]),
+	    COL("max_surprise", max_surprise),
+	    COL("packet_score", packet_score),
+	    COL("host_score", host_score),
+	    COL("event_surprise_initiator", event_surprise[0]),
+	    COL("event_surprise_responder", event_surprise[1]),
+	    COL("host_score_role", host_comp[0]),
+	    COL("host_score_size", host_comp[1]),
+	    COL("host_score_interval", host_comp[2]),
+	    COL("host_score_flags", host_comp[3]),
+	    COL("activity", activity),
+	    COL("activity_rate", activity_comp[0]),
+	    COL("activity_repeats", activity_comp[1]),
+	    COL("activity_new_peers", activity_comp[2]),
+	};
+#undef COL
+	enum { NCOL = sizeof col / sizeof col[0] };
 	double *cols[NCOL];
 	for (int k = 0; k < NCOL; k++)
 		cols[k] = malloc((n ? n : 1) * sizeof(double));
@@ -368,16 +400,8 @@ int ssmf_write_scores_h5(const char *path, const struct ssmf_flow_score *r, size
 	for (int k = 0; k < NCOL; k++)
 		ok = ok && cols[k];
 	for (size_t i = 0; i < n && ok; i++) {
-		cols[0][i] = r[i].score;
-		for (int k = 0; k < SSMF_N_COMP; k++)
-			cols[1 + k][i] = r[i].comp[k];
-		cols[5][i] = r[i].max_surprise;
-		cols[6][i] = r[i].packet_score;
-		cols[7][i] = r[i].host_score;
-		cols[8][i] = r[i].event_surprise[0];
-		cols[9][i] = r[i].event_surprise[1];
-		for (int k = 0; k < SSMF_N_COMP; k++)
-			cols[10 + k][i] = r[i].host_comp[k];
+		for (int k = 0; k < NCOL; k++)
+			memcpy(&cols[k][i], (const char *)&r[i] + col[k].offset, sizeof(double));
 		scored[i] = r[i].packets_scored;
 		flag[i] = (uint64_t)r[i].flagged;
 		source[i] = r[i].source;
@@ -386,7 +410,7 @@ int ssmf_write_scores_h5(const char *path, const struct ssmf_flow_score *r, size
 	if (!ok)
 		rc = -1;
 	for (int k = 0; k < NCOL && rc == 0; k++)
-		rc = ssmf_writer_column_f64(w, names[k], cols[k], n);
+		rc = ssmf_writer_column_f64(w, col[k].name, cols[k], n);
 	if (rc == 0)
 		rc = ssmf_writer_column_u64(w, "packets_scored", scored, n);
 	if (rc == 0)

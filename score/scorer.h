@@ -18,6 +18,7 @@
 #include "features/flow_summary.h"
 #include "datasets/labels.h"
 #include "score/gpu_ops.h"
+#include "features/host_profile.h"
 #include "ssm/ssm.h"
 
 struct ssmf_packet_score {
@@ -41,6 +42,9 @@ struct ssmf_flow_score {
 	double host_score;             /* the larger of its two events' surprises */
 	double event_surprise[2];      /* its event in the initiator's, the responder's sequence */
 	double host_comp[SSMF_N_COMP]; /* the more surprising event's components */
+	double activity;               /* the larger of its events' activity surprises */
+	double activity_comp[SSMF_PROFILE_N]; /* that event's terms (rate, repeats, new peers) */
+	double activity_part; /* what activity adds to score: --activity-weight x activity */
 	struct ssmf_packet_score *packets; /* (packets_scored) with per-packet output, else NULL */
 };
 

@@ -124,3 +124,27 @@ int train_hostset_load(struct train_flowset *fs, const char *const *paths, int n
 	}
 	return 0;
 }
+
+int train_host_profile_fit(const char *const *paths, int n, struct ssmf_host_profile *p, char *err,
+                           size_t errlen)
+{
+	struct ssmf_profile_fit fit = {0};
+	for (int i = 0; i < n; i++) {
+		struct ssmf_dataset *ds = ssmf_dataset_open(paths[i], err, errlen);
+		if (!ds)
+			return TRAIN_E_INPUT;
+		struct ssmf_host_sequences ev;
+		int rc = dataset_events(ds, &ev, err, errlen);
+		ssmf_dataset_close(ds);
+		if (rc < 0)
+			return rc;
+		for (size_t e = 0; e < ev.start[ev.n_hosts]; e++)
+			ssmf_profile_fit_add(&fit, &ev.ev[e]);
+		ssmf_host_sequences_free(&ev);
+	}
+	if (ssmf_profile_fit_done(&fit, p) < 0) {
+		snprintf(err, errlen, "no host events in the training data");
+		return TRAIN_E_INPUT;
+	}
+	return 0;
+}

@@ -4,6 +4,7 @@
 #ifndef SSMF_TRAIN_HOSTSET_H
 #define SSMF_TRAIN_HOSTSET_H
 
+#include "features/host_profile.h"
 #include "train/flowset.h"
 
 /* Builds the host sequences of each dataset (hosts do not span datasets: each is its own
@@ -12,5 +13,10 @@
  * enum train_rc. */
 int train_hostset_load(struct train_flowset *fs, const char *const *paths, int n, int max_len,
                        char *err, size_t errlen);
+
+/* Fits the host level's activity profile (features/host_profile.h) to every event of the
+ * datasets' host sequences. Returns 0 or a negative enum train_rc. */
+int train_host_profile_fit(const char *const *paths, int n, struct ssmf_host_profile *p, char *err,
+                           size_t errlen);
 
 #endif

@@ -5,10 +5,13 @@
 #include <unistd.h>
 
 #include "common/read_file.h"
+#include "train/hostset.h"
 #include "train/levels.h"
 
-int train_attach_host(const char *base, const char *host, const char *out, char *err, size_t errlen)
+int train_attach_host(const char *base, const char *host, const struct ssmf_host_profile *profile,
+                      const char *out, char *err, size_t errlen)
 {
+	unsigned char pb[SSMF_PROFILE_BYTES];
 	struct ssmf_ckpt_section meta = {"META", NULL, 0};
 	struct ssmf_model *m = ssmf_checkpoint_load_sections(base, &meta, 1, err, errlen);
 	if (!m)
@@ -20,11 +23,15 @@ int train_attach_host(const char *base, const char *host, const char *out, char 
 	int rc = TRAIN_E_INPUT;
 	/* the bytes as they are: the host level is a model file of its own inside HOST */
 	if (hm && ssmf_read_file(host, (uint64_t)1 << 34, "a model", &hb, &hn, err, errlen) == 0) {
-		struct ssmf_ckpt_section sec[2];
+		struct ssmf_ckpt_section sec[3];
 		int ns = 0;
 		if (meta.data)
 			sec[ns++] = meta;
 		sec[ns++] = (struct ssmf_ckpt_section){"HOST", hb, hn};
+		if (profile) {
+			ssmf_profile_encode(profile, pb);
+			sec[ns++] = (struct ssmf_ckpt_section){"PROFILE", pb, sizeof pb};
+		}
 		rc = ssmf_checkpoint_save_sections(out, m, sec, ns, err, errlen) < 0
 		         ? TRAIN_E_OUTPUT
 		         : 0;
@@ -67,9 +74,12 @@ int train_levels_run(const struct train_opts *o, enum train_host_mode mode, cons
 	int rc = train_run(&h, hres, err, errlen);
 	if (o->obs && o->obs->on_level)
 		o->obs->on_level(o->obs->user, 0);
+	struct ssmf_host_profile prof;
 	if (rc == 0)
-		rc = train_attach_host(mode == TRAIN_HOST_ONLY ? base : o->output, tmp, o->output,
-		                       err, errlen);
+		rc = train_host_profile_fit(o->train_paths, o->n_train, &prof, err, errlen);
+	if (rc == 0)
+		rc = train_attach_host(mode == TRAIN_HOST_ONLY ? base : o->output, tmp, &prof,
+		                       o->output, err, errlen);
 	unlink(tmp);
 	if (rc == 0)
 		unlink(ckpt);

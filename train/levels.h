@@ -1,10 +1,13 @@
 /* levels.h - one `ssmflow train` for both levels of the model: the packet level (the flow's
  * packets) and the host level (each endpoint's sequence of flow events), written into one
  * model file: the packet level as CONFIG/PARAMS/META, the host level as a whole model file
- * of its own inside the HOST section. A model without HOST scores as before. */
+ * of its own inside the HOST section, beside it the host level's activity profile fitted
+ * to the same events (PROFILE). A model without HOST scores as before; one with HOST but
+ * no PROFILE (written before the profile existed) scores without the profile. */
 #ifndef SSMF_TRAIN_LEVELS_H
 #define SSMF_TRAIN_LEVELS_H
 
+#include "features/host_profile.h"
 #include "train/train.h"
 
 enum train_host_mode {
@@ -22,8 +25,9 @@ int train_levels_run(const struct train_opts *o, enum train_host_mode mode, cons
                      struct train_result *res, struct train_result *hres, char *err, size_t errlen);
 
 /* Writes `out`: the model `base` (its META kept) with the model file `host` as its host
- * level. out may be base. */
-int train_attach_host(const char *base, const char *host, const char *out, char *err,
-                      size_t errlen);
+ * level and `profile` as its activity profile (PROFILE section; NULL: none). out may be
+ * base. */
+int train_attach_host(const char *base, const char *host, const struct ssmf_host_profile *profile,
+                      const char *out, char *err, size_t errlen);
 
 #endif

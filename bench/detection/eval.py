@@ -71,13 +71,25 @@ def main():
     ap.add_argument("--data", default=os.path.join(ROOT, "..", "shared", "data"))
     ap.add_argument("--work", default="/tmp/ssmflow-detection")
     ap.add_argument("--retrain", action="store_true")
-    ap.add_argument("--weights", default="0,0.25,0.5,1,2")
+    ap.add_argument("--weights", default="0:0,0.5:0,0.5:0.5,0.5:1,0.5:2,1:1",
+                    help="host weight:activity weight pairs to compare (score --host-weight, "
+                    "--activity-weight)")
+    ap.add_argument("--behaviours", metavar="DIR",
+                    help="also score the captures behaviours.py writes into DIR (generated "
+                    "brute force, beacon, mining, sweep and DNS-tunnel hosts), reported apart")
     a = ap.parse_args()
     os.environ.setdefault("HDF5_PLUGIN_PATH",
                           os.path.join(os.path.dirname(os.path.abspath(a.ssmflow)), "plugins"))
     train, held, attack = captures(a.data)
+    generated = []
+    if a.behaviours:
+        subprocess.run([sys.executable, os.path.join(os.path.dirname(__file__), "behaviours.py"),
+                        a.behaviours], check=True)
+        generated = sorted(os.path.join(a.behaviours, f) for f in os.listdir(a.behaviours)
+                           if f.endswith(".pcap"))
     sets = {}
-    for kind, lst in (("train", train), ("normal", held), ("attack", attack)):
+    for kind, lst in (("train", train), ("normal", held), ("attack", attack),
+                      ("generated", generated)):
         os.makedirs(os.path.join(a.work, kind), exist_ok=True)
         sets[kind] = []
         for p in lst:
@@ -94,23 +106,29 @@ def main():
                         "--lr", "3e-3", "--warmup", "100", "-o", model, *sets["train"]],
                        check=True, env=env)
     out = os.path.join(a.work, "scores.h5")
-    inputs = sets["normal"] + sets["attack"]
+    inputs = sets["normal"] + sets["attack"] + sets["generated"]
     subprocess.run([a.ssmflow, "score", "-q", "-m", model, "-o", out,
-                    "--label-input", "attack=*/attack/*", "--label-input", "benign=*/normal/*",
-                    *inputs], check=True)
+                    "--label-input", "attack=*/attack/*", "--label-input", "attack=*/generated/*",
+                    "--label-input", "benign=*/normal/*", *inputs], check=True)
     with h5py.File(out) as f:
         fl = f["flows"][:]
         names = [x.decode() for x in f["label_names"][:]]
-        pkt, host = f["packet_score"][:], f["host_score"][:]
+        pkt, host, act = f["packet_score"][:], f["host_score"][:], f["activity"][:]
         n, src = f["packets_scored"][:], f["source"][:]
     y = np.array([names[x] == "attack" for x in fl["label"]])
+    first_gen = len(sets["normal"]) + len(sets["attack"])
+    real = src < first_gen  # the columns: real captures only; generated ones per file
     multi = n >= 2
     normal_idx = ~y
     rows = []
     pred = np.maximum(n.astype(float) - 1, 0)
-    for w in [float(x) for x in a.weights.split(",")]:
-        # score's formula (score/hosts.h): the mean surprise per observation
+    for pair in a.weights.split(","):
+        w, aw = (float(x) for x in pair.split(":"))
+        # score's formula (score/hosts.h): the mean surprise per observation, the host
+        # event counted w times, plus aw times the activity surprise
         s = np.where(pred + w > 0, (pkt * pred + w * host) / np.maximum(pred + w, 1e-300), 0)
+        if w > 0:
+            s = s + aw * act
         files = []
         for k in range(len(sets["normal"]), len(inputs)):
             m = (src == k)
@@ -118,23 +136,30 @@ def main():
                 continue
             sel = m | normal_idx
             files.append((os.path.basename(inputs[k])[:-3], int(m.sum()),
-                          roc_auc_score(y[sel], s[sel])))
-        rows.append((w, roc_auc_score(y, s), tpr_at(y, s, 0.01),
-                     roc_auc_score(y[multi], s[multi]), float(np.mean([x[2] for x in files])),
-                     files))
-    print(f"{int(y.sum())} attack and {int((~y).sum())} normal flows "
-          f"({int((y & ~multi).sum())} and {int((~y & ~multi).sum())} of one packet)")
-    print("| host weight | all-flow ROC-AUC | TPR at 1 % FPR | multi-packet ROC-AUC | "
-          "mean per-file ROC-AUC |")
-    print("|---|---|---|---|---|")
-    for w, auc, tpr, mauc, mf, _ in rows:
-        label = f"{w:g}" + (" (packet level alone)" if w == 0 else "")
-        print(f"| {label} | {auc:.3f} | {tpr:.3f} | {mauc:.3f} | {mf:.3f} |")
+                          roc_auc_score(y[sel], s[sel]), k >= first_gen))
+        rs, rm = y[real], multi & real
+        mean = lambda gen: float(np.mean([x[2] for x in files if x[3] == gen] or [np.nan]))
+        rows.append((f"{w:g} / {aw:g}", roc_auc_score(rs, s[real]),
+                     tpr_at(rs, s[real], 0.01), roc_auc_score(y[rm], s[rm]), mean(False),
+                     files, mean(True)))
+    yr, mr = y[real], multi[real]
+    print(f"{int(yr.sum())} attack and {int((~yr).sum())} normal flows "
+          f"({int((yr & ~mr).sum())} and {int((~yr & ~mr).sum())} of one packet)"
+          + (f"; {int((~real).sum())} flows of generated captures" if generated else ""))
+    print("| host weight / activity weight | all-flow ROC-AUC | TPR at 1 % FPR | "
+          "multi-packet ROC-AUC | mean per-file ROC-AUC |"
+          + (" mean per-file, generated |" if generated else ""))
+    print("|---|---|---|---|---|" + ("---|" if generated else ""))
+    for label, auc, tpr, mauc, mf, _, mg in rows:
+        label += " (packet level alone)" if label.startswith("0 /") else ""
+        print(f"| {label} | {auc:.3f} | {tpr:.3f} | {mauc:.3f} | {mf:.3f} |"
+              + (f" {mg:.3f} |" if generated else ""))
     print("\nper file (attack flows; ROC-AUC against every held-back normal flow):")
-    print("| capture | flows | " + " | ".join(f"w={r[0]:g}" for r in rows) + " |")
+    print("| capture | flows | " + " | ".join(r[0] for r in rows) + " |")
     print("|---|---|" + "---|" * len(rows))
-    for i, (name, cnt, _) in enumerate(rows[0][5]):
-        print(f"| {name} | {cnt} | " + " | ".join(f"{r[5][i][2]:.3f}" for r in rows) + " |")
+    for i, (name, cnt, _, gen) in enumerate(rows[0][5]):
+        print(f"| {name}{' (generated)' if gen else ''} | {cnt} | "
+              + " | ".join(f"{r[5][i][2]:.3f}" for r in rows) + " |")
 
 
 if __name__ == "__main__":

@@ -5,7 +5,14 @@ packet level's, "level": "host" in its metadata).
 
 Written from the format's description, apart from ssmflow's C code: the tests use it as
 the independent check of the C event builder and of the host model's math.
+
+Each event also carries the host's recent activity (rate_events, rate_service,
+rate_new_peers: decayed counts in 1/16 events), judged by the bundle's "activity_profile"
+(`activity_scores`).
 """
+import json
+import math
+
 import numpy as np
 import torch
 
@@ -20,6 +27,22 @@ GOLDEN = 0x9E3779B97F4A7C15
 M64, M32 = (1 << 64) - 1, (1 << 32) - 1
 NOVEL_PEER, NOVEL_PORT, NOVEL_SERVICE = 1, 2, 4
 REC_IPV6, REC_FRAGMENT, REC_TUNNEL, REC_TRUNCATED, REC_OUT_OF_ORDER = 1, 2, 4, 8, 16
+RATE_ONE = 16
+HOST_HALF_US, SVC_HALF_US = 60_000_000, 300_000_000
+# 2^(-k/16) in 1/65536 units
+HALF_FRAC = [round(65536 * 2 ** (-k / 16)) for k in range(16)]
+
+
+def _decay(v, dt_us, half_us):
+    """v after dt_us, halving every half_us (whole half-lives, then 16ths of one)."""
+    halves = dt_us // half_us
+    if halves >= 32:
+        return 0
+    return ((v >> halves) * HALF_FRAC[(dt_us % half_us) * 16 // half_us]) >> 16
+
+
+def _add(v, k):
+    return min(v + k, M32)
 
 
 def _addr_hash(addr, ipv):
@@ -42,14 +65,18 @@ class _Host:
         self.port = [0] * SKETCH
         self.svc = [0] * SKETCH
         self.svc_time = [0] * SKETCH
+        self.svc_rate = [0] * SKETCH
+        self.rate_events = self.rate_new = 0
 
     def observe(self, ts, peer, ipv, port):
-        """-> (gap_us, peer_gap_us, novelty), and the state moves on."""
+        """-> (gap_us, peer_gap_us, novelty, (rate_events, rate_service, rate_new_peers)),
+        and the state moves on."""
         ph = _addr_hash(peer, ipv)
         ptag, stag = _tag(ph), _tag(((ph * GOLDEN) & M64) ^ port)
         pi, oi, si = ptag % SKETCH, (((port * 40503) & M32) >> 12) % SKETCH, stag % SKETCH
         now = (ts >> SVC_SHIFT) & M32
         gap = min((ts - self.last) // 1000, M32) if self.events and ts > self.last else 0
+        dt = (ts - self.last) // 1000 if self.events and ts > self.last else 0
         nov = 0
         if self.peer[pi] != ptag:
             nov |= NOVEL_PEER
@@ -58,15 +85,22 @@ class _Host:
         if self.svc[si] != stag:
             nov |= NOVEL_SERVICE
             pgap = PEER_GAP_NONE
+            self.svc_rate[si] = RATE_ONE
         else:
             d = ((now - self.svc_time[si]) & M32) << SVC_SHIFT
             pgap = min(d // 1000, PEER_GAP_NONE - 1)
+            self.svc_rate[si] = _add(_decay(self.svc_rate[si], d // 1000, SVC_HALF_US), RATE_ONE)
+        self.rate_events = _add(_decay(self.rate_events, dt, HOST_HALF_US), RATE_ONE)
+        self.rate_new = _add(_decay(self.rate_new, dt, HOST_HALF_US),
+                             RATE_ONE if nov & NOVEL_PEER else 0)
+        rates = tuple(min(v, 0xFFFF) for v in (self.rate_events, self.svc_rate[si],
+                                               self.rate_new))
         self.peer[pi], self.port[oi] = ptag, (port + 1) & 0xFFFF
         self.svc[si], self.svc_time[si] = stag, now
         if not self.events or ts > self.last:
             self.last = ts
         self.events = min(self.events + 1, M32)
-        return gap, pgap, nov
+        return gap, pgap, nov, rates
 
 
 def host_events(flows, first, domain=0):
@@ -95,9 +129,9 @@ def host_events(flows, first, domain=0):
         a, b = host(src, ipv), host(dst, ipv)
         ts, port = int(f["first_ts_ns"]), int(f["dst_port"])
         for role, h, peer in ((0, a, dst), (1, b, src)):
-            gap, pgap, nov = state[h].observe(ts, peer, ipv, port)
+            gap, pgap, nov, rates = state[h].observe(ts, peer, ipv, port)
             events[h].append(dict(flow=i, role=role, ts_ns=ts, gap_us=gap, peer_gap_us=pgap,
-                                  novelty=nov, ip_len=int(r["ip_len"]),
+                                  novelty=nov, rates=rates, ip_len=int(r["ip_len"]),
                                   service_port=port, tcp_flags=int(r["tcp_flags"]),
                                   ttl=int(r["ttl"]), ip_proto=int(f["protocol"]),
                                   rec_flags=int(r["flags"])))
@@ -138,4 +172,23 @@ def event_surprises(bundle, flows, first):
         nll = res[h]["nll"].to(torch.float64).sum(1).numpy()
         for k, e in enumerate(evs, 1):
             out[e["flow"], e["role"]] = nll[k]
+    return out
+
+
+def activity_scores(bundle, flows, first):
+    """-> (n_flows,) float64: each flow's activity surprise (the larger of its two events'),
+    under the host bundle's "activity_profile"; zeros when the bundle has none."""
+    out = np.zeros(len(flows))
+    if "activity_profile" not in bundle.meta:
+        return out
+    prof = json.loads(bundle.meta["activity_profile"])
+    mean, sd, margin = prof["mean"], prof["sd"], prof["margin"]
+    _, events = host_events(flows, first)
+    for evs in events:
+        for e in evs:
+            s = 0.0
+            for k, c in enumerate(e["rates"]):
+                z = (math.log1p(c / RATE_ONE) - mean[k]) / sd[k] - margin
+                s += z * z / 2 if z > 0 else 0.0
+            out[e["flow"]] = max(out[e["flow"]], s)
     return out

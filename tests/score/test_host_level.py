@@ -8,7 +8,9 @@
 3. The reference consumer (python/ssmflow_consumer/hosts.py, written from the format's
    description) builds the same events and, with the exported host bundle, the same event
    surprises (1e-4: PyTorch float32 against C), and its per-host counts equal the host
-   table's.
+   table's; with the bundle's activity profile, the same activity surprise for every flow
+   (1e-9: both in double), on a capture where most are 0 (1kxun) and on a scan where
+   most are not (synscan).
 4. A one-packet scan probe outranks a normal one-packet DNS query under the bundled model:
    the 10th percentile of synscan.pcap's probes (nDPI; the bundled model never saw it)
    lies above every one-packet DNS query of three normal nDPI captures (measured
@@ -25,7 +27,8 @@ import numpy as np
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "oracle"))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "python"))
 from common import extract, fail, tmpdir  # noqa: E402
-from ssmflow_consumer import RECORD_DTYPE, event_surprises, host_events, load_bundle  # noqa
+from ssmflow_consumer import (RECORD_DTYPE, activity_scores, event_surprises,  # noqa
+                              host_events, load_bundle)
 
 NDPI = ("traffic", "nDPI", "tests", "cfgs", "default", "pcap")
 EQUIV = ("1kxun.pcap", "synscan.pcap")
@@ -53,6 +56,35 @@ def flows_by_key(path):
     return out, hosts
 
 
+def first_records(ds):
+    with h5py.File(ds) as f:
+        flows = f["flows"][:]
+        pk = f["packets"]
+        first = np.array([pk[int(o)] for o in flows["packet_offset"]]).astype(RECORD_DTYPE)
+    return flows, first
+
+
+def check_activity(ssmflow, td, b, ds, least_nonzero):
+    """The consumer's activity surprises against score's, flow by flow."""
+    out = os.path.join(td, "act.h5")
+    score(ssmflow, out, ds)
+    flows, first = first_records(ds)
+    got = activity_scores(b, flows, first)
+    with h5py.File(out) as f:
+        fl, act = f["flows"][:], f["activity"][:]
+    key = lambda r: (bytes(r["src_addr"]), int(r["src_port"]), bytes(r["dst_addr"]),
+                     int(r["dst_port"]), int(r["protocol"]), int(r["first_ts_ns"]))
+    c_by = {key(r): act[i] for i, r in enumerate(fl)}
+    worst = max((abs(c_by[key(r)] - got[i]) / max(1.0, abs(got[i]))
+                 for i, r in enumerate(flows)), default=0.0)
+    nz = float(np.mean(got > 0)) if len(got) else 0.0
+    print(f"consumer: {os.path.basename(ds)}: activity surprises within {worst:.2e} of "
+          f"ssmflow's, {nz:.0%} of {len(got)} flows above 0")
+    if worst > 1e-9 or nz < least_nonzero:
+        fail(f"{os.path.basename(ds)}: the consumer's activity differs from ssmflow's "
+             f"({worst}) or too few flows have one ({nz:.2f})")
+
+
 def check_consumer(ssmflow, td, ds):
     bundle = os.path.join(td, "m.safetensors")
     p = subprocess.run([ssmflow, "export", "-q", "-o", bundle, os.path.join(
@@ -64,12 +96,11 @@ def check_consumer(ssmflow, td, ds):
     b = load_bundle(hb)
     if b.meta.get("level") != "host":
         fail("the host bundle's metadata does not say level host")
+    if "activity_profile" not in b.meta:
+        fail("the host bundle's metadata has no activity_profile")
     out = os.path.join(td, "ds-score.h5")
     score(ssmflow, out, ds)
-    with h5py.File(ds) as f:
-        flows = f["flows"][:]
-        pk = f["packets"]
-        first = np.array([pk[int(o)] for o in flows["packet_offset"]]).astype(RECORD_DTYPE)
+    flows, first = first_records(ds)
     got = event_surprises(b, flows, first)
     hosts, events = host_events(flows, first)
     with h5py.File(out) as f:
@@ -99,6 +130,7 @@ def check_consumer(ssmflow, td, ds):
           f"{worst:.2e} of ssmflow's; host counts differ for {len(bad)} hosts")
     if worst > 1e-4 or bad or len(py) != len(addr):
         fail(f"the consumer's host level differs from ssmflow's ({worst}, {bad[:3]})")
+    return b
 
 
 def main(ssmflow, equiv, data):
@@ -126,7 +158,9 @@ def main(ssmflow, equiv, data):
                   f"differ by {worst:.2e} (flows), {hw:.2e} (hosts)")
             if worst > 1e-5 or hw > 1e-5 or set(ha) != set(hb):
                 fail(f"{name}: capture and dataset host scores differ ({worst}, {hw})")
-        check_consumer(ssmflow, td, os.path.join(td, "1kxun.pcap.h5"))
+        b = check_consumer(ssmflow, td, os.path.join(td, "1kxun.pcap.h5"))
+        check_activity(ssmflow, td, b, os.path.join(td, "1kxun.pcap.h5"), 0.0)
+        check_activity(ssmflow, td, b, os.path.join(td, "synscan.pcap.h5"), 0.5)
         probes, dns = [], []
         for name in ("synscan.pcap",) + DNS:
             out = os.path.join(td, name + ".csv")
