@@ -10,6 +10,7 @@ import math
 import os
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 import time
@@ -73,6 +74,32 @@ def raw_step_losses(path):
     return out
 
 
+def check_profile(raw, ds):
+    """The activity profile (ssmflow-formats(5)) against the mean and spread of the
+    training events' counts as the reference consumer builds the events."""
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                                    "python"))
+    from ssmflow_consumer import RECORD_DTYPE, host_events
+    version, n, events = struct.unpack_from("<IIQ", raw)
+    mean, sd = struct.unpack_from("<3d", raw, 16), struct.unpack_from("<3d", raw, 40)
+    xs = []
+    for path in ds:
+        with h5py.File(path) as f:
+            flows = f["flows"][:]
+            pk = f["packets"]
+            first = np.array([pk[int(o)] for o in flows["packet_offset"]]).astype(RECORD_DTYPE)
+        for evs in host_events(flows, first)[1]:
+            xs += [np.log1p(np.array(e["rates"]) / 16.0) for e in evs]
+    xs = np.array(xs)
+    want_m, want_sd = xs.mean(0), np.maximum(xs.std(0), 0.25)
+    print(f"activity profile: {events} events, mean {np.round(mean, 4)}, sd {np.round(sd, 4)}")
+    if (len(raw), version, n, events) != (64, 1, 3, len(xs)) or \
+            np.max(np.abs(np.array(mean) - want_m)) > 1e-9 or \
+            np.max(np.abs(np.array(sd) - want_sd)) > 1e-9:
+        fail(f"PROFILE {version} {n} {events} {mean} {sd}: want {len(xs)} events, "
+             f"{want_m} {want_sd}")
+
+
 def check_loss_falls():
     ds = datasets()
     run(["train", "-q", "-o", "m.ssmf", "--epochs", "6", "--warmup", "20", "--threads", "2",
@@ -92,8 +119,10 @@ def check_loss_falls():
     if log[-1]["event"] != "done" or not all(math.isfinite(o["loss"]) for o in steps):
         fail("log incomplete")
     m = ckpt.meta(os.path.join(WORK, "m.ssmf"))
-    if set(ckpt.sections(os.path.join(WORK, "m.ssmf"))) != {"CONFIG", "PARAMS", "META", "HOST"}:
-        fail("the model file should carry CONFIG, PARAMS, META and HOST only")
+    secs = ckpt.sections(os.path.join(WORK, "m.ssmf"))
+    if set(secs) != {"CONFIG", "PARAMS", "META", "HOST", "PROFILE"}:
+        fail("the model file should carry CONFIG, PARAMS, META, HOST and PROFILE only")
+    check_profile(secs["PROFILE"], ds)
     # the host level: trained on the same datasets' host sequences, its loss falls too
     hlog = read_log(os.path.join(WORK, "loss.jsonl"), "host")
     hep = [o for o in hlog if o["event"] == "epoch"]
