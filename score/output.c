@@ -62,11 +62,12 @@ static const char *label_of(const struct ssmf_labels *l, int32_t id)
 	return l && id >= 0 ? ssmf_labels_name(l, id) : "";
 }
 
-static int top_component(const struct ssmf_flow_score *r)
+/* The index of the largest of v[0..n), the first on ties. */
+static int largest(const double *v, int n)
 {
 	int best = 0;
-	for (int c = 1; c < SSMF_N_COMP; c++)
-		if (r->comp[c] > r->comp[best])
+	for (int c = 1; c < n; c++)
+		if (v[c] > v[best])
 			best = c;
 	return best;
 }
@@ -77,23 +78,14 @@ static int top_component(const struct ssmf_flow_score *r)
 static const char *reason(const struct ssmf_flow_score *r, char *buf, size_t len)
 {
 	double pred = r->packets_scored > 1 ? (double)(r->packets_scored - 1) : 0;
-	if (r->activity_part > 0 && r->activity_part > r->score - r->activity_part) {
-		int best = 0;
-		for (int c = 1; c < SSMF_PROFILE_N; c++)
-			if (r->activity_comp[c] > r->activity_comp[best])
-				best = c;
-		snprintf(buf, len, "%s", ssmf_activity_reasons[best]);
-		return buf;
-	}
+	if (r->activity_part > 0 && r->activity_part > r->score - r->activity_part)
+		return ssmf_activity_reasons[largest(r->activity_comp, SSMF_PROFILE_N)];
 	if (r->host_score > 0 && r->host_score > r->packet_score) {
-		int best = 0;
-		for (int c = 1; c < SSMF_N_COMP; c++)
-			if (r->host_comp[c] > r->host_comp[best])
-				best = c;
-		snprintf(buf, len, "host:%s", ssmf_host_comp_names[best]);
+		snprintf(buf, len, "host:%s",
+		         ssmf_host_comp_names[largest(r->host_comp, SSMF_N_COMP)]);
 		return buf;
 	}
-	return pred > 0 ? comp_names[top_component(r)] : "-";
+	return pred > 0 ? comp_names[largest(r->comp, SSMF_N_COMP)] : "-";
 }
 
 void ssmf_write_table(FILE *out, const struct ssmf_flow_score *r, size_t n, size_t top,
