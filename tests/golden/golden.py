@@ -1,11 +1,12 @@
-"""Golden outputs: extract, score, export and info on a few shared captures, compared with the
+"""Golden outputs: extract, score, export, info and train on a few shared captures, compared with the
 hashes in golden.json. A refactoring must leave every output byte for byte as it was.
 
 Each case runs one command line in a scratch folder where the captures are linked under
 short names (so no output holds a machine's path), then reduces each output to a canonical
 dump: text files as they are; HDF5 files as h5py reads them (every dataset's dtype and raw
 bytes, every attribute), with the software version masked; safetensors as the header JSON
-(version masked) and the raw tensor bytes; what a command prints, with its version masked. The dump's SHA-256 is what golden.json keeps.
+(version masked) and the raw tensor bytes; a training log without its speed; model files
+(their time pinned by SOURCE_DATE_EPOCH) and what a command prints with the version masked. The dump's SHA-256 is what golden.json keeps.
 
   golden.py check  SSMFLOW DATA SRC [--dump DIR]   exit 1 when an output differs
   golden.py update SSMFLOW DATA SRC                rewrite golden.json (an intended change:
@@ -39,6 +40,8 @@ CAPTURES = {
 SMALL = ["syn.pcap", "quic.pcap", "doh.pcap"]  # in time order
 LABELS = ["--label-input", "scan=syn*", "--label-rule", "normal=udp"]
 THREADS = ["--threads", "2"]
+TINY_MODEL = [*THREADS, "--epochs", "2", "--max-steps", "6", "--batch-size", "8", "--max-len",
+              "32", "--d-model", "16", "--headdim", "8", "--d-state", "8", "--warmup", "2"]
 
 # name, ssmflow arguments, outputs whose dumps are hashed ("stdout" is the command's
 # standard output). {src} is the source tree.
@@ -74,6 +77,11 @@ CASES = [
     ("export_bf16", ["export", "-q", "--dtype", "bf16", "{src}/models/default.ssmf", "-o",
                      "b.safetensors"], ["b.safetensors", "b.host.safetensors"]),
     ("info", ["info", "ds.h5", "dsl.h5", "m.safetensors"], ["stdout"]),
+    ("train", ["train", "-q", *TINY_MODEL, "--log-json", "t.log.jsonl", "-o", "t.ssmf",
+               "ds.h5"], ["t.ssmf", "t.ssmf.ckpt", "t.log.jsonl"]),
+    ("train_emulated", ["train", "-q", *TINY_MODEL, "--device", "cuda-emulated",
+                        "--supervised", "--log-json", "te.log.jsonl", "-o", "te.ssmf",
+                        "dsl.h5"], ["te.ssmf", "te.log.jsonl"]),
 ]
 
 VERSION_KEYS = {"software"}
@@ -120,13 +128,27 @@ def dump_safetensors(path):
     return json.dumps(header, sort_keys=True).encode() + b"\n" + blob[8 + n:]
 
 
-def canonical(path):
+def dump_train_log(path):
+    """The log without its one wall-clock figure."""
+    out = []
+    with open(path) as f:
+        for line in f:
+            o = json.loads(line)
+            o.pop("packets_per_s", None)
+            out.append(json.dumps(o, sort_keys=True))
+    return ("\n".join(out) + "\n").encode()
+
+
+def canonical(path, version):
+    if path.endswith(".log.jsonl"):
+        return dump_train_log(path)
     if path.endswith(".h5"):
         return dump_h5(path)
     if path.endswith(".safetensors"):
         return dump_safetensors(path)
     with open(path, "rb") as f:
-        return f.read()
+        # a model file's metadata: its creation time is pinned (SOURCE_DATE_EPOCH)
+        return f.read().replace(f"ssmflow {version}".encode(), b"ssmflow <masked>")
 
 
 def run_cases(ssmflow, data, src, dump_dir):
@@ -139,7 +161,8 @@ def run_cases(ssmflow, data, src, dump_dir):
             os.symlink(os.path.join(data, rel), os.path.join(td, short))
         for name, args, outputs in CASES:
             args = [a.replace("{src}", src) for a in args]
-            p = subprocess.run([ssmflow, *args], cwd=td, capture_output=True)
+            p = subprocess.run([ssmflow, *args], cwd=td, capture_output=True,
+                               env=dict(os.environ, SOURCE_DATE_EPOCH="0"))
             if p.returncode != 0:
                 raise SystemExit(f"FAIL: {name}: ssmflow {' '.join(args)} exited "
                                  f"{p.returncode}: {p.stderr.decode(errors='replace')}")
@@ -147,7 +170,7 @@ def run_cases(ssmflow, data, src, dump_dir):
                 if o == "stdout":
                     body = p.stdout.replace(f"ssmflow {version}".encode(), b"ssmflow <masked>")
                 else:
-                    body = canonical(os.path.join(td, o))
+                    body = canonical(os.path.join(td, o), version)
                 key = f"{name}:{o}"
                 hashes[key] = hashlib.sha256(body).hexdigest()
                 if dump_dir:
