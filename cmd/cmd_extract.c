@@ -14,7 +14,7 @@
 #include "datasets/labels.h"
 #include "datasets/writer.h"
 #include "features/flowtable.h"
-#include "features/ingest.h"
+#include "features/capture.h"
 #include "features/record_stream.h"
 #include "ssmf_version.h"
 
@@ -105,7 +105,6 @@ struct extract_ctx {
 	const char *const *inputs;
 	uint32_t *input_first_flow; /* flow id of the first flow started in each input */
 	size_t ninputs_started;
-	struct ssmf_flowtable *table;
 	int quiet;
 	double t0;
 	struct ssmf_progress progress;
@@ -128,11 +127,11 @@ static int sink_to_writer(void *user, const struct ssmf_flow_summary *s,
 	return ssmf_writer_add_flow(x->writer, &row, records);
 }
 
-static void on_input(void *user, size_t index, const char *path)
+static void on_input(void *user, size_t index, const char *path, uint32_t first_flow_id)
 {
 	struct extract_ctx *x = user;
 	(void)path;
-	x->input_first_flow[index] = (uint32_t)ssmf_flowtable_counters(x->table)->flows;
+	x->input_first_flow[index] = first_flow_id;
 	x->ninputs_started = index + 1;
 }
 
@@ -161,15 +160,13 @@ static void on_warn(void *user, const char *msg)
 	ssmf_warn("%s", msg);
 }
 
-static int on_progress(void *user, uint64_t packets, uint64_t bytes_read)
+static void on_progress(void *user, uint64_t packets, uint64_t bytes_read, uint64_t flows)
 {
 	struct extract_ctx *x = user;
 	char extra[64];
 	snprintf(extra, sizeof extra, "%llu packets, %llu flows", (unsigned long long)packets,
-	         (unsigned long long)(x->writer ? ssmf_writer_flows(x->writer)
-	                                        : ssmf_flowtable_counters(x->table)->flows));
+	         (unsigned long long)(x->writer ? ssmf_writer_flows(x->writer) : flows));
 	ssmf_progress_update(&x->progress, bytes_read, extra);
-	return 0;
 }
 
 static int on_should_stop(void *user)
@@ -352,28 +349,25 @@ int cmd_extract(int argc, char **argv)
 	}
 	if (!out)
 		fp.max_packets = 1; /* no dataset: records go to the stream, none are kept */
-	struct ssmf_flowtable *t = ssmf_flowtable_new(&fp, sink_to_writer, &x);
-	x.table = t;
-	if (!t) {
+	struct ssmf_capture_sinks sinks = {
+	    .user = &x,
+	    .flow_end = sink_to_writer,
+	    .record = records ? on_record : NULL,
+	    .input_started = on_input,
+	    .warn = on_warn,
+	    .should_stop = on_should_stop,
+	    .progress = on_progress,
+	};
+	struct ssmf_capture_result cres;
+	int rc = ssmf_capture_run(x.inputs, (size_t)(argc - first), filter, &fp, &sinks, &cres);
+	struct ssmf_ingest_result *res = &cres.in;
+	ssmf_progress_clear(&x.progress);
+	if (rc == SSMF_CAPTURE_NO_TABLE) {
 		abort_outputs(&x);
 		ssmf_error("out of memory");
 		RC(SSMF_EXIT_INTERNAL);
 	}
-	struct ssmf_ingest_hooks hooks = {
-	    .user = &x,
-	    .warn = on_warn,
-	    .progress = on_progress,
-	    .should_stop = on_should_stop,
-	    .input_started = on_input,
-	    .record = records ? on_record : NULL,
-	};
-	struct ssmf_ingest_result res;
-	int rc = ssmf_ingest((const char *const *)argv + first, (size_t)(argc - first), filter, t,
-	                     &hooks, &res);
-	ssmf_progress_clear(&x.progress);
-	code = ssmf_report_inputs(&res);
-	if (rc == 0 && !res.stopped && !ssmf_stop_signal())
-		rc = ssmf_flowtable_flush(t);
+	code = ssmf_report_inputs(res);
 	int sig = ssmf_stop_signal();
 	if (rc != 0 || sig) {
 		int out_err = rc != 0 && x.writer && ssmf_writer_error(x.writer)[0];
@@ -385,22 +379,20 @@ int cmd_extract(int argc, char **argv)
 			ssmf_error("%s", out_err ? ssmf_writer_error(x.writer) : "out of memory");
 		}
 		abort_outputs(&x);
-		ssmf_flowtable_free(t);
-		ssmf_ingest_result_free(&res);
+		ssmf_capture_result_free(&cres);
 		if (sig) {
 			ssmf_error("interrupted by signal %d; no output written", sig);
 			RC(128 + sig);
 		}
 		RC(out_err ? SSMF_EXIT_OUTPUT : SSMF_EXIT_INTERNAL);
 	}
-	if (res.refused == (int)res.ninputs) {
+	if (res->refused == (int)res->ninputs) {
 		ssmf_error("no input could be read; no output written");
 		abort_outputs(&x);
-		ssmf_flowtable_free(t);
-		ssmf_ingest_result_free(&res);
+		ssmf_capture_result_free(&cres);
 		RC(SSMF_EXIT_INPUT);
 	}
-	const struct ssmf_flow_counters *fc = ssmf_flowtable_counters(t);
+	const struct ssmf_flow_counters *fc = &cres.flows;
 	uint64_t nrec =
 	    x.writer ? ssmf_writer_packets(x.writer) : ssmf_record_stream_count(x.records);
 	err[0] = 0;
@@ -415,7 +407,7 @@ int cmd_extract(int argc, char **argv)
 	}
 	if (!x.writer) {
 		/* records only: nothing more to write */
-	} else if (write_attrs(x.writer, &cli, &res, fc, x.labels) != 0) {
+	} else if (write_attrs(x.writer, &cli, res, fc, x.labels) != 0) {
 		ssmf_error("%s", ssmf_writer_error(x.writer));
 		abort_outputs(&x);
 		code = SSMF_EXIT_OUTPUT;
@@ -424,18 +416,16 @@ int cmd_extract(int argc, char **argv)
 		code = SSMF_EXIT_OUTPUT;
 	}
 	if (code == SSMF_EXIT_OUTPUT) {
-		ssmf_flowtable_free(t);
-		ssmf_ingest_result_free(&res);
+		ssmf_capture_result_free(&cres);
 		RC(code);
 	}
 	if (!quiet) {
 		struct ssmf_flow_counters shown = *fc;
 		if (!out)
 			shown.records_dropped = 0; /* no dataset, so nothing was meant to be kept */
-		print_summary(out ? out : records, &res, &shown, nrec, ssmf_now() - x.t0);
+		print_summary(out ? out : records, res, &shown, nrec, ssmf_now() - x.t0);
 	}
-	ssmf_flowtable_free(t);
-	ssmf_ingest_result_free(&res);
+	ssmf_capture_result_free(&cres);
 out:
 	ssmf_labels_free(x.labels);
 	free(x.input_first_flow);

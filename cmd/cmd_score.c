@@ -12,19 +12,15 @@
 #include "common/atomic_file.h"
 #include "cmd/progress.h"
 #include "cmd/shared_opts.h"
-#include "datasets/reader.h"
-#include "features/flowtable.h"
-#include "features/ingest.h"
 #include "cuda/ssm_cuda.h"
 #include "score/default_model.h"
-#include "score/evaluate.h"
 #include "score/host_output.h"
-#include "score/hosts.h"
+#include "score/inputs.h"
 #include "score/model_levels.h"
 #include "datasets/labels.h"
-#include "score/metrics.h"
 #include "score/output.h"
 #include "score/scorer.h"
+#include "score/verdict.h"
 
 static const char synopsis[] =
     "usage: ssmflow score [options] INPUT...\n"
@@ -204,60 +200,14 @@ static const struct ssmf_opt score_opts_table[] = {
 
 static const struct ssmf_command_opts score_cmd = {"score", synopsis, epilogue, score_opts_table};
 
-static int is_dataset(const char *path)
-{
-	static const unsigned char sig[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
-	unsigned char b[8];
-	if (strcmp(path, "-") == 0)
-		return 0;
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return 0;
-	size_t n = fread(b, 1, 8, f);
-	fclose(f);
-	return n == 8 && memcmp(b, sig, 8) == 0;
-}
-
-struct capture_ctx {
-	struct ssmf_scorer *sc;
-	struct ssmf_flowtable *t;
-	const char *const *paths;
-	size_t next_input;
-	struct ssmf_progress progress;
+struct progress_ctx {
+	struct ssmf_progress line;
 };
-
-static int sink_to_scorer(void *user, const struct ssmf_flow_summary *s,
-                          const struct ssmf_record *records)
-{
-	(void)records;
-	struct capture_ctx *x = user;
-	return ssmf_scorer_flow_end(x->sc, s);
-}
-
-static int flow_to_scorer(void *user, const struct ssmf_flow_summary *s,
-                          const struct ssmf_record *records)
-{
-	struct capture_ctx *x = user;
-	return ssmf_scorer_flow_records(x->sc, s, records);
-}
-
-static int chunk_to_scorer(void *user, uint32_t flow_id, const struct ssmf_record *records,
-                           uint32_t n)
-{
-	struct capture_ctx *x = user;
-	return ssmf_scorer_flow_chunk(x->sc, flow_id, records, n);
-}
-
-static int record_to_scorer(void *user, const struct ssmf_record *r)
-{
-	struct capture_ctx *x = user;
-	return ssmf_scorer_record(x->sc, r);
-}
 
 static void on_warn(void *user, const char *msg)
 {
-	struct capture_ctx *x = user;
-	ssmf_progress_clear(&x->progress); /* the warning gets the line */
+	struct progress_ctx *x = user;
+	ssmf_progress_clear(&x->line); /* the warning gets the line */
 	ssmf_warn("%s", msg);
 }
 
@@ -267,21 +217,13 @@ static int on_should_stop(void *user)
 	return ssmf_stop_signal() != 0;
 }
 
-static int on_progress(void *user, uint64_t packets, uint64_t bytes_read)
+static void on_progress(void *user, uint64_t packets, uint64_t bytes_read, uint64_t flows)
 {
-	struct capture_ctx *x = user;
+	struct progress_ctx *x = user;
 	char extra[32];
+	(void)flows;
 	snprintf(extra, sizeof extra, "%llu packets", (unsigned long long)packets);
-	ssmf_progress_update(&x->progress, bytes_read, extra);
-	return 0;
-}
-
-static void on_input(void *user, size_t index, const char *path)
-{
-	struct capture_ctx *x = user;
-	(void)index;
-	/* flow ids count the flows started: this input's flows have ids from here on */
-	ssmf_scorer_set_input(x->sc, path, (uint32_t)ssmf_flowtable_counters(x->t)->flows);
+	ssmf_progress_update(&x->line, bytes_read, extra);
 }
 
 /* Scores inputs (all captures, or all datasets) into sc; adds to *flows_cut the datasets'
@@ -291,84 +233,47 @@ static int score_inputs(struct ssmf_scorer *sc, const char *const *paths, size_t
 {
 	size_t ndata = 0;
 	for (size_t i = 0; i < n; i++)
-		ndata += (size_t)is_dataset(paths[i]);
+		ndata += (size_t)ssmf_is_dataset(paths[i]);
 	if (ndata && ndata != n)
 		return ssmf_usage_error("score", "give captures or datasets, not both");
 	char err[1024];
-	struct capture_ctx x = {.sc = sc, .paths = paths};
-	ssmf_progress_start(&x.progress, o->quiet, SSMF_PROGRESS_BYTES,
+	struct progress_ctx x;
+	ssmf_progress_start(&x.line, o->quiet, SSMF_PROGRESS_BYTES,
 	                    ssmf_progress_input_bytes(paths, n), 0);
 	if (ndata) {
 		uint64_t done = 0; /* datasets: progress input by input */
 		for (size_t i = 0; i < n; i++) {
-			struct ssmf_dataset *ds = ssmf_dataset_open(paths[i], err, sizeof err);
-			if (!ds) {
+			int rc = ssmf_scorer_dataset_file(sc, paths[i], (uint32_t)i, labels,
+			                                  flows_cut, err, sizeof err);
+			if (rc == SSMF_SCORE_E_OPEN) {
 				ssmf_error("%s", err);
 				return SSMF_EXIT_INPUT;
 			}
-			size_t before;
-			ssmf_scorer_results(sc, &before);
-			*flows_cut += ssmf_dataset_flows_cut(ds);
-			int rc = ssmf_scorer_dataset(sc, ds);
-			if (rc != 0 && ssmf_stop_signal()) {
-				ssmf_dataset_close(ds);
+			if (rc != 0 && ssmf_stop_signal())
 				return 128 + ssmf_stop_signal();
-			}
-			/* Labels the dataset carries (extract --labels), unless others are
-			 * given: its label ids become ids in our name table. */
-			size_t after;
-			struct ssmf_flow_score *r = ssmf_scorer_results(sc, &after);
-			for (size_t k = before; k < after; k++)
-				r[k].source = r[k].input = (uint32_t)i;
-			for (size_t k = before; rc == 0 && !ssmf_labels_active(labels) && k < after;
-			     k++) {
-				const char *name = ssmf_dataset_label_name(ds, r[k].s.label);
-				r[k].s.label =
-				    name ? ssmf_labels_intern(labels, name) : SSMF_LABEL_NONE;
-			}
-			ssmf_dataset_close(ds);
 			done += ssmf_progress_input_bytes(&paths[i], 1);
-			ssmf_progress_update(&x.progress, done, NULL);
+			ssmf_progress_update(&x.line, done, NULL);
 			if (rc != 0) {
-				ssmf_progress_clear(&x.progress);
+				ssmf_progress_clear(&x.line);
 				ssmf_error("%s: %s", paths[i], ssmf_scorer_error(sc));
 				return SSMF_EXIT_INTERNAL;
 			}
 			if (ssmf_stop_signal())
 				return 128 + ssmf_stop_signal();
 		}
-		ssmf_progress_clear(&x.progress);
+		ssmf_progress_clear(&x.line);
 		return SSMF_EXIT_OK;
 	}
-	struct ssmf_flow_params fp = o->fp;
-	int step = o->so.mode == SSMF_SCORE_STEP;
-	/* step mode: records go to the scorer as they come, none are kept; sequence mode:
-	 * they wait in the table, a chunk at a time */
-	fp.max_packets = step ? 1 : (uint32_t)o->so.chunk_packets;
-	fp.extra_bytes_per_flow = ssmf_scorer_state_bytes(sc);
-	struct ssmf_flowtable *t =
-	    ssmf_flowtable_new(&fp, step ? sink_to_scorer : flow_to_scorer, &x);
-	if (!t) {
+	struct ssmf_score_observer obs = {
+	    .user = &x, .warn = on_warn, .should_stop = on_should_stop, .progress = on_progress};
+	struct ssmf_capture_result res;
+	int rc = ssmf_scorer_captures(sc, paths, n, o->filter, &o->fp, &obs, &res);
+	ssmf_progress_clear(&x.line);
+	if (rc == SSMF_CAPTURE_NO_TABLE) {
 		ssmf_error("out of memory");
 		return SSMF_EXIT_INTERNAL;
 	}
-	x.t = t;
-	if (!step)
-		ssmf_flowtable_set_chunk_sink(t, chunk_to_scorer);
-	struct ssmf_ingest_hooks hooks = {.user = &x,
-	                                  .record = step ? record_to_scorer : NULL,
-	                                  .warn = on_warn,
-	                                  .should_stop = on_should_stop,
-	                                  .progress = on_progress,
-	                                  .input_started = on_input};
-	struct ssmf_ingest_result res;
-	int rc = ssmf_ingest(paths, n, o->filter, t, &hooks, &res);
-	if (rc == 0 && !res.stopped)
-		rc = ssmf_flowtable_flush(t);
-	if (rc == 0 && !res.stopped)
-		rc = ssmf_scorer_finish(sc);
-	ssmf_progress_clear(&x.progress);
-	int code = ssmf_report_inputs(&res);
+	int code = ssmf_report_inputs(&res.in);
 	if (rc != 0) {
 		ssmf_error("%s",
 		           ssmf_scorer_error(sc)[0] ? ssmf_scorer_error(sc) : "out of memory");
@@ -376,10 +281,9 @@ static int score_inputs(struct ssmf_scorer *sc, const char *const *paths, size_t
 	}
 	if (ssmf_stop_signal())
 		code = 128 + ssmf_stop_signal();
-	else if (res.refused == (int)res.ninputs)
+	else if (res.in.refused == (int)res.in.ninputs)
 		code = SSMF_EXIT_INPUT;
-	ssmf_ingest_result_free(&res);
-	ssmf_flowtable_free(t);
+	ssmf_capture_result_free(&res);
 	return code;
 }
 
@@ -620,22 +524,14 @@ int cmd_score(int argc, char **argv)
 			goto cleanup;
 		size_t nc;
 		struct ssmf_flow_score *cr = ssmf_scorer_results(cal, &nc);
-		if (host_model && o.host_weight > 0) {
-			struct ssmf_host_results ch;
-			if (ssmf_hosts_score(host_model, cr, nc, o.host_weight, &ch, err,
-			                     sizeof err) < 0) {
-				ssmf_error("--calibrate: host level: %s", err);
-				code = SSMF_EXIT_INTERNAL;
-				goto cleanup;
-			}
-			ssmf_host_results_free(&ch);
+		int crc = ssmf_calibrate(cr, nc, host_model, o.host_weight, o.fpr, &o.threshold,
+		                         err, sizeof err);
+		if (crc == -1) {
+			ssmf_error("--calibrate: host level: %s", err);
+			code = SSMF_EXIT_INTERNAL;
+			goto cleanup;
 		}
-		double *s = malloc((nc ? nc : 1) * sizeof *s);
-		for (size_t i = 0; s && i < nc; i++)
-			s[i] = cr[i].score;
-		o.threshold = s && nc ? ssmf_threshold_for_fpr(s, nc, o.fpr) : NAN;
-		free(s);
-		if (!isfinite(o.threshold)) {
+		if (crc < 0) {
 			ssmf_error("--calibrate: no flows in the benign input(s)");
 			code = SSMF_EXIT_INPUT;
 			goto cleanup;
@@ -664,20 +560,10 @@ int cmd_score(int argc, char **argv)
 	struct ssmf_flow_score *r = ssmf_scorer_results(sc, &n);
 	if (!n && rc == SSMF_EXIT_INPUT)
 		goto cleanup;
-	if (host_model && o.host_weight > 0 &&
-	    ssmf_hosts_score(host_model, r, n, o.host_weight, &hosts, err, sizeof err) < 0) {
-		ssmf_error("host level: %s", err);
-		code = SSMF_EXIT_INTERNAL;
-		goto cleanup;
-	}
-	for (size_t i = 0; i < n; i++)
-		r[i].flagged = isfinite(o.threshold) && r[i].score >= o.threshold;
-	ssmf_scores_sort(r, n);
-
-	/* Evaluation over the labelled flows. */
 	struct ssmf_evaluation ev;
-	if (ssmf_evaluate(r, n, labels, o.threshold, &ev) < 0) {
-		ssmf_error("out of memory");
+	if (ssmf_judge(r, n, host_model, o.host_weight, o.threshold, labels, &hosts, &ev, err,
+	               sizeof err) < 0) {
+		ssmf_error("%s", err);
 		code = SSMF_EXIT_INTERNAL;
 		goto cleanup;
 	}
