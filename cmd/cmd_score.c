@@ -12,7 +12,7 @@
 #include "common/atomic_file.h"
 #include "cmd/progress.h"
 #include "cmd/shared_opts.h"
-#include "cuda/ssm_cuda.h"
+#include "cuda/devices.h"
 #include "score/default_model.h"
 #include "score/host_output.h"
 #include "score/inputs.h"
@@ -42,8 +42,6 @@ static const char epilogue[] =
     "5 internal error, 6 CUDA unavailable (built without CUDA, or no device),\n"
     "130/143 interrupted.\n";
 
-enum score_device { DEVICE_CPU, DEVICE_CUDA, DEVICE_CUDA_EMULATED };
-
 struct score_opts {
 	const char *model, *output, *filter;
 	int fmt; /* enum ssmf_score_format, or -1: from the -o name */
@@ -65,12 +63,7 @@ static const struct ssmf_opt_choice formats[] = {
     {"h5", SSMF_FMT_HDF5, 1},
     {NULL, 0, 0},
 };
-static const struct ssmf_opt_choice devices[] = {
-    {"cpu", DEVICE_CPU, 0},
-    {"cuda", DEVICE_CUDA, 0},
-    {"cuda-emulated", DEVICE_CUDA_EMULATED, 1}, /* tests: the kernels on the CPU */
-    {NULL, 0, 0},
-};
+static const struct ssmf_opt_choice devices[] = {SSMF_DEVICES(SSMF_DEVICE_CHOICE){NULL, 0, 0}};
 static const struct ssmf_opt_choice modes[] = {
     {"sequence", SSMF_SCORE_SEQUENCE, 0},
     {"step", SSMF_SCORE_STEP, 0},
@@ -434,18 +427,6 @@ static int write_outputs(const struct score_opts *o, struct ssmf_flow_score *r, 
 	return rc ? SSMF_EXIT_OUTPUT : SSMF_EXIT_OK;
 }
 
-static const struct ssmf_gpu_ops *gpu_of(int device)
-{
-	switch (device) {
-	case DEVICE_CUDA:
-		return &ssmf_gpu_cuda;
-	case DEVICE_CUDA_EMULATED:
-		return &ssmf_gpu_emulated;
-	default:
-		return NULL;
-	}
-}
-
 int cmd_score(int argc, char **argv)
 {
 	struct score_opts o = {.fmt = -1,
@@ -454,7 +435,7 @@ int cmd_score(int argc, char **argv)
 	                       .threshold = NAN,
 	                       .fpr = 1e-3,
 	                       .host_weight = SSMF_HOST_WEIGHT_DEFAULT,
-	                       .device = DEVICE_CPU};
+	                       .device = SSMF_DEVICE_CPU};
 	ssmf_flow_params_default(&o.fp);
 	ssmf_label_args_init(&o.la);
 	ssmf_scorer_opts_default(&o.so);
@@ -479,7 +460,7 @@ int cmd_score(int argc, char **argv)
 	}
 
 	char err[1024];
-	if (o.device == DEVICE_CUDA && ssmf_cuda_available(err, sizeof err) < 0) {
+	if (o.device == SSMF_DEVICE_CUDA && ssmf_cuda_available(err, sizeof err) < 0) {
 		ssmf_error("--device cuda: %s", err);
 		code = SSMF_EXIT_NO_CUDA;
 		goto done;
@@ -501,7 +482,7 @@ int cmd_score(int argc, char **argv)
 	}
 	struct ssmf_scorer_opts so = o.so;
 	so.labels = labels;
-	so.gpu = gpu_of(o.device);
+	so.gpu = ssmf_cuda_api_for((enum ssmf_device)o.device);
 	so.should_stop = ssmf_stop_signal;
 	if (o.calibrate.n) {
 		struct ssmf_scorer_opts co = so;

@@ -10,7 +10,7 @@
 #include "cmd/cli.h"
 #include "cmd/options.h"
 #include "cmd/progress.h"
-#include "cuda/ssm_cuda.h"
+#include "cuda/devices.h"
 #include "ssmf_version.h"
 #include "train/hparams.h"
 #include "train/meta.h"
@@ -39,14 +39,7 @@ struct train_cli {
 	struct ssmf_opt_list val;
 };
 
-/* The device names train_opts.device takes (train/backend.h), by choice value. */
-static const char *const device_names[] = {"cpu", "cuda", "cuda-emulated"};
-static const struct ssmf_opt_choice devices[] = {
-    {"cpu", 0, 0},
-    {"cuda", 1, 0},
-    {"cuda-emulated", 2, 1}, /* tests: the CUDA kernels' code run on the CPU */
-    {NULL, 0, 0},
-};
+static const struct ssmf_opt_choice devices[] = {SSMF_DEVICES(SSMF_DEVICE_CHOICE){NULL, 0, 0}};
 static const struct ssmf_opt_choice host_modes[] = {
     {"yes", TRAIN_HOST_YES, 0},
     {"no", TRAIN_HOST_NO, 0},
@@ -341,7 +334,7 @@ int cmd_train(int argc, char **argv)
 	for (int i = FIRST_HPARAM; i < FIRST_HPARAM + N_HPARAMS; i++)
 		hp_given += given[i];
 	const char **val = cli.val.v; /* the one list the table allocates: freed on each way out */
-	o.device = device_names[cli.device];
+	o.device = ssmf_device_name((enum ssmf_device)cli.device);
 	o.train_paths = (const char *const *)(argv + first);
 	o.n_train = argc - first;
 	o.val_paths = val;

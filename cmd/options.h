@@ -58,6 +58,10 @@ struct ssmf_opt {
 		.name = NULL                                                                       \
 	}
 
+/* A choice per device of SSMF_DEVICES (cuda/devices.h): --device's list is
+ * {SSMF_DEVICES(SSMF_DEVICE_CHOICE){NULL, 0, 0}}. */
+#define SSMF_DEVICE_CHOICE(id, name, hidden) {name, SSMF_DEVICE_##id, hidden},
+
 /* A command's usage around its table. */
 struct ssmf_command_opts {
 	const char *cmd;      /* "score": usage errors name it */

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cuda/devices.h"
 #include "train/backend.h"
 #include "train/train.h"
 
@@ -9,13 +10,19 @@ int train_backend_open(struct train_backend *be, const char *device, struct ssmf
                        struct train_adamw *o, int max_B, int max_T, char *err, size_t errlen)
 {
 	memset(be, 0, sizeof *be);
-	if (strcmp(device, "cpu") == 0)
+	enum ssmf_device d;
+	if (ssmf_device_parse(device, &d) != 0) {
+		snprintf(err, errlen, "--device %s: unknown device (cpu or cuda)", device);
+		return TRAIN_E_USAGE;
+	}
+	switch (d) {
+	case SSMF_DEVICE_CPU:
 		return train_backend_cpu_open(be, m, o, max_B, max_T, err, errlen);
-	if (strcmp(device, "cuda") == 0)
+	case SSMF_DEVICE_CUDA:
 		return train_backend_cuda_open(be, 0, m, o, max_B, max_T, err, errlen);
-	if (strcmp(device, "cuda-emulated") == 0) /* tests: the kernels' code on the host */
+	case SSMF_DEVICE_CUDA_EMULATED: /* tests: the kernels' code on the host */
 		return train_backend_cuda_open(be, 1, m, o, max_B, max_T, err, errlen);
-	snprintf(err, errlen, "--device %s: unknown device (cpu or cuda)", device);
+	}
 	return TRAIN_E_USAGE;
 }
 

@@ -4,7 +4,8 @@
  * are only made current for checkpoints, the best-epoch copy and the final model.
  *
  * The same code drives the host emulation of the kernels (cuda/cx.h, --device
- * cuda-emulated), which is how the tests check it against the CPU backend without a GPU.
+ * cuda-emulated; both behind cuda/devices.h), which is how the tests check it against the CPU
+ * backend without a GPU.
  *
  * The on-device AdamW has the CPU's semantics (PyTorch AdamW, decoupled weight decay on the
  * tensors flagged `decay`, gradients scaled by grad_scale first); it differs from
@@ -16,99 +17,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cuda/cx.h"
-#include "cuda/ssm_cuda.h"
+#include "cuda/devices.h"
 #include "train/backend.h"
 #include "train/train.h"
 
-/* The calls the backend makes, over the GPU (ssmf_cuda_*) or the emulation (ssmf_cxh_*). */
-struct cuda_ops {
-	const char *name;
-	int (*create)(void **dev, const struct ssmf_model *m, const struct ssmf_cuda_opts *o,
-	              char *err, size_t errlen);
-	void (*destroy)(void *dev);
-	int (*zero_grad)(void *dev, char *err, size_t errlen);
-	int (*forward)(void *dev, const struct ssmf_batch *b, struct ssmf_outputs *out, char *err,
-	               size_t errlen);
-	int (*backward)(void *dev, char *err, size_t errlen);
-	int (*grad_norm)(void *dev, double *norm, char *err, size_t errlen);
-	int (*adamw)(void *dev, const struct ssmf_cuda_adamw_hp *hp, char *err, size_t errlen);
-	int (*moments)(void *dev, ssmf_real *m, ssmf_real *v, int to_device, char *err,
-	               size_t errlen);
-	int (*download_params)(void *dev, struct ssmf_model *m, char *err, size_t errlen);
-	int (*upload_params)(void *dev, const struct ssmf_model *m, char *err, size_t errlen);
-};
-
-/* One table per API; P is the function prefix, T the context type. */
-#define CUDA_OPS(TABLE, NAME, P, T)                                                                \
-	static int TABLE##_create(void **dev, const struct ssmf_model *m,                          \
-	                          const struct ssmf_cuda_opts *o, char *err, size_t errlen)        \
-	{                                                                                          \
-		T *c = NULL;                                                                       \
-		int rc = P##new (&c, m, o, err, errlen);                                           \
-		*dev = c;                                                                          \
-		return rc;                                                                         \
-	}                                                                                          \
-	static void TABLE##_destroy(void *dev)                                                     \
-	{                                                                                          \
-		P##free(dev);                                                                      \
-	}                                                                                          \
-	static int TABLE##_zero_grad(void *dev, char *err, size_t errlen)                          \
-	{                                                                                          \
-		return P##zero_grad(dev, err, errlen);                                             \
-	}                                                                                          \
-	static int TABLE##_forward(void *dev, const struct ssmf_batch *b,                          \
-	                           struct ssmf_outputs *out, char *err, size_t errlen)             \
-	{                                                                                          \
-		return P##forward(dev, b, out, err, errlen);                                       \
-	}                                                                                          \
-	static int TABLE##_backward(void *dev, char *err, size_t errlen)                           \
-	{                                                                                          \
-		return P##backward(dev, err, errlen);                                              \
-	}                                                                                          \
-	static int TABLE##_grad_norm(void *dev, double *norm, char *err, size_t errlen)            \
-	{                                                                                          \
-		return P##grad_norm(dev, norm, err, errlen);                                       \
-	}                                                                                          \
-	static int TABLE##_adamw(void *dev, const struct ssmf_cuda_adamw_hp *hp, char *err,        \
-	                         size_t errlen)                                                    \
-	{                                                                                          \
-		return P##adamw(dev, hp, err, errlen);                                             \
-	}                                                                                          \
-	static int TABLE##_moments(void *dev, ssmf_real *m, ssmf_real *v, int to_device,           \
-	                           char *err, size_t errlen)                                       \
-	{                                                                                          \
-		return P##adamw_moments(dev, m, v, to_device, err, errlen);                        \
-	}                                                                                          \
-	static int TABLE##_download_params(void *dev, struct ssmf_model *m, char *err,             \
-	                                   size_t errlen)                                          \
-	{                                                                                          \
-		return P##download_params(dev, m, err, errlen);                                    \
-	}                                                                                          \
-	static int TABLE##_upload_params(void *dev, const struct ssmf_model *m, char *err,         \
-	                                 size_t errlen)                                            \
-	{                                                                                          \
-		return P##upload_params(dev, m, err, errlen);                                      \
-	}                                                                                          \
-	static const struct cuda_ops TABLE = {                                                     \
-	    NAME,                                                                                  \
-	    TABLE##_create,                                                                        \
-	    TABLE##_destroy,                                                                       \
-	    TABLE##_zero_grad,                                                                     \
-	    TABLE##_forward,                                                                       \
-	    TABLE##_backward,                                                                      \
-	    TABLE##_grad_norm,                                                                     \
-	    TABLE##_adamw,                                                                         \
-	    TABLE##_moments,                                                                       \
-	    TABLE##_download_params,                                                               \
-	    TABLE##_upload_params,                                                                 \
-	};
-
-CUDA_OPS(ops_gpu, "cuda", ssmf_cuda_, struct ssmf_cuda)
-CUDA_OPS(ops_emulated, "cuda-emulated", ssmf_cxh_, struct ssmf_cxh)
-
 struct cuda_ctx {
-	const struct cuda_ops *ops;
+	const struct ssmf_cuda_api *ops;
 	void *dev;
 	struct ssmf_model *m;
 	struct train_adamw *opt;
@@ -159,7 +73,7 @@ static int cu_sync_to_host(void *ctx, char *err, size_t errlen)
 {
 	struct cuda_ctx *c = ctx;
 	if (c->ops->download_params(c->dev, c->m, err, errlen) < 0 ||
-	    c->ops->moments(c->dev, c->opt->m, c->opt->v, 0, err, errlen) < 0)
+	    c->ops->adamw_moments(c->dev, c->opt->m, c->opt->v, 0, err, errlen) < 0)
 		return -1;
 	return 0;
 }
@@ -168,7 +82,7 @@ static int cu_sync_from_host(void *ctx, char *err, size_t errlen)
 {
 	struct cuda_ctx *c = ctx;
 	if (c->ops->upload_params(c->dev, c->m, err, errlen) < 0 ||
-	    c->ops->moments(c->dev, c->opt->m, c->opt->v, 1, err, errlen) < 0)
+	    c->ops->adamw_moments(c->dev, c->opt->m, c->opt->v, 1, err, errlen) < 0)
 		return -1;
 	return 0;
 }
@@ -185,7 +99,7 @@ int train_backend_cuda_open(struct train_backend *be, int emulated, struct ssmf_
                             struct train_adamw *o, int max_B, int max_T, char *err, size_t errlen)
 {
 	memset(be, 0, sizeof *be);
-	const struct cuda_ops *ops = emulated ? &ops_emulated : &ops_gpu;
+	const struct ssmf_cuda_api *ops = emulated ? &ssmf_cuda_api_emulated : &ssmf_cuda_api_gpu;
 	struct cuda_ctx *c = calloc(1, sizeof *c);
 	if (!c) {
 		snprintf(err, errlen, "out of memory");
