@@ -70,10 +70,6 @@ static const struct ssmf_opt_choice host_modes[] = {
 	 .open_hi = open_hi_,                                                                      \
 	 .help = help_,                                                                            \
 	 .note = note_},
-#define HP_COUNT(...) +1
-
-/* The hyper-parameters' rows follow the first FIRST_HPARAM. */
-enum { FIRST_HPARAM = 4, N_HPARAMS = 0 TRAIN_HPARAMS(HP_COUNT) };
 
 #define O(member) offsetof(struct train_cli, member)
 static const struct ssmf_opt train_opts_table[] = {
@@ -331,8 +327,12 @@ int cmd_train(int argc, char **argv)
 	const char *log_path = cli.log_path, *base = cli.base;
 	enum train_host_mode host_mode = (enum train_host_mode)cli.host_mode;
 	int quiet = cli.quiet, hp_given = 0;
-	for (int i = FIRST_HPARAM; i < FIRST_HPARAM + N_HPARAMS; i++)
-		hp_given += given[i];
+	/* the hyper-parameters' rows are those whose field lies in o.hp (--help, at offset
+	 * 0 too, is never marked given) */
+	size_t hp_lo = offsetof(struct train_cli, o.hp), hp_hi = hp_lo + sizeof cli.o.hp;
+	for (size_t i = 0; train_opts_table[i].name; i++)
+		hp_given += given[i] && train_opts_table[i].offset >= hp_lo &&
+		            train_opts_table[i].offset < hp_hi;
 	const char **val = cli.val.v; /* the one list the table allocates: freed on each way out */
 	o.device = ssmf_device_name((enum ssmf_device)cli.device);
 	o.train_paths = (const char *const *)(argv + first);
