@@ -178,8 +178,7 @@ void ssmf_opts_usage(FILE *out, const struct ssmf_command_opts *c, const void *b
 {
 	fputs(c->synopsis, out);
 	for (size_t i = 0; c->opts[i].name; i++)
-		if (!c->opts[i].hidden)
-			print_option(out, &c->opts[i], base);
+		print_option(out, &c->opts[i], base);
 	fputs(c->epilogue, out);
 }
 

@@ -50,7 +50,6 @@ struct ssmf_opt {
 	                     text instead ("all cores"); "": no default shown */
 	const char *note; /* after the default: "(default: 120; 0 never)" */
 	const char *key;  /* the name of the value in a dataset's metadata; NULL: not kept */
-	int hidden;       /* parsed, not in --help (tests' options) */
 };
 
 #define SSMF_OPT_END                                                                               \
