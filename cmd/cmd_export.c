@@ -1,13 +1,14 @@
 /* ssmflow export: a model checkpoint to the live pipeline's safetensors bundle. */
-#include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cmd/cli.h"
+#include "cmd/options.h"
 #include "export/bundle.h"
 #include "ssmf_version.h"
 
-static const char usage[] =
+static const char synopsis[] =
     "usage: ssmflow export [options] -o OUT.safetensors MODEL.ssmf\n"
     "\n"
     "Writes a model checkpoint (from 'ssmflow train') as a safetensors file for the live\n"
@@ -15,62 +16,67 @@ static const char usage[] =
     "the file, and metadata with the config, record version, input normalisation and\n"
     "the model's provenance (see ssmflow-formats(5)). Refuses a checkpoint it cannot\n"
     "fully describe.\n"
-    "\n"
-    "  -o, --output FILE        bundle to write (temporary name, renamed when complete)\n"
-    "      --host-output FILE   the host level's bundle, for a model that has one (same\n"
-    "                           format, \"level\": \"host\" in its metadata; default:\n"
-    "                           OUT.host.safetensors beside OUT.safetensors)\n"
-    "      --dtype f32|bf16|f16 tensor type (f32); bf16 and f16 round to nearest even\n"
-    "  -q, --quiet              no summary\n"
-    "  -h, --help               this help\n"
+    "\n";
+static const char epilogue[] =
     "\n"
     "Exit codes: 0 ok, 1 usage, 2 the checkpoint could not be read or described,\n"
     "4 output error, 5 internal error.\n";
 
+struct export_cli {
+	struct ssmf_export_opts o;
+	const char *out;
+	int quiet;
+};
+
+static const struct ssmf_opt_choice dtypes[] = {
+    {"f32", SSMF_ST_F32, 0},
+    {"bf16", SSMF_ST_BF16, 0},
+    {"f16", SSMF_ST_F16, 0},
+    {NULL, 0, 0},
+};
+
+static const struct ssmf_opt export_opts[] = {
+    {.name = "output",
+     .short_name = 'o',
+     .arg = "FILE",
+     .type = SSMF_OPT_STRING,
+     .offset = offsetof(struct export_cli, out),
+     .help = "bundle to write (temporary name, renamed when complete)"},
+    {.name = "host-output",
+     .arg = "FILE",
+     .type = SSMF_OPT_STRING,
+     .offset = offsetof(struct export_cli, o.host_path),
+     .help = "the host level's bundle, for a model that has one (same format, \"level\": "
+             "\"host\" in its metadata)",
+     .def = "OUT.host.safetensors beside OUT.safetensors"},
+    {.name = "dtype",
+     .arg = "f32|bf16|f16",
+     .type = SSMF_OPT_CHOICE,
+     .offset = offsetof(struct export_cli, o.dtype),
+     .choices = dtypes,
+     .help = "tensor type; bf16 and f16 round to nearest even"},
+    {.name = "quiet",
+     .short_name = 'q',
+     .type = SSMF_OPT_FLAG,
+     .offset = offsetof(struct export_cli, quiet),
+     .help = "no summary"},
+    {.name = "help", .short_name = 'h', .type = SSMF_OPT_FLAG, .help = "this help"},
+    SSMF_OPT_END,
+};
+
+static const struct ssmf_command_opts export_cmd = {"export", synopsis, epilogue, export_opts};
+
 int cmd_export(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"output", required_argument, NULL, 'o'},
-	    {"dtype", required_argument, NULL, 'T'},
-	    {"host-output", required_argument, NULL, 'H'},
-	    {"quiet", no_argument, NULL, 'q'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
-	struct ssmf_export_opts o = {.dtype = SSMF_ST_F32,
-	                             .software = "ssmflow " SSMF_VERSION_STRING};
-	const char *out = NULL;
-	int quiet = 0, c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "o:qh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'o':
-			out = optarg;
-			break;
-		case 'T':
-			if (strcmp(optarg, "f32") == 0)
-				o.dtype = SSMF_ST_F32;
-			else if (strcmp(optarg, "bf16") == 0)
-				o.dtype = SSMF_ST_BF16;
-			else if (strcmp(optarg, "f16") == 0)
-				o.dtype = SSMF_ST_F16;
-			else
-				return ssmf_usage_error("export", "bad --dtype '%s' (f32|bf16|f16)",
-				                        optarg);
-			break;
-		case 'H':
-			o.host_path = optarg;
-			break;
-		case 'q':
-			quiet = 1;
-			break;
-		case 'h':
-			fputs(usage, stdout);
-			return SSMF_EXIT_OK;
-		default:
-			return ssmf_usage_error("export", "unknown option");
-		}
-	}
+	struct export_cli cli = {
+	    .o = {.dtype = SSMF_ST_F32, .software = "ssmflow " SSMF_VERSION_STRING}};
+	int first = 0;
+	int prc = ssmf_opts_parse(&export_cmd, &cli, argc, argv, &first, NULL);
+	if (prc)
+		return prc < 0 ? SSMF_EXIT_OK : prc;
+	struct ssmf_export_opts o = cli.o;
+	const char *out = cli.out;
+	int quiet = cli.quiet, optind = first;
 	if (!out)
 		return ssmf_usage_error("export", "no output: give -o OUT.safetensors");
 	if (strcmp(out, "-") == 0)

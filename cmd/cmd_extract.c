@@ -1,6 +1,5 @@
 /* ssmflow extract: captures to a flow dataset. */
 #include <errno.h>
-#include <getopt.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,48 +8,94 @@
 #include <unistd.h>
 
 #include "cmd/cli.h"
+#include "cmd/options.h"
 #include "cmd/progress.h"
 #include "cmd/shared_opts.h"
 #include "datasets/labels.h"
 #include "datasets/writer.h"
 #include "features/flowtable.h"
-#include "features/ingest.h"
+#include "features/capture.h"
 #include "features/record_stream.h"
 #include "ssmf_version.h"
 
-static const char usage[] =
+static const char synopsis[] =
     "usage: ssmflow extract [options] -o OUT.h5 CAPTURE...\n"
     "       ssmflow extract [options] --records FILE|- CAPTURE...\n"
     "\n"
     "Reads pcap/pcapng captures (also .gz/.zst compressed; '-' is stdin) in the order\n"
     "given and writes every flow's summary and per-packet records to an HDF5 dataset.\n"
-    "\n"
-    "  -o, --output FILE        dataset to write (written under a temporary name,\n"
-    "                           renamed when complete)\n"
-    "      --records FILE|-     also (or only) every packet's record in capture order,\n"
-    "                           as the live harvester writes them: a 4096-byte header\n"
-    "                           page, then 32-byte records (ssmflow-formats(5))\n"
-    "  -f, --filter EXPR        BPF filter applied to every input (pcap-filter(7))\n"
-    "      --idle-timeout SEC   end a flow after SEC seconds without packets (120; 0 never)\n"
-    "      --active-timeout SEC end a flow SEC seconds after its first packet (1800; 0 never)\n"
-    "      --tcp-close yes|no   end TCP flows on RST or FIN in both directions (yes)\n"
-    "      --tcp-grace SEC      late packets this long after a TCP close join the flow (1)\n"
-    "      --max-packets N      records kept per flow; the summary counts all (1024)\n"
-    "      --memory-cap SIZE    flow table memory cap, e.g. 512M, 2G; least recently\n"
-    "                           active flows are evicted above it (1G)\n"
-    "      --zstd-level N       zstd compression level 1..19 (1)\n"
-    "      --community-id-seed N  seed of each flow's Community ID, 0..65535 (0)\n"
-    "      --labels FILE        join ground truth into /flows: native CSV, CICFlowMeter\n"
-    "                           CSV or Zeek conn.log (see ssmflow-score(1))\n"
-    "      --label-rule N=EXPR  label flows matching a BPF expression N (repeatable)\n"
-    "      --label-input N=GLOB label flows starting in inputs matching GLOB (repeatable)\n"
-    "      --label-slack SEC, --label-utc-offset H, --label-mdy   as for score\n"
-    "  -q, --quiet              no progress and no summary\n"
-    "  -h, --help               this help\n"
+    "\n";
+static const char epilogue[] =
     "\n"
     "Exit codes: 0 ok, 1 usage, 2 an input could not be read, 3 an input was damaged\n"
     "(packets before the damage were kept), 4 output error, 5 internal error,\n"
     "130/143 interrupted (no output file is left).\n";
+
+struct extract_cli {
+	const char *out, *records, *filter;
+	struct ssmf_flow_params fp;
+	struct ssmf_writer_opts wo;
+	struct ssmf_label_args la;
+	int quiet;
+};
+
+/* The rows with a key are the dataset's metadata, in this order. */
+static const struct ssmf_opt extract_opts[] = {
+    {.name = "output",
+     .short_name = 'o',
+     .arg = "FILE",
+     .type = SSMF_OPT_STRING,
+     .offset = offsetof(struct extract_cli, out),
+     .help = "dataset to write (written under a temporary name, renamed when complete)"},
+    {.name = "records",
+     .arg = "FILE|-",
+     .type = SSMF_OPT_STRING,
+     .offset = offsetof(struct extract_cli, records),
+     .help = "also (or only) every packet's record in capture order, as the live harvester "
+             "writes them: a 4096-byte header page, then 32-byte records "
+             "(ssmflow-formats(5))"},
+    SSMF_FLOW_TIMEOUT_ROWS(struct extract_cli, fp),
+    {.name = "tcp-grace",
+     .arg = "SEC",
+     .type = SSMF_OPT_SECONDS,
+     .offset = offsetof(struct extract_cli, fp.tcp_close_grace_ns),
+     .help = "late packets this long after a TCP close join the flow",
+     .key = "tcp_close_grace_s"},
+    {.name = "max-packets",
+     .arg = "N",
+     .type = SSMF_OPT_U32,
+     .offset = offsetof(struct extract_cli, fp.max_packets),
+     .lo = 1,
+     .hi = UINT32_MAX,
+     .help = "records kept per flow; the summary counts all",
+     .key = "max_packets"},
+    SSMF_FLOW_TABLE_ROWS(struct extract_cli, fp),
+    {.name = "filter",
+     .short_name = 'f',
+     .arg = "EXPR",
+     .type = SSMF_OPT_STRING,
+     .offset = offsetof(struct extract_cli, filter),
+     .help = "BPF filter applied to every input (pcap-filter(7))",
+     .key = "filter"},
+    {.name = "zstd-level",
+     .arg = "N",
+     .type = SSMF_OPT_I32,
+     .offset = offsetof(struct extract_cli, wo.zstd_level),
+     .lo = 1,
+     .hi = 19,
+     .help = "zstd compression level",
+     .key = "zstd_level"},
+    SSMF_LABEL_ROWS(struct extract_cli, la),
+    {.name = "quiet",
+     .short_name = 'q',
+     .type = SSMF_OPT_FLAG,
+     .offset = offsetof(struct extract_cli, quiet),
+     .help = "no progress and no summary"},
+    {.name = "help", .short_name = 'h', .type = SSMF_OPT_FLAG, .help = "this help"},
+    SSMF_OPT_END,
+};
+
+static const struct ssmf_command_opts extract_cmd = {"extract", synopsis, epilogue, extract_opts};
 
 struct extract_ctx {
 	struct ssmf_writer *writer; /* NULL: no -o, records only */
@@ -60,7 +105,6 @@ struct extract_ctx {
 	const char *const *inputs;
 	uint32_t *input_first_flow; /* flow id of the first flow started in each input */
 	size_t ninputs_started;
-	struct ssmf_flowtable *table;
 	int quiet;
 	double t0;
 	struct ssmf_progress progress;
@@ -83,11 +127,11 @@ static int sink_to_writer(void *user, const struct ssmf_flow_summary *s,
 	return ssmf_writer_add_flow(x->writer, &row, records);
 }
 
-static void on_input(void *user, size_t index, const char *path)
+static void on_input(void *user, size_t index, const char *path, uint32_t first_flow_id)
 {
 	struct extract_ctx *x = user;
 	(void)path;
-	x->input_first_flow[index] = (uint32_t)ssmf_flowtable_counters(x->table)->flows;
+	x->input_first_flow[index] = first_flow_id;
 	x->ninputs_started = index + 1;
 }
 
@@ -116,15 +160,13 @@ static void on_warn(void *user, const char *msg)
 	ssmf_warn("%s", msg);
 }
 
-static int on_progress(void *user, uint64_t packets, uint64_t bytes_read)
+static void on_progress(void *user, uint64_t packets, uint64_t bytes_read, uint64_t flows)
 {
 	struct extract_ctx *x = user;
 	char extra[64];
 	snprintf(extra, sizeof extra, "%llu packets, %llu flows", (unsigned long long)packets,
-	         (unsigned long long)(x->writer ? ssmf_writer_flows(x->writer)
-	                                        : ssmf_flowtable_counters(x->table)->flows));
+	         (unsigned long long)(x->writer ? ssmf_writer_flows(x->writer) : flows));
 	ssmf_progress_update(&x->progress, bytes_read, extra);
-	return 0;
 }
 
 static int on_should_stop(void *user)
@@ -133,20 +175,49 @@ static int on_should_stop(void *user)
 	return ssmf_stop_signal() != 0;
 }
 
-static int write_attrs(struct ssmf_writer *w, const struct ssmf_flow_params *p, const char *filter,
-                       int zstd_level, const struct ssmf_ingest_result *res,
-                       const struct ssmf_flow_counters *fc, const struct ssmf_labels *labels)
+/* The options that shaped the dataset, as its metadata: the rows with a key. */
+static int write_option_attrs(struct ssmf_writer *w, const struct extract_cli *c)
 {
 	int rc = 0;
-	rc |= ssmf_writer_attr_f64(w, "idle_timeout_s", (double)p->idle_timeout_ns * 1e-9);
-	rc |= ssmf_writer_attr_f64(w, "active_timeout_s", (double)p->active_timeout_ns * 1e-9);
-	rc |= ssmf_writer_attr_u64(w, "tcp_close", (uint64_t)p->tcp_close);
-	rc |= ssmf_writer_attr_f64(w, "tcp_close_grace_s", (double)p->tcp_close_grace_ns * 1e-9);
-	rc |= ssmf_writer_attr_u64(w, "max_packets", p->max_packets);
-	rc |= ssmf_writer_attr_u64(w, "memory_cap_bytes", p->memory_cap_bytes);
-	rc |= ssmf_writer_attr_u64(w, "community_id_seed", p->community_id_seed);
-	rc |= ssmf_writer_attr_str(w, "filter", filter ? filter : "");
-	rc |= ssmf_writer_attr_u64(w, "zstd_level", (uint64_t)zstd_level);
+	for (const struct ssmf_opt *o = extract_opts; o->name; o++) {
+		const void *v = ssmf_opt_field(o, c);
+		if (!o->key)
+			continue;
+		switch (o->type) {
+		case SSMF_OPT_SECONDS:
+			rc |= ssmf_writer_attr_f64(w, o->key, (double)*(const uint64_t *)v * 1e-9);
+			break;
+		case SSMF_OPT_BOOL:
+		case SSMF_OPT_I32:
+			rc |= ssmf_writer_attr_u64(w, o->key, (uint64_t) * (const int *)v);
+			break;
+		case SSMF_OPT_U16:
+			rc |= ssmf_writer_attr_u64(w, o->key, *(const uint16_t *)v);
+			break;
+		case SSMF_OPT_U32:
+			rc |= ssmf_writer_attr_u64(w, o->key, *(const uint32_t *)v);
+			break;
+		case SSMF_OPT_BYTES:
+		case SSMF_OPT_U64:
+			rc |= ssmf_writer_attr_u64(w, o->key, *(const uint64_t *)v);
+			break;
+		case SSMF_OPT_STRING: {
+			const char *s = *(const char *const *)v;
+			rc |= ssmf_writer_attr_str(w, o->key, s ? s : "");
+			break;
+		}
+		default:
+			rc = -1; /* a key on a row of a type the metadata has no form for */
+		}
+	}
+	return rc;
+}
+
+static int write_attrs(struct ssmf_writer *w, const struct extract_cli *c,
+                       const struct ssmf_ingest_result *res, const struct ssmf_flow_counters *fc,
+                       const struct ssmf_labels *labels)
+{
+	int rc = write_option_attrs(w, c);
 	rc |= ssmf_writer_attr_str(w, "software", "ssmflow " SSMF_VERSION_STRING);
 	rc |= ssmf_writer_attr_u64(w, "packets_read", res->packets_read);
 	rc |= ssmf_writer_attr_u64(w, "packets_decoded", res->packets_decoded);
@@ -208,11 +279,10 @@ static void print_summary(const char *out, const struct ssmf_ingest_result *res,
 		        (unsigned long long)fc->records_dropped);
 }
 
-/* Frees the label arguments on the way out of option parsing. */
-static int la_free_then(struct ssmf_label_args *la, int code)
+static int usage_error(struct extract_cli *c, const char *msg)
 {
-	ssmf_label_args_free(la);
-	return code;
+	ssmf_opts_free(extract_opts, c);
+	return ssmf_usage_error("extract", "%s", msg);
 }
 
 int cmd_extract(int argc, char **argv)
@@ -222,115 +292,52 @@ int cmd_extract(int argc, char **argv)
 		code = (v);                                                                        \
 		goto out;                                                                          \
 	} while (0)
-	static const struct option opts[] = {
-	    {"output", required_argument, NULL, 'o'},
-	    {"records", required_argument, NULL, 'W'},
-	    {"filter", required_argument, NULL, 'f'},
-	    SSMF_FLOW_LONG_OPTIONS,
-	    {"tcp-grace", required_argument, NULL, 'G'},
-	    {"max-packets", required_argument, NULL, 'P'},
-	    {"zstd-level", required_argument, NULL, 'Z'},
-	    SSMF_LABEL_LONG_OPTIONS,
-	    {"quiet", no_argument, NULL, 'q'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
-	struct ssmf_label_args la;
-	if (ssmf_label_args_init(&la, argc) != 0) {
-		ssmf_error("out of memory");
-		return SSMF_EXIT_INTERNAL;
+	struct extract_cli cli = {0};
+	ssmf_flow_params_default(&cli.fp);
+	ssmf_writer_opts_default(&cli.wo);
+	ssmf_label_args_init(&cli.la);
+	int code = SSMF_EXIT_OK, first = 0;
+	int prc = ssmf_opts_parse(&extract_cmd, &cli, argc, argv, &first, NULL);
+	if (prc) {
+		ssmf_opts_free(extract_opts, &cli);
+		return prc < 0 ? SSMF_EXIT_OK : prc;
 	}
-	struct ssmf_flow_params fp;
-	ssmf_flow_params_default(&fp);
-	struct ssmf_writer_opts wo;
-	ssmf_writer_opts_default(&wo);
-	const char *out = NULL, *filter = NULL, *records = NULL;
-	int quiet = 0, c, code = SSMF_EXIT_OK;
-	uint64_t v;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "o:f:qh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'o':
-			out = optarg;
-			break;
-		case 'f':
-			filter = optarg;
-			break;
-		case 'W':
-			records = optarg;
-			break;
-		case 'G':
-			if (ssmf_parse_seconds_ns(optarg, &fp.tcp_close_grace_ns))
-				return la_free_then(
-				    &la,
-				    ssmf_usage_error("extract", "bad --tcp-grace '%s'", optarg));
-			break;
-		case 'P':
-			if (ssmf_parse_u64(optarg, &v) || v == 0 || v > UINT32_MAX)
-				return la_free_then(
-				    &la,
-				    ssmf_usage_error("extract", "bad --max-packets '%s'", optarg));
-			fp.max_packets = (uint32_t)v;
-			break;
-		case 'Z':
-			if (ssmf_parse_u64(optarg, &v) || v < 1 || v > 19)
-				return la_free_then(
-				    &la, ssmf_usage_error("extract",
-				                          "bad --zstd-level '%s' (1..19)", optarg));
-			wo.zstd_level = (int)v;
-			break;
-		case 'q':
-			quiet = 1;
-			break;
-		case 'h':
-			fputs(usage, stdout);
-			return la_free_then(&la, SSMF_EXIT_OK);
-		default:
-			switch (ssmf_shared_option("extract", c, optarg, &fp, &la)) {
-			case 1:
-				break;
-			case 0:
-				ssmf_label_args_free(&la);
-				return la_free_then(&la,
-				                    ssmf_usage_error("extract", "unknown option"));
-			default:
-				return la_free_then(&la, SSMF_EXIT_USAGE);
-			}
-		}
-	}
+	const char *out = cli.out, *filter = cli.filter, *records = cli.records;
+	int quiet = cli.quiet;
+	struct ssmf_flow_params fp = cli.fp;
+	struct ssmf_writer_opts wo = cli.wo;
 	if (!out && !records)
-		return la_free_then(
-		    &la,
-		    ssmf_usage_error("extract", "no output: give -o OUT.h5 or --records FILE"));
+		return usage_error(&cli, "no output: give -o OUT.h5 or --records FILE");
 	if (out && strcmp(out, "-") == 0)
-		return la_free_then(
-		    &la, ssmf_usage_error("extract", "an HDF5 dataset cannot go to stdout"));
-	if (optind >= argc)
-		return la_free_then(&la, ssmf_usage_error("extract", "no input capture given"));
-	if (ssmf_check_filter("extract", filter))
-		return la_free_then(&la, SSMF_EXIT_USAGE);
+		return usage_error(&cli, "an HDF5 dataset cannot go to stdout");
+	if (first >= argc)
+		return usage_error(&cli, "no input capture given");
+	if (ssmf_check_filter("extract", filter)) {
+		ssmf_opts_free(extract_opts, &cli);
+		return SSMF_EXIT_USAGE;
+	}
 	int nstdin = 0;
-	for (int i = optind; i < argc; i++)
+	for (int i = first; i < argc; i++)
 		nstdin += strcmp(argv[i], "-") == 0;
 	if (nstdin > 1)
-		return la_free_then(
-		    &la, ssmf_usage_error("extract", "'-' (stdin) given more than once"));
+		return usage_error(&cli, "'-' (stdin) given more than once");
 
 	ssmf_signals_install();
 	char err[1024];
 	struct extract_ctx x = {.quiet = quiet};
-	x.inputs = (const char *const *)argv + optind;
-	x.input_first_flow = calloc((size_t)(argc - optind), sizeof *x.input_first_flow);
+	x.inputs = (const char *const *)argv + first;
+	x.input_first_flow = calloc((size_t)(argc - first), sizeof *x.input_first_flow);
 	if (!x.input_first_flow) {
 		ssmf_error("out of memory");
-		return la_free_then(&la, SSMF_EXIT_INTERNAL);
+		ssmf_opts_free(extract_opts, &cli);
+		return SSMF_EXIT_INTERNAL;
 	}
-	if (ssmf_label_args_given(&la) &&
-	    !(x.labels = ssmf_labels_from_args("extract", &la, &code)))
+	if (ssmf_label_args_given(&cli.la) &&
+	    !(x.labels = ssmf_labels_from_args("extract", &cli.la, &code)))
 		RC(code);
 	x.t0 = ssmf_now();
 	ssmf_progress_start(&x.progress, quiet, SSMF_PROGRESS_BYTES,
-	                    ssmf_progress_input_bytes(x.inputs, (size_t)(argc - optind)), 0);
+	                    ssmf_progress_input_bytes(x.inputs, (size_t)(argc - first)), 0);
 	if (out && !(x.writer = ssmf_writer_create(out, &wo, err, sizeof err))) {
 		ssmf_error("%s", err);
 		RC(SSMF_EXIT_OUTPUT);
@@ -342,28 +349,25 @@ int cmd_extract(int argc, char **argv)
 	}
 	if (!out)
 		fp.max_packets = 1; /* no dataset: records go to the stream, none are kept */
-	struct ssmf_flowtable *t = ssmf_flowtable_new(&fp, sink_to_writer, &x);
-	x.table = t;
-	if (!t) {
+	struct ssmf_capture_sinks sinks = {
+	    .user = &x,
+	    .flow_end = sink_to_writer,
+	    .record = records ? on_record : NULL,
+	    .input_started = on_input,
+	    .warn = on_warn,
+	    .should_stop = on_should_stop,
+	    .progress = on_progress,
+	};
+	struct ssmf_capture_result cres;
+	int rc = ssmf_capture_run(x.inputs, (size_t)(argc - first), filter, &fp, &sinks, &cres);
+	struct ssmf_ingest_result *res = &cres.in;
+	ssmf_progress_clear(&x.progress);
+	if (rc == SSMF_CAPTURE_NO_TABLE) {
 		abort_outputs(&x);
 		ssmf_error("out of memory");
 		RC(SSMF_EXIT_INTERNAL);
 	}
-	struct ssmf_ingest_hooks hooks = {
-	    .user = &x,
-	    .warn = on_warn,
-	    .progress = on_progress,
-	    .should_stop = on_should_stop,
-	    .input_started = on_input,
-	    .record = records ? on_record : NULL,
-	};
-	struct ssmf_ingest_result res;
-	int rc = ssmf_ingest((const char *const *)argv + optind, (size_t)(argc - optind), filter, t,
-	                     &hooks, &res);
-	ssmf_progress_clear(&x.progress);
-	code = ssmf_report_inputs(&res);
-	if (rc == 0 && !res.stopped && !ssmf_stop_signal())
-		rc = ssmf_flowtable_flush(t);
+	code = ssmf_report_inputs(res);
 	int sig = ssmf_stop_signal();
 	if (rc != 0 || sig) {
 		int out_err = rc != 0 && x.writer && ssmf_writer_error(x.writer)[0];
@@ -375,22 +379,20 @@ int cmd_extract(int argc, char **argv)
 			ssmf_error("%s", out_err ? ssmf_writer_error(x.writer) : "out of memory");
 		}
 		abort_outputs(&x);
-		ssmf_flowtable_free(t);
-		ssmf_ingest_result_free(&res);
+		ssmf_capture_result_free(&cres);
 		if (sig) {
 			ssmf_error("interrupted by signal %d; no output written", sig);
 			RC(128 + sig);
 		}
 		RC(out_err ? SSMF_EXIT_OUTPUT : SSMF_EXIT_INTERNAL);
 	}
-	if (res.refused == (int)res.ninputs) {
+	if (res->refused == (int)res->ninputs) {
 		ssmf_error("no input could be read; no output written");
 		abort_outputs(&x);
-		ssmf_flowtable_free(t);
-		ssmf_ingest_result_free(&res);
+		ssmf_capture_result_free(&cres);
 		RC(SSMF_EXIT_INPUT);
 	}
-	const struct ssmf_flow_counters *fc = ssmf_flowtable_counters(t);
+	const struct ssmf_flow_counters *fc = &cres.flows;
 	uint64_t nrec =
 	    x.writer ? ssmf_writer_packets(x.writer) : ssmf_record_stream_count(x.records);
 	err[0] = 0;
@@ -405,7 +407,7 @@ int cmd_extract(int argc, char **argv)
 	}
 	if (!x.writer) {
 		/* records only: nothing more to write */
-	} else if (write_attrs(x.writer, &fp, filter, wo.zstd_level, &res, fc, x.labels) != 0) {
+	} else if (write_attrs(x.writer, &cli, res, fc, x.labels) != 0) {
 		ssmf_error("%s", ssmf_writer_error(x.writer));
 		abort_outputs(&x);
 		code = SSMF_EXIT_OUTPUT;
@@ -414,21 +416,19 @@ int cmd_extract(int argc, char **argv)
 		code = SSMF_EXIT_OUTPUT;
 	}
 	if (code == SSMF_EXIT_OUTPUT) {
-		ssmf_flowtable_free(t);
-		ssmf_ingest_result_free(&res);
+		ssmf_capture_result_free(&cres);
 		RC(code);
 	}
 	if (!quiet) {
 		struct ssmf_flow_counters shown = *fc;
 		if (!out)
 			shown.records_dropped = 0; /* no dataset, so nothing was meant to be kept */
-		print_summary(out ? out : records, &res, &shown, nrec, ssmf_now() - x.t0);
+		print_summary(out ? out : records, res, &shown, nrec, ssmf_now() - x.t0);
 	}
-	ssmf_flowtable_free(t);
-	ssmf_ingest_result_free(&res);
+	ssmf_capture_result_free(&cres);
 out:
 	ssmf_labels_free(x.labels);
 	free(x.input_first_flow);
-	ssmf_label_args_free(&la);
+	ssmf_opts_free(extract_opts, &cli);
 	return code;
 }

@@ -1,10 +1,10 @@
 /* ssmflow info: describe a dataset or a model bundle (chosen by the file's content). */
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cmd/cli.h"
+#include "cmd/options.h"
 #include "datasets/reader.h"
 #include "export/bundle.h"
 
@@ -18,11 +18,18 @@ static const char usage[] =
     "and provenance, after checking its structure, alignment (every tensor\n"
     "at a multiple of 64 bytes) and coverage (the tensors tile the data\n"
     "exactly and include every tensor the config needs).\n"
-    "\n"
-    "  -h, --help   this help\n"
+    "\n";
+static const char epilogue[] =
     "\n"
     "Exit codes: 0 ok, 1 usage, 2 a file is not a readable ssmflow dataset\n"
     "or a valid model bundle.\n";
+
+static const struct ssmf_opt info_opts[] = {
+    {.name = "help", .short_name = 'h', .type = SSMF_OPT_FLAG, .help = "this help"},
+    SSMF_OPT_END,
+};
+
+static const struct ssmf_command_opts info_cmd = {"info", usage, epilogue, info_opts};
 
 static void print_attr(const char *name, void *user)
 {
@@ -136,20 +143,14 @@ static int info_one(const char *path)
 
 int cmd_info(int argc, char **argv)
 {
-	static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
-	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (c == 'h') {
-			fputs(usage, stdout);
-			return SSMF_EXIT_OK;
-		}
-		return ssmf_usage_error("info", "unknown option");
-	}
-	if (optind >= argc)
+	int first = 0;
+	int prc = ssmf_opts_parse(&info_cmd, NULL, argc, argv, &first, NULL);
+	if (prc)
+		return prc < 0 ? SSMF_EXIT_OK : prc;
+	if (first >= argc)
 		return ssmf_usage_error("info", "no file given");
 	int code = SSMF_EXIT_OK;
-	for (int i = optind; i < argc; i++) {
+	for (int i = first; i < argc; i++) {
 		int rc = info_one(argv[i]);
 		if (rc > code)
 			code = rc;

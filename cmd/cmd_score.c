@@ -1,6 +1,5 @@
 /* ssmflow score: anomaly scores for captured traffic, with labels and evaluation. */
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
@@ -9,24 +8,21 @@
 #include <unistd.h>
 
 #include "cmd/cli.h"
+#include "cmd/options.h"
 #include "common/atomic_file.h"
 #include "cmd/progress.h"
 #include "cmd/shared_opts.h"
-#include "datasets/reader.h"
-#include "features/flowtable.h"
-#include "features/ingest.h"
-#include "cuda/ssm_cuda.h"
+#include "cuda/devices.h"
 #include "score/default_model.h"
-#include "score/evaluate.h"
 #include "score/host_output.h"
-#include "score/hosts.h"
+#include "score/inputs.h"
 #include "score/model_levels.h"
 #include "datasets/labels.h"
-#include "score/metrics.h"
 #include "score/output.h"
 #include "score/scorer.h"
+#include "score/verdict.h"
 
-static const char usage[] =
+static const char synopsis[] =
     "usage: ssmflow score [options] INPUT...\n"
     "\n"
     "Scores every flow of captures (pcap, pcapng, .gz, .zst, '-' for stdin) or of datasets\n"
@@ -34,47 +30,8 @@ static const char usage[] =
     "observation of the flow's packets (direction, size, gap, flags) and of its event in\n"
     "each endpoint's sequence of flows (role, size, interval, flags: the host level).\n"
     "Prints the most anomalous flows and hosts; -o writes them all.\n"
-    "\n"
-    "  -m, --model FILE         model checkpoint (default: the bundled model)\n"
-    "  -o, --output FILE        write all flows to FILE ('-' for stdout)\n"
-    "  -F, --format FMT         table, csv, jsonl or hdf5 (default: from the -o name's\n"
-    "                           extension; a table on stdout without -o)\n"
-    "      --top N              flows in the table (20)\n"
-    "      --per-packet         also every packet's surprise (jsonl: a 'packets' array;\n"
-    "                           csv: OUT.packets.csv; hdf5: packet_* columns)\n"
-    "  -f, --filter EXPR        BPF filter for capture inputs\n"
-    "      --labels FILE        ground truth: native CSV, CICFlowMeter CSV or Zeek conn.log\n"
-    "      --label-rule N=EXPR  label flows matching a BPF expression N (repeatable)\n"
-    "      --label-input N=GLOB label flows starting in inputs matching GLOB (repeatable)\n"
-    "      --label-slack SEC    only label-file rows whose time window overlaps the\n"
-    "                           flow's within SEC (default: ignore times)\n"
-    "      --label-utc-offset H CICFlowMeter local time is UTC+H (e.g. -3)\n"
-    "      --label-mdy          CICFlowMeter dates are month/day/year\n"
-    "      --threshold X        flag flows with score >= X\n"
-    "      --calibrate BENIGN   set the threshold so that at most --fpr of the flows of\n"
-    "                           BENIGN (a capture or dataset of normal traffic) is flagged\n"
-    "      --fpr F              false-positive rate for --calibrate (0.001)\n"
-    "      --idle-timeout SEC, --active-timeout SEC, --tcp-close yes|no, --memory-cap SIZE\n"
-    "                           flow table settings for captures, as for extract\n"
-    "      --community-id-seed N  seed of each capture flow's Community ID (0)\n"
-    "      --threads N          model threads (default: all cores)\n"
-    "      --device cpu|cuda    where the model runs (cpu)\n"
-    "      --gpu-flows N        with cuda and --mode step: flows whose state the GPU\n"
-    "                           holds at once (65536)\n"
-    "      --mode sequence|step captures: score each flow when it ends, in batches\n"
-    "                           (sequence, the default), or packet by packet with a\n"
-    "                           state per active flow (step, as the live pipeline)\n"
-    "      --chunk N            sequence mode: a flow's packets scored at once (1024,\n"
-    "                           at most 4096); longer flows go on chunk by chunk from\n"
-    "                           their state\n"
-    "      --hosts N            hosts in the table (10)\n"
-    "      --host-weight X      predicted packets a flow's host score counts as (0.5; 0: the\n"
-    "                           packet level alone, no host table)\n"
-    "      --activity-weight X  weight of a flow's activity surprise (its hosts' recent\n"
-    "                           connection rate, repeats and new peers against normal\n"
-    "                           hosts) in its score (1; 0: off)\n"
-    "  -q, --quiet              no progress, no table or evaluation on the terminal\n"
-    "  -h, --help               this help\n"
+    "\n";
+static const char epilogue[] =
     "\n"
     "With labels, prints ROC-AUC, PR-AUC, TPR at FPR 1e-2 and 1e-3, the best F1 and the\n"
     "confusion matrix at the threshold over every labelled flow, the ROC-AUC over flows of\n"
@@ -87,70 +44,172 @@ static const char usage[] =
 
 struct score_opts {
 	const char *model, *output, *filter;
-	enum ssmf_score_format fmt;
-	int fmt_set, per_packet, quiet, threads, gpu_flows, mode, chunk_packets;
-	const struct ssmf_gpu_ops *gpu;
+	int fmt; /* enum ssmf_score_format, or -1: from the -o name */
+	int quiet, threads, device;
 	size_t top, hosts_top;
 	double threshold, fpr, host_weight, activity_weight;
-	const char **calibrate;
-	size_t ncalibrate;
+	struct ssmf_opt_list calibrate;
 	struct ssmf_flow_params fp;
+	struct ssmf_label_args la;
+	struct ssmf_scorer_opts so;
 };
 
-static int is_dataset(const char *path)
-{
-	static const unsigned char sig[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
-	unsigned char b[8];
-	if (strcmp(path, "-") == 0)
-		return 0;
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return 0;
-	size_t n = fread(b, 1, 8, f);
-	fclose(f);
-	return n == 8 && memcmp(b, sig, 8) == 0;
-}
-
-struct capture_ctx {
-	struct ssmf_scorer *sc;
-	struct ssmf_flowtable *t;
-	const char *const *paths;
-	size_t next_input;
-	struct ssmf_progress progress;
+static const struct ssmf_opt_choice formats[] = {
+    {"table", SSMF_FMT_TABLE, 0},
+    {"csv", SSMF_FMT_CSV, 0},
+    {"jsonl", SSMF_FMT_JSONL, 0},
+    {"json", SSMF_FMT_JSONL, 1},
+    {"hdf5", SSMF_FMT_HDF5, 0},
+    {"h5", SSMF_FMT_HDF5, 1},
+    {NULL, 0, 0},
+};
+static const struct ssmf_opt_choice devices[] = {SSMF_DEVICES(SSMF_DEVICE_CHOICE){NULL, 0, 0}};
+static const struct ssmf_opt_choice modes[] = {
+    {"sequence", SSMF_SCORE_SEQUENCE, 0},
+    {"step", SSMF_SCORE_STEP, 0},
+    {NULL, 0, 0},
 };
 
-static int sink_to_scorer(void *user, const struct ssmf_flow_summary *s,
-                          const struct ssmf_record *records)
-{
-	(void)records;
-	struct capture_ctx *x = user;
-	return ssmf_scorer_flow_end(x->sc, s);
-}
+#define O(member) offsetof(struct score_opts, member)
+static const struct ssmf_opt score_opts_table[] = {
+    {.name = "model",
+     .short_name = 'm',
+     .arg = "FILE",
+     .type = SSMF_OPT_STRING,
+     .offset = O(model),
+     .help = "model checkpoint",
+     .def = "the model bundled in the binary"},
+    {.name = "output",
+     .short_name = 'o',
+     .arg = "FILE",
+     .type = SSMF_OPT_STRING,
+     .offset = O(output),
+     .help = "write all flows to FILE ('-' for stdout)"},
+    {.name = "format",
+     .short_name = 'F',
+     .arg = "FMT",
+     .type = SSMF_OPT_CHOICE,
+     .offset = O(fmt),
+     .choices = formats,
+     .help = "table, csv, jsonl or hdf5",
+     .def = "from the extension of the -o name; else a table"},
+    {.name = "top",
+     .arg = "N",
+     .type = SSMF_OPT_SIZE,
+     .offset = O(top),
+     .help = "flows in the table"},
+    {.name = "per-packet",
+     .type = SSMF_OPT_FLAG,
+     .offset = O(so.per_packet),
+     .help = "also every packet's surprise (jsonl: a 'packets' array; csv: OUT.packets.csv; "
+             "hdf5: packet_* columns)"},
+    {.name = "filter",
+     .short_name = 'f',
+     .arg = "EXPR",
+     .type = SSMF_OPT_STRING,
+     .offset = O(filter),
+     .help = "BPF filter for capture inputs"},
+    SSMF_LABEL_ROWS(struct score_opts, la),
+    {.name = "threshold",
+     .arg = "X",
+     .type = SSMF_OPT_F64,
+     .offset = O(threshold),
+     .help = "flag flows with score >= X"},
+    {.name = "calibrate",
+     .arg = "BENIGN",
+     .type = SSMF_OPT_LIST,
+     .offset = O(calibrate),
+     .help = "set the threshold so that at most --fpr of the flows of BENIGN (a capture or "
+             "dataset of normal traffic) is flagged"},
+    {.name = "fpr",
+     .arg = "F",
+     .type = SSMF_OPT_F64,
+     .offset = O(fpr),
+     .lo = 0,
+     .hi = 1,
+     .open_lo = 1,
+     .open_hi = 1,
+     .help = "false-positive rate for --calibrate"},
+    SSMF_FLOW_TIMEOUT_ROWS(struct score_opts, fp),
+    SSMF_FLOW_TABLE_ROWS(struct score_opts, fp),
+    {.name = "threads",
+     .arg = "N",
+     .type = SSMF_OPT_I32,
+     .offset = O(threads),
+     .lo = 1,
+     .hi = 1024,
+     .help = "model threads",
+     .def = "all cores"},
+    {.name = "device",
+     .arg = "cpu|cuda",
+     .type = SSMF_OPT_CHOICE,
+     .offset = O(device),
+     .choices = devices,
+     .help = "where the model runs"},
+    {.name = "gpu-flows",
+     .arg = "N",
+     .type = SSMF_OPT_I32,
+     .offset = O(so.gpu_flows),
+     .lo = 1,
+     .hi = 1 << 24,
+     .help = "with cuda and --mode step: flows whose state the GPU holds at once"},
+    {.name = "mode",
+     .arg = "sequence|step",
+     .type = SSMF_OPT_CHOICE,
+     .offset = O(so.mode),
+     .choices = modes,
+     .help = "captures: score each flow when it ends, in batches (sequence), or packet by "
+             "packet with a state per active flow (step, as the live pipeline)"},
+    {.name = "chunk",
+     .arg = "N",
+     .type = SSMF_OPT_I32,
+     .offset = O(so.chunk_packets),
+     .lo = 1,
+     .hi = SSMF_MAX_CHUNK,
+     .help = "sequence mode: a flow's packets scored at once; longer flows go on chunk by "
+             "chunk from their state"},
+    {.name = "hosts",
+     .arg = "N",
+     .type = SSMF_OPT_SIZE,
+     .offset = O(hosts_top),
+     .help = "hosts in the table"},
+    {.name = "host-weight",
+     .arg = "X",
+     .type = SSMF_OPT_F64,
+     .offset = O(host_weight),
+     .lo = 0,
+     .hi = INFINITY,
+     .help = "predicted packets a flow's host score counts as",
+     .note = "0: the packet level alone, no host table"},
+    {.name = "activity-weight",
+     .arg = "X",
+     .type = SSMF_OPT_F64,
+     .offset = O(activity_weight),
+     .lo = 0,
+     .hi = INFINITY,
+     .help = "weight of a flow's activity surprise (its hosts' recent connection rate, "
+             "repeats and new peers against normal hosts) in its score",
+     .note = "0: off"},
+    {.name = "quiet",
+     .short_name = 'q',
+     .type = SSMF_OPT_FLAG,
+     .offset = O(quiet),
+     .help = "no progress, no table or evaluation on the terminal"},
+    {.name = "help", .short_name = 'h', .type = SSMF_OPT_FLAG, .help = "this help"},
+    SSMF_OPT_END,
+};
+#undef O
 
-static int flow_to_scorer(void *user, const struct ssmf_flow_summary *s,
-                          const struct ssmf_record *records)
-{
-	struct capture_ctx *x = user;
-	return ssmf_scorer_flow_records(x->sc, s, records);
-}
+static const struct ssmf_command_opts score_cmd = {"score", synopsis, epilogue, score_opts_table};
 
-static int chunk_to_scorer(void *user, uint32_t flow_id, const struct ssmf_record *records,
-                           uint32_t n)
-{
-	struct capture_ctx *x = user;
-	return ssmf_scorer_flow_chunk(x->sc, flow_id, records, n);
-}
-
-static int record_to_scorer(void *user, const struct ssmf_record *r)
-{
-	struct capture_ctx *x = user;
-	return ssmf_scorer_record(x->sc, r);
-}
+struct progress_ctx {
+	struct ssmf_progress line;
+};
 
 static void on_warn(void *user, const char *msg)
 {
-	struct capture_ctx *x = user;
-	ssmf_progress_clear(&x->progress); /* the warning gets the line */
+	struct progress_ctx *x = user;
+	ssmf_progress_clear(&x->line); /* the warning gets the line */
 	ssmf_warn("%s", msg);
 }
 
@@ -160,21 +219,13 @@ static int on_should_stop(void *user)
 	return ssmf_stop_signal() != 0;
 }
 
-static int on_progress(void *user, uint64_t packets, uint64_t bytes_read)
+static void on_progress(void *user, uint64_t packets, uint64_t bytes_read, uint64_t flows)
 {
-	struct capture_ctx *x = user;
+	struct progress_ctx *x = user;
 	char extra[32];
+	(void)flows;
 	snprintf(extra, sizeof extra, "%llu packets", (unsigned long long)packets);
-	ssmf_progress_update(&x->progress, bytes_read, extra);
-	return 0;
-}
-
-static void on_input(void *user, size_t index, const char *path)
-{
-	struct capture_ctx *x = user;
-	(void)index;
-	/* flow ids count the flows started: this input's flows have ids from here on */
-	ssmf_scorer_set_input(x->sc, path, (uint32_t)ssmf_flowtable_counters(x->t)->flows);
+	ssmf_progress_update(&x->line, bytes_read, extra);
 }
 
 /* Scores inputs (all captures, or all datasets) into sc; adds to *flows_cut the datasets'
@@ -184,84 +235,47 @@ static int score_inputs(struct ssmf_scorer *sc, const char *const *paths, size_t
 {
 	size_t ndata = 0;
 	for (size_t i = 0; i < n; i++)
-		ndata += (size_t)is_dataset(paths[i]);
+		ndata += (size_t)ssmf_is_dataset(paths[i]);
 	if (ndata && ndata != n)
 		return ssmf_usage_error("score", "give captures or datasets, not both");
 	char err[1024];
-	struct capture_ctx x = {.sc = sc, .paths = paths};
-	ssmf_progress_start(&x.progress, o->quiet, SSMF_PROGRESS_BYTES,
+	struct progress_ctx x;
+	ssmf_progress_start(&x.line, o->quiet, SSMF_PROGRESS_BYTES,
 	                    ssmf_progress_input_bytes(paths, n), 0);
 	if (ndata) {
 		uint64_t done = 0; /* datasets: progress input by input */
 		for (size_t i = 0; i < n; i++) {
-			struct ssmf_dataset *ds = ssmf_dataset_open(paths[i], err, sizeof err);
-			if (!ds) {
+			int rc = ssmf_scorer_dataset_file(sc, paths[i], (uint32_t)i, labels,
+			                                  flows_cut, err, sizeof err);
+			if (rc == SSMF_SCORE_E_OPEN) {
 				ssmf_error("%s", err);
 				return SSMF_EXIT_INPUT;
 			}
-			size_t before;
-			ssmf_scorer_results(sc, &before);
-			*flows_cut += ssmf_dataset_flows_cut(ds);
-			int rc = ssmf_scorer_dataset(sc, ds);
-			if (rc != 0 && ssmf_stop_signal()) {
-				ssmf_dataset_close(ds);
+			if (rc != 0 && ssmf_stop_signal())
 				return 128 + ssmf_stop_signal();
-			}
-			/* Labels the dataset carries (extract --labels), unless others are
-			 * given: its label ids become ids in our name table. */
-			size_t after;
-			struct ssmf_flow_score *r = ssmf_scorer_results(sc, &after);
-			for (size_t k = before; k < after; k++)
-				r[k].source = r[k].input = (uint32_t)i;
-			for (size_t k = before; rc == 0 && !ssmf_labels_active(labels) && k < after;
-			     k++) {
-				const char *name = ssmf_dataset_label_name(ds, r[k].s.label);
-				r[k].s.label =
-				    name ? ssmf_labels_intern(labels, name) : SSMF_LABEL_NONE;
-			}
-			ssmf_dataset_close(ds);
 			done += ssmf_progress_input_bytes(&paths[i], 1);
-			ssmf_progress_update(&x.progress, done, NULL);
+			ssmf_progress_update(&x.line, done, NULL);
 			if (rc != 0) {
-				ssmf_progress_clear(&x.progress);
+				ssmf_progress_clear(&x.line);
 				ssmf_error("%s: %s", paths[i], ssmf_scorer_error(sc));
 				return SSMF_EXIT_INTERNAL;
 			}
 			if (ssmf_stop_signal())
 				return 128 + ssmf_stop_signal();
 		}
-		ssmf_progress_clear(&x.progress);
+		ssmf_progress_clear(&x.line);
 		return SSMF_EXIT_OK;
 	}
-	struct ssmf_flow_params fp = o->fp;
-	int step = o->mode == SSMF_SCORE_STEP;
-	/* step mode: records go to the scorer as they come, none are kept; sequence mode:
-	 * they wait in the table, a chunk at a time */
-	fp.max_packets = step ? 1 : (uint32_t)o->chunk_packets;
-	fp.extra_bytes_per_flow = ssmf_scorer_state_bytes(sc);
-	struct ssmf_flowtable *t =
-	    ssmf_flowtable_new(&fp, step ? sink_to_scorer : flow_to_scorer, &x);
-	if (!t) {
+	struct ssmf_score_observer obs = {
+	    .user = &x, .warn = on_warn, .should_stop = on_should_stop, .progress = on_progress};
+	struct ssmf_capture_result res;
+	int rc = ssmf_scorer_captures(sc, paths, n, o->filter, &o->fp, &obs, &res);
+	ssmf_progress_clear(&x.line);
+	if (rc == SSMF_CAPTURE_NO_TABLE) {
 		ssmf_error("out of memory");
 		return SSMF_EXIT_INTERNAL;
 	}
-	x.t = t;
-	if (!step)
-		ssmf_flowtable_set_chunk_sink(t, chunk_to_scorer);
-	struct ssmf_ingest_hooks hooks = {.user = &x,
-	                                  .record = step ? record_to_scorer : NULL,
-	                                  .warn = on_warn,
-	                                  .should_stop = on_should_stop,
-	                                  .progress = on_progress,
-	                                  .input_started = on_input};
-	struct ssmf_ingest_result res;
-	int rc = ssmf_ingest(paths, n, o->filter, t, &hooks, &res);
-	if (rc == 0 && !res.stopped)
-		rc = ssmf_flowtable_flush(t);
-	if (rc == 0 && !res.stopped)
-		rc = ssmf_scorer_finish(sc);
-	ssmf_progress_clear(&x.progress);
-	int code = ssmf_report_inputs(&res);
+	int code = ssmf_report_inputs(&res.in);
 	if (rc != 0) {
 		ssmf_error("%s",
 		           ssmf_scorer_error(sc)[0] ? ssmf_scorer_error(sc) : "out of memory");
@@ -269,10 +283,9 @@ static int score_inputs(struct ssmf_scorer *sc, const char *const *paths, size_t
 	}
 	if (ssmf_stop_signal())
 		code = 128 + ssmf_stop_signal();
-	else if (res.refused == (int)res.ninputs)
+	else if (res.in.refused == (int)res.in.ninputs)
 		code = SSMF_EXIT_INPUT;
-	ssmf_ingest_result_free(&res);
-	ssmf_flowtable_free(t);
+	ssmf_capture_result_free(&res);
 	return code;
 }
 
@@ -360,11 +373,12 @@ static int write_outputs(const struct score_opts *o, struct ssmf_flow_score *r, 
 		}
 		return SSMF_EXIT_OK;
 	}
-	enum ssmf_score_format fmt = o->fmt_set ? o->fmt : format_from_name(o->output);
+	enum ssmf_score_format fmt =
+	    o->fmt >= 0 ? (enum ssmf_score_format)o->fmt : format_from_name(o->output);
 	if (fmt == SSMF_FMT_HDF5) {
 		if (strcmp(o->output, "-") == 0)
 			return ssmf_usage_error("score", "HDF5 output cannot go to stdout");
-		if (ssmf_write_scores_h5(o->output, r, n, hosts, labels, o->per_packet,
+		if (ssmf_write_scores_h5(o->output, r, n, hosts, labels, o->so.per_packet,
 		                         o->threshold, m, err, sizeof err) != 0) {
 			ssmf_error("%s", err);
 			return SSMF_EXIT_OUTPUT;
@@ -378,7 +392,7 @@ static int write_outputs(const struct score_opts *o, struct ssmf_flow_score *r, 
 		return SSMF_EXIT_OUTPUT;
 	}
 	FILE *f = out.fp, *pf = NULL;
-	if (fmt == SSMF_FMT_CSV && o->per_packet) {
+	if (fmt == SSMF_FMT_CSV && o->so.per_packet) {
 		const char *base = strcmp(o->output, "-") == 0 ? "scores" : o->output;
 		size_t len = strlen(base) + 16;
 		ppath = malloc(len);
@@ -399,7 +413,7 @@ static int write_outputs(const struct score_opts *o, struct ssmf_flow_score *r, 
 	if (fmt == SSMF_FMT_CSV)
 		rc = ssmf_write_csv(f, pf, r, n, labels);
 	else if (fmt == SSMF_FMT_JSONL)
-		rc = ssmf_write_jsonl(f, r, n, labels, o->per_packet);
+		rc = ssmf_write_jsonl(f, r, n, labels, o->so.per_packet);
 	else {
 		ssmf_write_table(f, r, n, n, labels, isfinite(o->threshold));
 		ssmf_write_host_table(f, hosts, hosts->n);
@@ -424,171 +438,31 @@ static int write_outputs(const struct score_opts *o, struct ssmf_flow_score *r, 
 
 int cmd_score(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"model", required_argument, NULL, 'm'},
-	    {"output", required_argument, NULL, 'o'},
-	    {"format", required_argument, NULL, 'F'},
-	    {"top", required_argument, NULL, 'T'},
-	    {"per-packet", no_argument, NULL, 'P'},
-	    {"filter", required_argument, NULL, 'f'},
-	    SSMF_LABEL_LONG_OPTIONS,
-	    {"threshold", required_argument, NULL, 't'},
-	    {"calibrate", required_argument, NULL, 'c'},
-	    {"fpr", required_argument, NULL, 'r'},
-	    SSMF_FLOW_LONG_OPTIONS,
-	    {"threads", required_argument, NULL, 'j'},
-	    {"device", required_argument, NULL, 'D'},
-	    {"gpu-flows", required_argument, NULL, 'G'},
-	    {"hosts", required_argument, NULL, 'H'},
-	    {"host-weight", required_argument, NULL, 'W'},
-	    {"activity-weight", required_argument, NULL, 'A'},
-	    {"mode", required_argument, NULL, 'M'},
-	    {"chunk", required_argument, NULL, 'C'},
-	    {"quiet", no_argument, NULL, 'q'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
-	struct score_opts o = {.top = 20,
+	struct score_opts o = {.fmt = -1,
+	                       .top = 20,
 	                       .hosts_top = 10,
 	                       .threshold = NAN,
 	                       .fpr = 1e-3,
 	                       .host_weight = SSMF_HOST_WEIGHT_DEFAULT,
 	                       .activity_weight = SSMF_ACTIVITY_WEIGHT_DEFAULT,
-	                       .gpu_flows = 65536,
-	                       .mode = SSMF_SCORE_SEQUENCE,
-	                       .chunk_packets = 1024};
+	                       .device = SSMF_DEVICE_CPU};
 	ssmf_flow_params_default(&o.fp);
-	struct ssmf_label_args la;
-	int la_ok = ssmf_label_args_init(&la, argc) == 0;
-	o.calibrate = calloc((size_t)argc, sizeof *o.calibrate);
-	int c, code = SSMF_EXIT_OK;
-	uint64_t v;
-	char *end;
-	if (!la_ok || !o.calibrate) {
-		ssmf_error("out of memory");
-		return SSMF_EXIT_INTERNAL;
-	}
+	ssmf_label_args_init(&o.la);
+	ssmf_scorer_opts_default(&o.so);
+	int code = SSMF_EXIT_OK, first = 0;
 #define USAGE(...)                                                                                 \
 	do {                                                                                       \
 		code = ssmf_usage_error("score", __VA_ARGS__);                                     \
 		goto done;                                                                         \
 	} while (0)
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "m:o:F:f:qh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'm':
-			o.model = optarg;
-			break;
-		case 'o':
-			o.output = optarg;
-			break;
-		case 'F':
-			o.fmt_set = 1;
-			if (strcmp(optarg, "table") == 0)
-				o.fmt = SSMF_FMT_TABLE;
-			else if (strcmp(optarg, "csv") == 0)
-				o.fmt = SSMF_FMT_CSV;
-			else if (strcmp(optarg, "jsonl") == 0 || strcmp(optarg, "json") == 0)
-				o.fmt = SSMF_FMT_JSONL;
-			else if (strcmp(optarg, "hdf5") == 0 || strcmp(optarg, "h5") == 0)
-				o.fmt = SSMF_FMT_HDF5;
-			else
-				USAGE("bad --format '%s' (table, csv, jsonl, hdf5)", optarg);
-			break;
-		case 'T':
-			if (ssmf_parse_u64(optarg, &v))
-				USAGE("bad --top '%s'", optarg);
-			o.top = (size_t)v;
-			break;
-		case 'P':
-			o.per_packet = 1;
-			break;
-		case 'f':
-			o.filter = optarg;
-			break;
-		case 't':
-			o.threshold = strtod(optarg, &end);
-			if (*end || !isfinite(o.threshold))
-				USAGE("bad --threshold '%s'", optarg);
-			break;
-		case 'c':
-			o.calibrate[o.ncalibrate++] = optarg;
-			break;
-		case 'r':
-			o.fpr = strtod(optarg, &end);
-			if (*end || !(o.fpr > 0 && o.fpr < 1))
-				USAGE("bad --fpr '%s' (between 0 and 1)", optarg);
-			break;
-		case 'j':
-			if (ssmf_parse_u64(optarg, &v) || v < 1 || v > 1024)
-				USAGE("bad --threads '%s'", optarg);
-			o.threads = (int)v;
-			break;
-		case 'D':
-			if (strcmp(optarg, "cpu") == 0)
-				o.gpu = NULL;
-			else if (strcmp(optarg, "cuda") == 0)
-				o.gpu = &ssmf_gpu_cuda;
-			else if (strcmp(optarg, "cuda-emulated") ==
-			         0) /* tests: kernels on the CPU */
-				o.gpu = &ssmf_gpu_emulated;
-			else
-				USAGE("bad --device '%s' (cpu|cuda)", optarg);
-			break;
-		case 'G':
-			if (ssmf_parse_u64(optarg, &v) || v < 1 || v > (1u << 24))
-				USAGE("bad --gpu-flows '%s'", optarg);
-			o.gpu_flows = (int)v;
-			break;
-		case 'H':
-			if (ssmf_parse_u64(optarg, &v))
-				USAGE("bad --hosts '%s'", optarg);
-			o.hosts_top = (size_t)v;
-			break;
-		case 'W':
-			o.host_weight = strtod(optarg, &end);
-			if (*end || !(o.host_weight >= 0) || !isfinite(o.host_weight))
-				USAGE("bad --host-weight '%s' (0 or more)", optarg);
-			break;
-		case 'A':
-			o.activity_weight = strtod(optarg, &end);
-			if (*end || !(o.activity_weight >= 0) || !isfinite(o.activity_weight))
-				USAGE("bad --activity-weight '%s' (0 or more)", optarg);
-			break;
-		case 'M':
-			if (strcmp(optarg, "sequence") == 0)
-				o.mode = SSMF_SCORE_SEQUENCE;
-			else if (strcmp(optarg, "step") == 0)
-				o.mode = SSMF_SCORE_STEP;
-			else
-				USAGE("bad --mode '%s' (sequence|step)", optarg);
-			break;
-		case 'C':
-			if (ssmf_parse_u64(optarg, &v) || v < 1 || v > SSMF_MAX_CHUNK)
-				USAGE("bad --chunk '%s' (1..%d)", optarg, SSMF_MAX_CHUNK);
-			o.chunk_packets = (int)v;
-			break;
-		case 'q':
-			o.quiet = 1;
-			break;
-		case 'h':
-			fputs(usage, stdout);
-			goto done;
-		default:
-			switch (ssmf_shared_option("score", c, optarg, &o.fp, &la)) {
-			case 1:
-				break;
-			case 0:
-				USAGE("unknown option");
-			default:
-				code = SSMF_EXIT_USAGE;
-				goto done;
-			}
-		}
+	int prc = ssmf_opts_parse(&score_cmd, &o, argc, argv, &first, NULL);
+	if (prc) {
+		code = prc < 0 ? SSMF_EXIT_OK : prc;
+		goto done;
 	}
-	if (optind >= argc)
+	if (first >= argc)
 		USAGE("no input given");
-	if (o.ncalibrate && isfinite(o.threshold))
+	if (o.calibrate.n && isfinite(o.threshold))
 		USAGE("give --threshold or --calibrate, not both");
 	if (ssmf_check_filter("score", o.filter)) {
 		code = SSMF_EXIT_USAGE;
@@ -596,7 +470,7 @@ int cmd_score(int argc, char **argv)
 	}
 
 	char err[1024];
-	if (o.gpu == &ssmf_gpu_cuda && ssmf_cuda_available(err, sizeof err) < 0) {
+	if (o.device == SSMF_DEVICE_CUDA && ssmf_cuda_available(err, sizeof err) < 0) {
 		ssmf_error("--device cuda: %s", err);
 		code = SSMF_EXIT_NO_CUDA;
 		goto done;
@@ -604,7 +478,7 @@ int cmd_score(int argc, char **argv)
 	ssmf_signals_install();
 	if (o.threads)
 		ssmf_set_threads(o.threads);
-	struct ssmf_labels *labels = ssmf_labels_from_args("score", &la, &code);
+	struct ssmf_labels *labels = ssmf_labels_from_args("score", &o.la, &code);
 	struct ssmf_model *model = NULL, *host_model = NULL;
 	struct ssmf_host_profile profile;
 	struct ssmf_scorer *sc = NULL, *cal = NULL;
@@ -621,16 +495,11 @@ int cmd_score(int argc, char **argv)
 	                                   .profile = profile.events ? &profile : NULL,
 	                                   .weight = o.host_weight,
 	                                   .activity_weight = o.activity_weight};
-	struct ssmf_scorer_opts so;
-	ssmf_scorer_opts_default(&so);
-	so.per_packet = o.per_packet;
+	struct ssmf_scorer_opts so = o.so;
 	so.labels = labels;
-	so.gpu = o.gpu;
-	so.gpu_flows = o.gpu_flows;
+	so.gpu = ssmf_cuda_api_for((enum ssmf_device)o.device);
 	so.should_stop = ssmf_stop_signal;
-	so.mode = o.mode;
-	so.chunk_packets = o.chunk_packets;
-	if (o.ncalibrate) {
+	if (o.calibrate.n) {
 		struct ssmf_scorer_opts co = so;
 		co.per_packet = 0;
 		co.labels = NULL;
@@ -640,7 +509,7 @@ int cmd_score(int argc, char **argv)
 			code = SSMF_EXIT_INTERNAL;
 			goto cleanup;
 		}
-		code = score_inputs(cal, o.calibrate, o.ncalibrate, &o, labels, &cal_cut);
+		code = score_inputs(cal, o.calibrate.v, o.calibrate.n, &o, labels, &cal_cut);
 		if (ssmf_stop_signal()) {
 			ssmf_error("interrupted by signal %d; no output written",
 			           ssmf_stop_signal());
@@ -651,21 +520,13 @@ int cmd_score(int argc, char **argv)
 			goto cleanup;
 		size_t nc;
 		struct ssmf_flow_score *cr = ssmf_scorer_results(cal, &nc);
-		if (host_model && o.host_weight > 0) {
-			struct ssmf_host_results ch;
-			if (ssmf_hosts_score(&hl, cr, nc, &ch, err, sizeof err) < 0) {
-				ssmf_error("--calibrate: host level: %s", err);
-				code = SSMF_EXIT_INTERNAL;
-				goto cleanup;
-			}
-			ssmf_host_results_free(&ch);
+		int crc = ssmf_calibrate(cr, nc, &hl, o.fpr, &o.threshold, err, sizeof err);
+		if (crc == -1) {
+			ssmf_error("--calibrate: host level: %s", err);
+			code = SSMF_EXIT_INTERNAL;
+			goto cleanup;
 		}
-		double *s = malloc((nc ? nc : 1) * sizeof *s);
-		for (size_t i = 0; s && i < nc; i++)
-			s[i] = cr[i].score;
-		o.threshold = s && nc ? ssmf_threshold_for_fpr(s, nc, o.fpr) : NAN;
-		free(s);
-		if (!isfinite(o.threshold)) {
+		if (crc < 0) {
 			ssmf_error("--calibrate: no flows in the benign input(s)");
 			code = SSMF_EXIT_INPUT;
 			goto cleanup;
@@ -680,7 +541,7 @@ int cmd_score(int argc, char **argv)
 		code = SSMF_EXIT_INTERNAL;
 		goto cleanup;
 	}
-	int rc = score_inputs(sc, (const char *const *)argv + optind, (size_t)(argc - optind), &o,
+	int rc = score_inputs(sc, (const char *const *)argv + first, (size_t)(argc - first), &o,
 	                      labels, &flows_cut);
 	if (ssmf_stop_signal()) {
 		ssmf_error("interrupted by signal %d; no output written", ssmf_stop_signal());
@@ -694,20 +555,9 @@ int cmd_score(int argc, char **argv)
 	struct ssmf_flow_score *r = ssmf_scorer_results(sc, &n);
 	if (!n && rc == SSMF_EXIT_INPUT)
 		goto cleanup;
-	if (host_model && o.host_weight > 0 &&
-	    ssmf_hosts_score(&hl, r, n, &hosts, err, sizeof err) < 0) {
-		ssmf_error("host level: %s", err);
-		code = SSMF_EXIT_INTERNAL;
-		goto cleanup;
-	}
-	for (size_t i = 0; i < n; i++)
-		r[i].flagged = isfinite(o.threshold) && r[i].score >= o.threshold;
-	ssmf_scores_sort(r, n);
-
-	/* Evaluation over the labelled flows. */
 	struct ssmf_evaluation ev;
-	if (ssmf_evaluate(r, n, labels, o.threshold, &ev) < 0) {
-		ssmf_error("out of memory");
+	if (ssmf_judge(r, n, &hl, o.threshold, labels, &hosts, &ev, err, sizeof err) < 0) {
+		ssmf_error("%s", err);
 		code = SSMF_EXIT_INTERNAL;
 		goto cleanup;
 	}
@@ -734,7 +584,6 @@ cleanup:
 	ssmf_model_free(model);
 	ssmf_labels_free(labels);
 done:
-	ssmf_label_args_free(&la);
-	free(o.calibrate);
+	ssmf_opts_free(score_opts_table, &o);
 	return code;
 }

@@ -1,9 +1,11 @@
 /* ssmflow selftest: the model's kernels against the CPU reference. */
-#include <getopt.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cmd/cli.h"
+#include "cmd/options.h"
 #include "cuda/cx.h"
 
 #define EXIT_MISMATCH SSMF_EXIT_INTERNAL /* 5: an error above its tolerance */
@@ -14,18 +16,47 @@ static const char usage[] =
     "\n"
     "Runs every kernel of the GPU port against the CPU reference model (ssm/) on random\n"
     "models and flows: sequence forward, backward (every gradient), AdamW and step mode.\n"
-    "  --device cpu   the kernels' per-thread bodies run on the CPU over the whole grid\n"
-    "                 (checks this build without a GPU; the default)\n"
-    "  --device cuda  the kernels run on the GPU (device 0)\n"
-    "  --seed N       random seed (default 1)\n"
-    "  --tf32         GPU projections in TF32 (judged with the TF32 tolerances)\n"
-    "  --verbose      every tensor, not only the largest errors\n"
-    "  -h, --help     this help\n"
+    "\n";
+static const char epilogue[] =
     "\n"
     "Prints, per tensor, the largest |ours - reference| relative to the largest |reference|\n"
     "and its tolerance (docs/cuda.md).\n"
     "Exit codes: 0 all within tolerance, 1 usage, 5 an error above its tolerance,\n"
     "6 CUDA unavailable (built without CUDA, or no usable GPU).\n";
+
+struct selftest_cli {
+	int cuda, tf32, verbose;
+	uint64_t seed;
+};
+
+static const struct ssmf_opt_choice devices[] = {{"cpu", 0, 0}, {"cuda", 1, 0}, {NULL, 0, 0}};
+
+static const struct ssmf_opt selftest_opts[] = {
+    {.name = "device",
+     .arg = "cpu|cuda",
+     .type = SSMF_OPT_CHOICE,
+     .offset = offsetof(struct selftest_cli, cuda),
+     .choices = devices,
+     .help = "cpu: the kernels' per-thread bodies run on the CPU over the whole grid (checks "
+             "this build without a GPU); cuda: the kernels run on the GPU (device 0)"},
+    {.name = "seed",
+     .arg = "N",
+     .type = SSMF_OPT_U64,
+     .offset = offsetof(struct selftest_cli, seed),
+     .help = "random seed"},
+    {.name = "tf32",
+     .type = SSMF_OPT_FLAG,
+     .offset = offsetof(struct selftest_cli, tf32),
+     .help = "GPU projections in TF32 (judged with the TF32 tolerances)"},
+    {.name = "verbose",
+     .type = SSMF_OPT_FLAG,
+     .offset = offsetof(struct selftest_cli, verbose),
+     .help = "every tensor, not only the largest errors"},
+    {.name = "help", .short_name = 'h', .type = SSMF_OPT_FLAG, .help = "this help"},
+    SSMF_OPT_END,
+};
+
+static const struct ssmf_command_opts selftest_cmd = {"selftest", usage, epilogue, selftest_opts};
 
 static int report(const char *what, const struct ssmf_cx_report *rep, int verbose)
 {
@@ -61,42 +92,15 @@ static int report(const char *what, const struct ssmf_cx_report *rep, int verbos
 
 int cmd_selftest(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"device", required_argument, NULL, 'd'}, {"seed", required_argument, NULL, 's'},
-	    {"tf32", no_argument, NULL, 't'},         {"verbose", no_argument, NULL, 'v'},
-	    {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
-	int c, cuda = 0, tf32 = 0, verbose = 0;
-	uint64_t seed = 1;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'd':
-			if (!strcmp(optarg, "cuda"))
-				cuda = 1;
-			else if (strcmp(optarg, "cpu"))
-				return ssmf_usage_error(
-				    "selftest", "--device: 'cpu' or 'cuda', not '%s'", optarg);
-			break;
-		case 's':
-			if (ssmf_parse_u64(optarg, &seed))
-				return ssmf_usage_error("selftest", "--seed: not a number: '%s'",
-				                        optarg);
-			break;
-		case 't':
-			tf32 = 1;
-			break;
-		case 'v':
-			verbose = 1;
-			break;
-		case 'h':
-			fputs(usage, stdout);
-			return SSMF_EXIT_OK;
-		default:
-			return ssmf_usage_error("selftest", "unknown option");
-		}
-	}
-	if (optind < argc)
-		return ssmf_usage_error("selftest", "unexpected argument '%s'", argv[optind]);
+	struct selftest_cli cli = {.seed = 1};
+	int first = 0;
+	int prc = ssmf_opts_parse(&selftest_cmd, &cli, argc, argv, &first, NULL);
+	if (prc)
+		return prc < 0 ? SSMF_EXIT_OK : prc;
+	if (first < argc)
+		return ssmf_usage_error("selftest", "unexpected argument '%s'", argv[first]);
+	int cuda = cli.cuda, tf32 = cli.tf32, verbose = cli.verbose;
+	uint64_t seed = cli.seed;
 	char err[512];
 	if (cuda) {
 		int n = ssmf_cuda_available(err, sizeof err);

@@ -1,6 +1,5 @@
 /* cmd_train.c - `ssmflow train`: options, progress and JSON log around train_run(). */
 #include <cjson/cJSON.h>
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,136 +8,136 @@
 #include <unistd.h>
 
 #include "cmd/cli.h"
+#include "cmd/options.h"
 #include "cmd/progress.h"
-#include "cuda/ssm_cuda.h"
+#include "cuda/devices.h"
 #include "ssmf_version.h"
+#include "train/hparams.h"
 #include "train/meta.h"
 #include "train/levels.h"
 #include "train/train.h"
 
-static const char usage[] =
+static const char synopsis[] =
     "usage: ssmflow train [options] -o MODEL DATASET...\n"
     "\n"
     "Trains the flow model on one or more datasets (read as one) and writes MODEL: the\n"
     "parameters of the best validation epoch and their provenance. The training state\n"
     "goes to a checkpoint (MODEL.ckpt) every N steps and at the end; --resume continues\n"
     "it with the same losses as an uninterrupted run.\n"
-    "\n"
-    "  -o, --output FILE         model to write\n"
-    "      --checkpoint FILE     training checkpoint (MODEL.ckpt)\n"
-    "      --checkpoint-every N  steps between checkpoints (200; 0: epoch ends only)\n"
-    "      --resume CKPT         continue from a checkpoint (its hyper-parameters are used)\n"
-    "      --val DATASET         validate on this dataset instead of the latest flows\n"
-    "                            (repeatable)\n"
-    "      --val-fraction F      latest flows by start time used for validation (0.1)\n"
-    "      --epochs N            at most N passes over the training flows (20)\n"
-    "      --max-steps N         stop after N optimizer steps (0: no limit)\n"
-    "      --patience N          stop after N epochs without validation gain (3; 0 off)\n"
-    "      --min-delta X         smallest validation loss drop that counts as gain (1e-4)\n"
-    "  -b, --batch-size N        flows per batch (32)\n"
-    "      --max-len N           packets per flow the model sees (256)\n"
-    "      --lr X                peak learning rate (3e-3)\n"
-    "      --min-lr-ratio X      cosine floor as a fraction of --lr (0.1)\n"
-    "      --warmup N            linear warmup steps (100)\n"
-    "      --weight-decay X      AdamW weight decay on matrices (0.1)\n"
-    "      --beta1 X --beta2 X   AdamW moment decay (0.9, 0.95)\n"
-    "      --eps X               AdamW epsilon (1e-8)\n"
-    "      --grad-clip X         global gradient norm limit (1.0; 0 off)\n"
-    "      --supervised          also train the supervised head on labelled flows\n"
-    "      --sup-weight X        weight of the supervised loss (1.0)\n"
-    "      --d-model N --n-layer N --d-state N --expand N --headdim N\n"
-    "                            model size (64, 2, 16, 2, 16)\n"
-    "      --seed N              data order and initialisation (1)\n"
-    "      --threads N           CPU threads (0: all cores); results depend only on the\n"
-    "                            seed and the data\n"
-    "      --device cpu|cuda     where to train (cpu); cuda: the first visible GPU, the\n"
-    "                            losses of cpu up to float rounding\n"
-    "      --host-level yes|no|only\n"
-    "                            also train the host level, on each endpoint's sequence\n"
-    "                            of flow events (yes); only: train it alone and keep the\n"
-    "                            packet level of --base MODEL\n"
-    "      --base MODEL          with --host-level only: the model whose packet level is kept\n"
-    "      --log-json FILE       one JSON object per line per step and per epoch\n"
-    "  -q, --quiet               no progress and no summary\n"
-    "  -h, --help                this help\n"
+    "\n";
+static const char epilogue[] =
     "\n"
     "Exit codes: 0 ok, 1 usage, 2 a dataset or checkpoint could not be read or has no\n"
     "data, 4 output error, 5 internal error or training diverged (NaN/Inf; the last good\n"
     "checkpoint is kept), 6 CUDA unavailable (built without CUDA, or no device),\n"
     "130/143 interrupted (a checkpoint was written).\n";
 
-enum {
-	O_CHECKPOINT = 256,
-	O_CKPT_EVERY,
-	O_RESUME,
-	O_VAL,
-	O_VAL_FRACTION,
-	O_EPOCHS,
-	O_MAX_STEPS,
-	O_PATIENCE,
-	O_MIN_DELTA,
-	O_MAX_LEN,
-	O_LR,
-	O_MIN_LR_RATIO,
-	O_WARMUP,
-	O_WEIGHT_DECAY,
-	O_BETA1,
-	O_BETA2,
-	O_EPS,
-	O_GRAD_CLIP,
-	O_SUPERVISED,
-	O_SUP_WEIGHT,
-	O_D_MODEL,
-	O_N_LAYER,
-	O_D_STATE,
-	O_EXPAND,
-	O_HEADDIM,
-	O_SEED,
-	O_THREADS,
-	O_DEVICE,
-	O_LOG_JSON,
-	O_HOST_LEVEL,
-	O_BASE,
+struct train_cli {
+	struct train_opts o;
+	const char *log_path, *base;
+	int host_mode, device, quiet;
+	struct ssmf_opt_list val;
 };
 
-static const struct option long_opts[] = {
-    {"output", required_argument, NULL, 'o'},
-    {"checkpoint", required_argument, NULL, O_CHECKPOINT},
-    {"checkpoint-every", required_argument, NULL, O_CKPT_EVERY},
-    {"resume", required_argument, NULL, O_RESUME},
-    {"val", required_argument, NULL, O_VAL},
-    {"val-fraction", required_argument, NULL, O_VAL_FRACTION},
-    {"epochs", required_argument, NULL, O_EPOCHS},
-    {"max-steps", required_argument, NULL, O_MAX_STEPS},
-    {"patience", required_argument, NULL, O_PATIENCE},
-    {"min-delta", required_argument, NULL, O_MIN_DELTA},
-    {"batch-size", required_argument, NULL, 'b'},
-    {"max-len", required_argument, NULL, O_MAX_LEN},
-    {"lr", required_argument, NULL, O_LR},
-    {"min-lr-ratio", required_argument, NULL, O_MIN_LR_RATIO},
-    {"warmup", required_argument, NULL, O_WARMUP},
-    {"weight-decay", required_argument, NULL, O_WEIGHT_DECAY},
-    {"beta1", required_argument, NULL, O_BETA1},
-    {"beta2", required_argument, NULL, O_BETA2},
-    {"eps", required_argument, NULL, O_EPS},
-    {"grad-clip", required_argument, NULL, O_GRAD_CLIP},
-    {"supervised", no_argument, NULL, O_SUPERVISED},
-    {"sup-weight", required_argument, NULL, O_SUP_WEIGHT},
-    {"d-model", required_argument, NULL, O_D_MODEL},
-    {"n-layer", required_argument, NULL, O_N_LAYER},
-    {"d-state", required_argument, NULL, O_D_STATE},
-    {"expand", required_argument, NULL, O_EXPAND},
-    {"headdim", required_argument, NULL, O_HEADDIM},
-    {"seed", required_argument, NULL, O_SEED},
-    {"threads", required_argument, NULL, O_THREADS},
-    {"device", required_argument, NULL, O_DEVICE},
-    {"log-json", required_argument, NULL, O_LOG_JSON},
-    {"host-level", required_argument, NULL, O_HOST_LEVEL},
-    {"base", required_argument, NULL, O_BASE},
-    {"quiet", no_argument, NULL, 'q'},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0},
+static const struct ssmf_opt_choice devices[] = {SSMF_DEVICES(SSMF_DEVICE_CHOICE){NULL, 0, 0}};
+static const struct ssmf_opt_choice host_modes[] = {
+    {"yes", TRAIN_HOST_YES, 0},
+    {"no", TRAIN_HOST_NO, 0},
+    {"only", TRAIN_HOST_ONLY, 0},
+    {NULL, 0, 0},
 };
+
+#define HP_TYPE_I32  SSMF_OPT_I32
+#define HP_TYPE_I64  SSMF_OPT_I64
+#define HP_TYPE_U64  SSMF_OPT_U64
+#define HP_TYPE_F64  SSMF_OPT_F64
+#define HP_TYPE_FLAG SSMF_OPT_FLAG
+#define HP_ARG_I32   "N"
+#define HP_ARG_I64   "N"
+#define HP_ARG_U64   "N"
+#define HP_ARG_F64   "X"
+#define HP_ARG_FLAG  NULL
+#define HP_ROW(key, option, short_name_, type_, member, lo_, hi_, open_lo_, open_hi_, help_,       \
+               note_)                                                                              \
+	{.name = option,                                                                           \
+	 .short_name = short_name_,                                                                \
+	 .arg = HP_ARG_##type_,                                                                    \
+	 .type = HP_TYPE_##type_,                                                                  \
+	 .offset = offsetof(struct train_cli, o.hp.member),                                        \
+	 .lo = lo_,                                                                                \
+	 .hi = hi_,                                                                                \
+	 .open_lo = open_lo_,                                                                      \
+	 .open_hi = open_hi_,                                                                      \
+	 .help = help_,                                                                            \
+	 .note = note_},
+
+#define O(member) offsetof(struct train_cli, member)
+static const struct ssmf_opt train_opts_table[] = {
+    {.name = "output",
+     .short_name = 'o',
+     .arg = "FILE",
+     .type = SSMF_OPT_STRING,
+     .offset = O(o.output),
+     .help = "model to write"},
+    {.name = "checkpoint",
+     .arg = "FILE",
+     .type = SSMF_OPT_STRING,
+     .offset = O(o.checkpoint),
+     .help = "training checkpoint",
+     .def = "MODEL.ckpt"},
+    {.name = "resume",
+     .arg = "CKPT",
+     .type = SSMF_OPT_STRING,
+     .offset = O(o.resume),
+     .help = "continue from a checkpoint (its hyper-parameters are used)"},
+    {.name = "val",
+     .arg = "DATASET",
+     .type = SSMF_OPT_LIST,
+     .offset = O(val),
+     .help = "validate on this dataset instead of the latest flows (repeatable)"},
+    TRAIN_HPARAMS(HP_ROW){.name = "threads",
+                          .arg = "N",
+                          .type = SSMF_OPT_I32,
+                          .offset = O(o.threads),
+                          .lo = 0,
+                          .hi = INFINITY,
+                          .help = "CPU threads; results depend only on the seed and the data",
+                          .note = "0: all cores"},
+    {.name = "device",
+     .arg = "cpu|cuda",
+     .type = SSMF_OPT_CHOICE,
+     .offset = O(device),
+     .choices = devices,
+     .help = "where to train; cuda: the first visible GPU, the losses of cpu up to float "
+             "rounding"},
+    {.name = "host-level",
+     .arg = "yes|no|only",
+     .type = SSMF_OPT_CHOICE,
+     .offset = O(host_mode),
+     .choices = host_modes,
+     .help = "also train the host level, on each endpoint's sequence of flow events; only: "
+             "train it alone and keep the packet level of --base MODEL"},
+    {.name = "base",
+     .arg = "MODEL",
+     .type = SSMF_OPT_STRING,
+     .offset = O(base),
+     .help = "with --host-level only: the model whose packet level is kept"},
+    {.name = "log-json",
+     .arg = "FILE",
+     .type = SSMF_OPT_STRING,
+     .offset = O(log_path),
+     .help = "one JSON object per line per step and per epoch"},
+    {.name = "quiet",
+     .short_name = 'q',
+     .type = SSMF_OPT_FLAG,
+     .offset = O(quiet),
+     .help = "no progress and no summary"},
+    {.name = "help", .short_name = 'h', .type = SSMF_OPT_FLAG, .help = "this help"},
+    SSMF_OPT_END,
+};
+#undef O
+
+static const struct ssmf_command_opts train_cmd = {"train", synopsis, epilogue, train_opts_table};
 
 /* What the observer callbacks share. */
 struct progress {
@@ -295,25 +294,6 @@ static char *join_args(int argc, char **argv)
 	return s;
 }
 
-static int parse_i32(const char *s, int32_t lo, int32_t *out)
-{
-	uint64_t v;
-	if (ssmf_parse_u64(s, &v) < 0 || v > INT32_MAX || (int64_t)v < lo)
-		return -1;
-	*out = (int32_t)v;
-	return 0;
-}
-
-static int parse_f64(const char *s, double *out)
-{
-	char *end;
-	double v = strtod(s, &end);
-	if (end == s || *end || !isfinite(v) || v < 0)
-		return -1;
-	*out = v;
-	return 0;
-}
-
 static int exit_code(int rc)
 {
 	switch (rc) {
@@ -334,156 +314,31 @@ static int exit_code(int rc)
 
 int cmd_train(int argc, char **argv)
 {
-	struct train_opts o = {0};
-	train_hparams_default(&o.hp);
-	const char *log_path = NULL, *base = NULL;
-	enum train_host_mode host_mode = TRAIN_HOST_YES;
-	const char **val = calloc((size_t)argc, sizeof *val);
-	int quiet = 0, n_val = 0, hp_given = 0;
-	uint64_t u;
-	int32_t i32 = 0;
-	int c, rc = SSMF_EXIT_OK;
-	o.device = "cpu";
-	if (!val)
-		return SSMF_EXIT_INTERNAL;
-	optind = 1;
-	int li = -1;
-	while ((c = getopt_long(argc, argv, "o:b:qh", long_opts, &li)) != -1) {
-		int bad = 0;
-		hp_given += c == 'b' || (c >= O_VAL_FRACTION && c <= O_SEED && c != O_VAL);
-		switch (c) {
-		case 'o':
-			o.output = optarg;
-			break;
-		case O_CHECKPOINT:
-			o.checkpoint = optarg;
-			break;
-		case O_CKPT_EVERY:
-			bad = parse_i32(optarg, 0, &o.hp.checkpoint_every);
-			break;
-		case O_RESUME:
-			o.resume = optarg;
-			break;
-		case O_VAL:
-			val[n_val++] = optarg;
-			break;
-		case O_VAL_FRACTION:
-			bad = parse_f64(optarg, &o.hp.val_fraction);
-			break;
-		case O_EPOCHS:
-			bad = parse_i32(optarg, 1, &o.hp.epochs);
-			break;
-		case O_MAX_STEPS:
-			bad = ssmf_parse_u64(optarg, &u) < 0 || u > INT64_MAX;
-			o.hp.max_steps = (int64_t)u;
-			break;
-		case O_PATIENCE:
-			bad = parse_i32(optarg, 0, &o.hp.patience);
-			break;
-		case O_MIN_DELTA:
-			bad = parse_f64(optarg, &o.hp.min_delta);
-			break;
-		case 'b':
-			bad = parse_i32(optarg, 1, &o.hp.batch_size);
-			break;
-		case O_MAX_LEN:
-			bad = parse_i32(optarg, 2, &o.hp.max_len);
-			break;
-		case O_LR:
-			bad = parse_f64(optarg, &o.hp.lr);
-			break;
-		case O_MIN_LR_RATIO:
-			bad = parse_f64(optarg, &o.hp.min_lr_ratio);
-			break;
-		case O_WARMUP:
-			bad = parse_i32(optarg, 0, &o.hp.warmup);
-			break;
-		case O_WEIGHT_DECAY:
-			bad = parse_f64(optarg, &o.hp.weight_decay);
-			break;
-		case O_BETA1:
-			bad = parse_f64(optarg, &o.hp.beta1);
-			break;
-		case O_BETA2:
-			bad = parse_f64(optarg, &o.hp.beta2);
-			break;
-		case O_EPS:
-			bad = parse_f64(optarg, &o.hp.eps);
-			break;
-		case O_GRAD_CLIP:
-			bad = parse_f64(optarg, &o.hp.grad_clip);
-			break;
-		case O_SUPERVISED:
-			o.hp.supervised = 1;
-			break;
-		case O_SUP_WEIGHT:
-			bad = parse_f64(optarg, &o.hp.sup_weight);
-			break;
-		case O_D_MODEL:
-			bad = parse_i32(optarg, 1, &o.hp.model.d_model);
-			break;
-		case O_N_LAYER:
-			bad = parse_i32(optarg, 1, &o.hp.model.n_layer);
-			break;
-		case O_D_STATE:
-			bad = parse_i32(optarg, 1, &o.hp.model.d_state);
-			break;
-		case O_EXPAND:
-			bad = parse_i32(optarg, 1, &o.hp.model.expand);
-			break;
-		case O_HEADDIM:
-			bad = parse_i32(optarg, 1, &o.hp.model.headdim);
-			break;
-		case O_SEED:
-			bad = ssmf_parse_u64(optarg, &o.hp.seed);
-			break;
-		case O_THREADS:
-			bad = parse_i32(optarg, 0, &i32);
-			o.threads = i32;
-			break;
-		case O_DEVICE:
-			o.device = optarg;
-			break;
-		case O_HOST_LEVEL:
-			if (strcmp(optarg, "yes") == 0)
-				host_mode = TRAIN_HOST_YES;
-			else if (strcmp(optarg, "no") == 0)
-				host_mode = TRAIN_HOST_NO;
-			else if (strcmp(optarg, "only") == 0)
-				host_mode = TRAIN_HOST_ONLY;
-			else
-				bad = 1;
-			break;
-		case O_BASE:
-			base = optarg;
-			break;
-		case O_LOG_JSON:
-			log_path = optarg;
-			break;
-		case 'q':
-			quiet = 1;
-			break;
-		case 'h':
-			fputs(usage, stdout);
-			free(val);
-			return SSMF_EXIT_OK;
-		default:
-			free(val);
-			return ssmf_usage_error("train", "unknown option");
-		}
-		if (bad) {
-			free(val);
-			if (li >= 0)
-				return ssmf_usage_error("train", "--%s: bad value '%s'",
-				                        long_opts[li].name, optarg);
-			return ssmf_usage_error("train", "-%c: bad value '%s'", c, optarg);
-		}
-		li = -1;
+	struct train_cli cli = {.host_mode = TRAIN_HOST_YES};
+	train_hparams_default(&cli.o.hp);
+	unsigned char given[sizeof train_opts_table / sizeof *train_opts_table] = {0};
+	int first = 0, rc = SSMF_EXIT_OK;
+	int prc = ssmf_opts_parse(&train_cmd, &cli, argc, argv, &first, given);
+	if (prc) {
+		ssmf_opts_free(train_opts_table, &cli);
+		return prc < 0 ? SSMF_EXIT_OK : prc;
 	}
-	o.train_paths = (const char *const *)(argv + optind);
-	o.n_train = argc - optind;
+	struct train_opts o = cli.o;
+	const char *log_path = cli.log_path, *base = cli.base;
+	enum train_host_mode host_mode = (enum train_host_mode)cli.host_mode;
+	int quiet = cli.quiet, hp_given = 0;
+	/* the hyper-parameters' rows are those whose field lies in o.hp (--help, at offset
+	 * 0 too, is never marked given) */
+	size_t hp_lo = offsetof(struct train_cli, o.hp), hp_hi = hp_lo + sizeof cli.o.hp;
+	for (size_t i = 0; train_opts_table[i].name; i++)
+		hp_given += given[i] && train_opts_table[i].offset >= hp_lo &&
+		            train_opts_table[i].offset < hp_hi;
+	const char **val = cli.val.v; /* the one list the table allocates: freed on each way out */
+	o.device = ssmf_device_name((enum ssmf_device)cli.device);
+	o.train_paths = (const char *const *)(argv + first);
+	o.n_train = argc - first;
 	o.val_paths = val;
-	o.n_val = n_val;
+	o.n_val = (int)cli.val.n;
 	if (!o.output) {
 		free(val);
 		return ssmf_usage_error("train", "no output model: give -o MODEL");
@@ -495,13 +350,6 @@ int cmd_train(int argc, char **argv)
 	if ((host_mode == TRAIN_HOST_ONLY) != (base != NULL)) {
 		free(val);
 		return ssmf_usage_error("train", "--host-level only and --base MODEL go together");
-	}
-	/* cuda-emulated (not in --help): the CUDA kernels' code run on the CPU, for tests */
-	if (strcmp(o.device, "cpu") != 0 && strcmp(o.device, "cuda") != 0 &&
-	    strcmp(o.device, "cuda-emulated") != 0) {
-		free(val);
-		return ssmf_usage_error("train", "--device %s: unknown device (cpu or cuda)",
-		                        o.device);
 	}
 	char err[1024] = "";
 	if (strcmp(o.device, "cuda") == 0 && ssmf_cuda_available(err, sizeof err) < 0) {

@@ -17,7 +17,7 @@
 #include "datasets/reader.h"
 #include "features/flow_summary.h"
 #include "datasets/labels.h"
-#include "score/gpu_ops.h"
+#include "cuda/devices.h"
 #include "features/host_profile.h"
 #include "ssm/ssm.h"
 
@@ -65,7 +65,7 @@ struct ssmf_scorer_opts {
 	int buffer_packets; /* packets buffered before a step-mode flush (capture) */
 	int batch_packets;  /* records per sequence-mode batch (dataset), B*T bound */
 	const struct ssmf_labels *labels; /* may be NULL */
-	const struct ssmf_gpu_ops *gpu;   /* NULL: the CPU */
+	const struct ssmf_cuda_api *gpu;  /* NULL: the CPU */
 	int gpu_flows;                    /* flows whose state the GPU holds at once */
 	int (*should_stop)(void);         /* polled between batches: nonzero stops (NULL-able) */
 };

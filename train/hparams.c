@@ -1,5 +1,6 @@
 /* hparams.c - defaults, checks, and the JSON form stored in checkpoints. */
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -30,85 +31,76 @@ void train_hparams_default(struct train_hparams *hp)
 	hp->checkpoint_every = 200;
 }
 
+/* One table drives the JSON both ways and the bounds, so a new field cannot be forgotten on
+ * one side. */
+enum kind { K_I32, K_I64, K_U64, K_F64 };
+#define KIND_I32  K_I32
+#define KIND_I64  K_I64
+#define KIND_U64  K_U64
+#define KIND_F64  K_F64
+#define KIND_FLAG K_I32
+struct field {
+	const char *name, *option;
+	enum kind kind;
+	size_t off;
+	double lo, hi;
+	int open_lo, open_hi;
+};
+#define ROW(key, option, short_name, type, member, lo, hi, open_lo, open_hi, help, note)           \
+	{#key, option, KIND_##type, offsetof(struct train_hparams, member),                        \
+	 lo,   hi,     open_lo,     open_hi},
+static const struct field fields[] = {TRAIN_HPARAMS(ROW)};
+#undef ROW
+
+static double field_value(const struct field *f, const struct train_hparams *hp)
+{
+	const void *p = (const char *)hp + f->off;
+	switch (f->kind) {
+	case K_I32:
+		return *(const int32_t *)p;
+	case K_I64:
+		return (double)*(const int64_t *)p;
+	case K_U64:
+		return (double)*(const uint64_t *)p;
+	case K_F64:
+		return *(const double *)p;
+	}
+	return NAN;
+}
+
+/* "1 or more", "more than 0", "1..65536", "in [0, 1)" */
+static void bounds_text(const struct field *f, char *buf, size_t len)
+{
+	if (isinf(f->hi))
+		snprintf(buf, len, f->open_lo ? "more than %g" : "%g or more", f->lo);
+	else if (f->kind == K_F64)
+		snprintf(buf, len, "in %c%g, %g%c", f->open_lo ? '(' : '[', f->lo, f->hi,
+		         f->open_hi ? ')' : ']');
+	else
+		snprintf(buf, len, "%g..%g", f->lo, f->hi);
+}
+
 int train_hparams_validate(const struct train_hparams *hp, char *err, size_t errlen)
 {
-#define NEED(cond, ...)                                                                            \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			snprintf(err, errlen, __VA_ARGS__);                                        \
-			return -1;                                                                 \
-		}                                                                                  \
-	} while (0)
 	char why[200];
 	if (ssmf_config_validate(&hp->model, why, sizeof why) < 0) {
 		snprintf(err, errlen, "model config: %s", why);
 		return -1;
 	}
-	NEED(hp->epochs >= 1, "--epochs must be at least 1");
-	NEED(hp->max_steps >= 0, "--max-steps must be 0 or more");
-	NEED(hp->batch_size >= 1 && hp->batch_size <= 65536, "--batch-size must be 1..65536");
-	NEED(hp->max_len >= 2 && hp->max_len <= 65536, "--max-len must be 2..65536");
-	NEED(isfinite(hp->lr) && hp->lr > 0, "--lr must be a positive number");
-	NEED(hp->min_lr_ratio >= 0 && hp->min_lr_ratio <= 1, "--min-lr-ratio must be in [0, 1]");
-	NEED(hp->warmup >= 0, "--warmup must be 0 or more");
-	NEED(hp->weight_decay >= 0 && isfinite(hp->weight_decay),
-	     "--weight-decay must be 0 or more");
-	NEED(hp->beta1 >= 0 && hp->beta1 < 1, "--beta1 must be in [0, 1)");
-	NEED(hp->beta2 >= 0 && hp->beta2 < 1, "--beta2 must be in [0, 1)");
-	NEED(hp->eps > 0 && isfinite(hp->eps), "--eps must be positive");
-	NEED(hp->grad_clip >= 0 && isfinite(hp->grad_clip), "--grad-clip must be 0 or more");
-	NEED(hp->patience >= 0, "--patience must be 0 or more");
-	NEED(hp->min_delta >= 0 && isfinite(hp->min_delta), "--min-delta must be 0 or more");
-	NEED(hp->val_fraction >= 0 && hp->val_fraction < 1, "--val-fraction must be in [0, 1)");
-	NEED(hp->sup_weight >= 0 && isfinite(hp->sup_weight), "--sup-weight must be 0 or more");
-	NEED(hp->checkpoint_every >= 0, "--checkpoint-every must be 0 or more");
-#undef NEED
+	for (size_t i = 0; i < sizeof fields / sizeof *fields; i++) {
+		const struct field *f = &fields[i];
+		double v = field_value(f, hp);
+		if (f->kind == K_U64)
+			continue;
+		if (isfinite(v) && v >= f->lo && v <= f->hi && !(f->open_lo && v == f->lo) &&
+		    !(f->open_hi && v == f->hi))
+			continue;
+		bounds_text(f, why, sizeof why);
+		snprintf(err, errlen, "--%s must be %s", f->option, why);
+		return -1;
+	}
 	return 0;
 }
-
-/* One table drives both directions, so a new field cannot be forgotten on one side. */
-enum kind { K_I32, K_I64, K_U64, K_F64 };
-struct field {
-	const char *name;
-	enum kind kind;
-	size_t off;
-};
-#define F(name, kind)                                                                              \
-	{                                                                                          \
-#name, kind, offsetof(struct train_hparams, name)                                  \
-	}
-#define FM(name)                                                                                   \
-	{                                                                                          \
-#name, K_I32, offsetof(struct train_hparams, model.name)                           \
-	}
-static const struct field fields[] = {
-    FM(d_model),
-    FM(n_layer),
-    FM(d_state),
-    FM(expand),
-    FM(headdim),
-    F(seed, K_U64),
-    F(epochs, K_I32),
-    F(max_steps, K_I64),
-    F(batch_size, K_I32),
-    F(max_len, K_I32),
-    F(lr, K_F64),
-    F(min_lr_ratio, K_F64),
-    F(warmup, K_I32),
-    F(weight_decay, K_F64),
-    F(beta1, K_F64),
-    F(beta2, K_F64),
-    F(eps, K_F64),
-    F(grad_clip, K_F64),
-    F(patience, K_I32),
-    F(min_delta, K_F64),
-    F(val_fraction, K_F64),
-    F(supervised, K_I32),
-    F(sup_weight, K_F64),
-    F(checkpoint_every, K_I32),
-};
-#undef F
-#undef FM
 
 cJSON *train_hparams_to_json(const struct train_hparams *hp)
 {

@@ -16,27 +16,28 @@
 #include "ssm/ssm.h"
 
 /* Every hyper-parameter; stored in the checkpoint (META section, JSON) and restored by
- * --resume. */
+ * --resume. What each is, its bounds and its option: the table in train/hparams.h; the
+ * defaults: train_hparams_default. */
 struct train_hparams {
 	struct ssmf_config model;
-	uint64_t seed;            /* data order and initialisation (1) */
-	int32_t epochs;           /* at most this many passes over the training flows (20) */
-	int64_t max_steps;        /* 0: no limit beyond epochs */
-	int32_t batch_size;       /* flows per batch (32) */
-	int32_t max_len;          /* packets per flow the model sees; longer flows are cut (256) */
-	double lr;                /* peak learning rate (3e-3) */
-	double min_lr_ratio;      /* cosine floor as a fraction of lr (0.1) */
-	int32_t warmup;           /* linear warmup steps (100) */
-	double weight_decay;      /* AdamW, matrices only (0.1) */
-	double beta1, beta2;      /* (0.9, 0.95) */
-	double eps;               /* (1e-8) */
-	double grad_clip;         /* global gradient norm limit (1.0; 0 = off) */
-	int32_t patience;         /* epochs without validation gain before stopping (3; 0 = off) */
-	double min_delta;         /* a gain is a drop of more than this (1e-4) */
-	double val_fraction;      /* latest flows by start time used for validation (0.1) */
-	int32_t supervised;       /* train the supervised head on labelled flows (0) */
-	double sup_weight;        /* weight of its loss (1.0) */
-	int32_t checkpoint_every; /* steps between checkpoints (200; 0 = epoch ends only) */
+	uint64_t seed;
+	int32_t epochs;
+	int64_t max_steps; /* 0: no limit beyond epochs */
+	int32_t batch_size;
+	int32_t max_len;
+	double lr;
+	double min_lr_ratio;
+	int32_t warmup;
+	double weight_decay;
+	double beta1, beta2;
+	double eps;
+	double grad_clip; /* 0: off */
+	int32_t patience; /* 0: off */
+	double min_delta;
+	double val_fraction;
+	int32_t supervised;
+	double sup_weight;
+	int32_t checkpoint_every; /* 0: epoch ends only */
 };
 
 void train_hparams_default(struct train_hparams *hp);
@@ -104,7 +105,7 @@ struct train_opts {
 	const char *output;     /* the model: best validation parameters + metadata */
 	const char *checkpoint; /* training state, resumable */
 	const char *resume;     /* a checkpoint to continue from, or NULL */
-	const char *device;     /* "cpu", "cuda" or "cuda-emulated" (tests; train/backend.h) */
+	const char *device;     /* "cpu", "cuda" or "cuda-emulated" (tests; cuda/devices.h) */
 	int host_level;         /* train the host level on the datasets' host sequences
 	                           (train/hostset.h) instead of the packet level */
 	int threads;            /* 0: OpenMP default */

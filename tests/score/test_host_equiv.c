@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "score/gpu_ops.h"
+#include "cuda/devices.h"
 #include "score/model_levels.h"
 #include "train/hostset.h"
 #include "unit/check.h"
@@ -33,8 +33,8 @@ static void compare(const struct ssmf_model *m, const struct train_flowset *fs, 
 	CHECKF(a, "%s: acts: %s", what, err);
 	void *emu = NULL;
 	struct ssmf_cuda_opts co = {0, B, MAXT, B, B, 0, 0};
-	CHECKF(ssmf_gpu_emulated.create(&emu, m, &co, err, sizeof err) == 0, "%s: emu: %s", what,
-	       err);
+	CHECKF(ssmf_cuda_api_emulated.create(&emu, m, &co, err, sizeof err) == 0, "%s: emu: %s",
+	       what, err);
 	size_t sf = ssmf_step_state_size(m);
 	ssmf_real *state = malloc((size_t)B * sf * sizeof *state), *sp[64];
 	struct ssmf_step_ws *ws = ssmf_step_ws_new(m, B, err, sizeof err);
@@ -59,7 +59,7 @@ static void compare(const struct ssmf_model *m, const struct train_flowset *fs, 
 		CHECKF(ssmf_infer(m, a, &batch, &seq, err, sizeof err) == 0, "infer: %s", err);
 		ssmf_real *ref = malloc((size_t)nb * (size_t)T * SSMF_N_COMP * sizeof *ref);
 		memcpy(ref, seq.nll, (size_t)nb * (size_t)T * SSMF_N_COMP * sizeof *ref);
-		CHECKF(ssmf_gpu_emulated.forward(emu, &batch, &gpu, err, sizeof err) == 0,
+		CHECKF(ssmf_cuda_api_emulated.forward(emu, &batch, &gpu, err, sizeof err) == 0,
 		       "emu forward: %s", err);
 		for (size_t k = 0; k < (size_t)nb * (size_t)T * SSMF_N_COMP; k++) {
 			double d = rel(ref[k], gpu.nll[k]);
@@ -72,7 +72,7 @@ static void compare(const struct ssmf_model *m, const struct train_flowset *fs, 
 			sp[b] = state + (size_t)b * sf;
 			slot[b] = b;
 		}
-		CHECKF(ssmf_gpu_emulated.step_reset(emu, slot, nb, err, sizeof err) == 0,
+		CHECKF(ssmf_cuda_api_emulated.step_reset(emu, slot, nb, err, sizeof err) == 0,
 		       "reset: %s", err);
 		for (int t = 0; t < T; t++) {
 			int n = 0;
@@ -88,8 +88,8 @@ static void compare(const struct ssmf_model *m, const struct train_flowset *fs, 
 			CHECKF(ssmf_step(m, ws, spn, step_in, n, step_nll, NULL, err, sizeof err) ==
 			           0,
 			       "step: %s", err);
-			CHECKF(ssmf_gpu_emulated.step(emu, step_in, sl, n, emu_nll, err,
-			                              sizeof err) == 0,
+			CHECKF(ssmf_cuda_api_emulated.step(emu, step_in, sl, n, emu_nll, err,
+			                                   sizeof err) == 0,
 			       "emu step: %s", err);
 			for (int k = 0; k < n; k++)
 				for (int c = 0; c < SSMF_N_COMP; c++) {
@@ -117,7 +117,7 @@ static void compare(const struct ssmf_model *m, const struct train_flowset *fs, 
 	ssmf_step_ws_free(ws);
 	ssmf_acts_free(a);
 	if (emu)
-		ssmf_gpu_emulated.destroy(emu);
+		ssmf_cuda_api_emulated.destroy(emu);
 }
 
 int main(int argc, char **argv)
