@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cmd/cli.h"
+#include "ssmf_version.h"
 #include "common/atomic_file.h"
 #include "cmd/progress.h"
 #include "cmd/shared_opts.h"
@@ -24,6 +25,7 @@
 #include "datasets/labels.h"
 #include "score/metrics.h"
 #include "score/output.h"
+#include "score/report.h"
 #include "score/scorer.h"
 
 static const char usage[] =
@@ -42,6 +44,10 @@ static const char usage[] =
     "      --top N              flows in the table (20)\n"
     "      --per-packet         also every packet's surprise (jsonl: a 'packets' array;\n"
     "                           csv: OUT.packets.csv; hdf5: packet_* columns)\n"
+    "      --report FILE        also an analyst's report of the run: one self-contained\n"
+    "                           HTML page (figures, the top flows and their packets,\n"
+    "                           hosts, evaluation); with or without -o\n"
+    "      --report-top N       flows in the report (100)\n"
     "  -f, --filter EXPR        BPF filter for capture inputs\n"
     "      --labels FILE        ground truth: native CSV, CICFlowMeter CSV or Zeek conn.log\n"
     "      --label-rule N=EXPR  label flows matching a BPF expression N (repeatable)\n"
@@ -87,7 +93,9 @@ struct score_opts {
 	enum ssmf_score_format fmt;
 	int fmt_set, per_packet, quiet, threads, gpu_flows, mode, chunk_packets;
 	const struct ssmf_gpu_ops *gpu;
-	size_t top, hosts_top;
+	size_t top, hosts_top, report_top;
+	const char *report;
+	struct ssmf_report_inputs *inputs; /* the inputs' provenance, for the report */
 	double threshold, fpr, host_weight;
 	const char **calibrate;
 	size_t ncalibrate;
@@ -174,10 +182,21 @@ static void on_input(void *user, size_t index, const char *path)
 	ssmf_scorer_set_input(x->sc, path, (uint32_t)ssmf_flowtable_counters(x->t)->flows);
 }
 
+/* The provenance of one input for the report (when there is one). 0, or -1 out of memory. */
+static int keep_input(const struct score_opts *o, const struct ssmf_input_info *in, const char *via,
+                      int calibration)
+{
+	if (!o->report || ssmf_report_add_input(o->inputs, in, via, calibration) == 0)
+		return 0;
+	ssmf_error("out of memory");
+	return -1;
+}
+
 /* Scores inputs (all captures, or all datasets) into sc; adds to *flows_cut the datasets'
  * flows that extract cut at --max-packets. Returns an exit code. */
 static int score_inputs(struct ssmf_scorer *sc, const char *const *paths, size_t n,
-                        const struct score_opts *o, struct ssmf_labels *labels, uint64_t *flows_cut)
+                        const struct score_opts *o, struct ssmf_labels *labels, uint64_t *flows_cut,
+                        int calibration)
 {
 	size_t ndata = 0;
 	for (size_t i = 0; i < n; i++)
@@ -196,6 +215,12 @@ static int score_inputs(struct ssmf_scorer *sc, const char *const *paths, size_t
 				ssmf_error("%s", err);
 				return SSMF_EXIT_INPUT;
 			}
+			for (size_t k = 0; k < ssmf_dataset_ninputs(ds); k++)
+				if (keep_input(o, ssmf_dataset_input(ds, k), paths[i],
+				               calibration)) {
+					ssmf_dataset_close(ds);
+					return SSMF_EXIT_INTERNAL;
+				}
 			size_t before;
 			ssmf_scorer_results(sc, &before);
 			*flows_cut += ssmf_dataset_flows_cut(ds);
@@ -259,6 +284,9 @@ static int score_inputs(struct ssmf_scorer *sc, const char *const *paths, size_t
 		rc = ssmf_scorer_finish(sc);
 	ssmf_progress_clear(&x.progress);
 	int code = ssmf_report_inputs(&res);
+	for (size_t i = 0; i < res.ninputs; i++)
+		if (keep_input(o, &res.inputs[i], NULL, calibration))
+			code = SSMF_EXIT_INTERNAL;
 	if (rc != 0) {
 		ssmf_error("%s",
 		           ssmf_scorer_error(sc)[0] ? ssmf_scorer_error(sc) : "out of memory");
@@ -419,6 +447,36 @@ static int write_outputs(const struct score_opts *o, struct ssmf_flow_score *r, 
 	return rc ? SSMF_EXIT_OUTPUT : SSMF_EXIT_OK;
 }
 
+/* Long options without a letter: codes past every char, so none meets a shared option's
+ * letter (--mode and --chunk once had 'M' and 'C', which are --memory-cap's and
+ * --tcp-close's in shared_opts.h). */
+enum { OPT_REPORT = 256, OPT_REPORT_TOP, OPT_MODE, OPT_CHUNK };
+
+/* The report of the run (--report). Returns an exit code. */
+static int write_report(const struct score_opts *o, const struct ssmf_flow_score *r, size_t n,
+                        const struct ssmf_host_results *hosts, const struct ssmf_labels *labels,
+                        const struct ssmf_evaluation *ev, uint64_t packets)
+{
+	struct ssmf_report_run run = {.version = SSMF_VERSION_STRING,
+	                              .model = o->model,
+	                              .threshold = o->threshold,
+	                              .threshold_from = o->ncalibrate            ? "--calibrate"
+	                                                : isfinite(o->threshold) ? "--threshold"
+	                                                                         : NULL,
+	                              .fpr = o->fpr,
+	                              .host_weight = o->host_weight,
+	                              .mode = o->mode == SSMF_SCORE_STEP ? "step" : "sequence",
+	                              .top = o->report_top,
+	                              .packets = packets};
+	char err[1024];
+	if (ssmf_write_report(o->report, &run, o->inputs, r, n, hosts, labels, ev, err,
+	                      sizeof err) != 0) {
+		ssmf_error("%s", err);
+		return SSMF_EXIT_OUTPUT;
+	}
+	return SSMF_EXIT_OK;
+}
+
 int cmd_score(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -427,6 +485,8 @@ int cmd_score(int argc, char **argv)
 	    {"format", required_argument, NULL, 'F'},
 	    {"top", required_argument, NULL, 'T'},
 	    {"per-packet", no_argument, NULL, 'P'},
+	    {"report", required_argument, NULL, OPT_REPORT},
+	    {"report-top", required_argument, NULL, OPT_REPORT_TOP},
 	    {"filter", required_argument, NULL, 'f'},
 	    SSMF_LABEL_LONG_OPTIONS,
 	    {"threshold", required_argument, NULL, 't'},
@@ -438,14 +498,17 @@ int cmd_score(int argc, char **argv)
 	    {"gpu-flows", required_argument, NULL, 'G'},
 	    {"hosts", required_argument, NULL, 'H'},
 	    {"host-weight", required_argument, NULL, 'W'},
-	    {"mode", required_argument, NULL, 'M'},
-	    {"chunk", required_argument, NULL, 'C'},
+	    {"mode", required_argument, NULL, OPT_MODE},
+	    {"chunk", required_argument, NULL, OPT_CHUNK},
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
+	struct ssmf_report_inputs inputs = {0};
 	struct score_opts o = {.top = 20,
 	                       .hosts_top = 10,
+	                       .report_top = 100,
+	                       .inputs = &inputs,
 	                       .threshold = NAN,
 	                       .fpr = 1e-3,
 	                       .host_weight = SSMF_HOST_WEIGHT_DEFAULT,
@@ -498,6 +561,14 @@ int cmd_score(int argc, char **argv)
 		case 'P':
 			o.per_packet = 1;
 			break;
+		case OPT_REPORT:
+			o.report = optarg;
+			break;
+		case OPT_REPORT_TOP:
+			if (ssmf_parse_u64(optarg, &v) || v > 100000)
+				USAGE("bad --report-top '%s' (0..100000)", optarg);
+			o.report_top = (size_t)v;
+			break;
 		case 'f':
 			o.filter = optarg;
 			break;
@@ -545,7 +616,7 @@ int cmd_score(int argc, char **argv)
 			if (*end || !(o.host_weight >= 0) || !isfinite(o.host_weight))
 				USAGE("bad --host-weight '%s' (0 or more)", optarg);
 			break;
-		case 'M':
+		case OPT_MODE:
 			if (strcmp(optarg, "sequence") == 0)
 				o.mode = SSMF_SCORE_SEQUENCE;
 			else if (strcmp(optarg, "step") == 0)
@@ -553,7 +624,7 @@ int cmd_score(int argc, char **argv)
 			else
 				USAGE("bad --mode '%s' (sequence|step)", optarg);
 			break;
-		case 'C':
+		case OPT_CHUNK:
 			if (ssmf_parse_u64(optarg, &v) || v < 1 || v > SSMF_MAX_CHUNK)
 				USAGE("bad --chunk '%s' (1..%d)", optarg, SSMF_MAX_CHUNK);
 			o.chunk_packets = (int)v;
@@ -608,7 +679,7 @@ int cmd_score(int argc, char **argv)
 	}
 	struct ssmf_scorer_opts so;
 	ssmf_scorer_opts_default(&so);
-	so.per_packet = o.per_packet;
+	so.per_packet = o.per_packet || o.report; /* the report draws its top flows' packets */
 	so.labels = labels;
 	so.gpu = o.gpu;
 	so.gpu_flows = o.gpu_flows;
@@ -625,7 +696,7 @@ int cmd_score(int argc, char **argv)
 			code = SSMF_EXIT_INTERNAL;
 			goto cleanup;
 		}
-		code = score_inputs(cal, o.calibrate, o.ncalibrate, &o, labels, &cal_cut);
+		code = score_inputs(cal, o.calibrate, o.ncalibrate, &o, labels, &cal_cut, 1);
 		if (ssmf_stop_signal()) {
 			ssmf_error("interrupted by signal %d; no output written",
 			           ssmf_stop_signal());
@@ -667,7 +738,7 @@ int cmd_score(int argc, char **argv)
 		goto cleanup;
 	}
 	int rc = score_inputs(sc, (const char *const *)argv + optind, (size_t)(argc - optind), &o,
-	                      labels, &flows_cut);
+	                      labels, &flows_cut, 0);
 	if (ssmf_stop_signal()) {
 		ssmf_error("interrupted by signal %d; no output written", ssmf_stop_signal());
 		code = 128 + ssmf_stop_signal();
@@ -700,6 +771,9 @@ int cmd_score(int argc, char **argv)
 	if (!ev.have_all && ssmf_labels_active(labels) && !o.quiet)
 		ssmf_warn("labels matched no attack and benign flows to compare");
 	code = worse(code, write_outputs(&o, r, n, &hosts, labels, ev.have_all ? &ev : NULL));
+	if (o.report)
+		code = worse(code, write_report(&o, r, n, &hosts, labels, ev.have_all ? &ev : NULL,
+		                                ssmf_scorer_packets(sc)));
 	if (ev.have_all && !o.quiet)
 		ssmf_write_evaluation(o.output && strcmp(o.output, "-") == 0 ? stderr : stdout,
 		                      &ev);
@@ -720,6 +794,7 @@ cleanup:
 	ssmf_model_free(model);
 	ssmf_labels_free(labels);
 done:
+	ssmf_report_inputs_free(&inputs);
 	ssmf_label_args_free(&la);
 	free(o.calibrate);
 	return code;
