@@ -23,7 +23,8 @@ static int by_score(const void *pa, const void *pb)
 
 void ssmf_scores_sort(struct ssmf_flow_score *r, size_t n)
 {
-	qsort(r, n, sizeof *r, by_score);
+	if (n) /* no flows: r may be NULL, which qsort may not be given */
+		qsort(r, n, sizeof *r, by_score);
 }
 
 static void addr_str(const uint8_t *a, int v6, char *buf, size_t len)
