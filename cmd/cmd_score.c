@@ -9,6 +9,7 @@
 
 #include "cmd/cli.h"
 #include "cmd/options.h"
+#include "ssmf_version.h"
 #include "common/atomic_file.h"
 #include "cmd/progress.h"
 #include "cmd/shared_opts.h"
@@ -18,7 +19,9 @@
 #include "score/inputs.h"
 #include "score/model_levels.h"
 #include "datasets/labels.h"
+#include "datasets/reader.h"
 #include "score/output.h"
+#include "score/report.h"
 #include "score/scorer.h"
 #include "score/verdict.h"
 
@@ -46,7 +49,9 @@ struct score_opts {
 	const char *model, *output, *filter;
 	int fmt; /* enum ssmf_score_format, or -1: from the -o name */
 	int quiet, threads, device;
-	size_t top, hosts_top;
+	size_t top, hosts_top, report_top;
+	const char *report;
+	struct ssmf_report_inputs *inputs; /* the inputs' provenance, for the report */
 	double threshold, fpr, host_weight, activity_weight;
 	struct ssmf_opt_list calibrate;
 	struct ssmf_flow_params fp;
@@ -103,6 +108,18 @@ static const struct ssmf_opt score_opts_table[] = {
      .offset = O(so.per_packet),
      .help = "also every packet's surprise (jsonl: a 'packets' array; csv: OUT.packets.csv; "
              "hdf5: packet_* columns)"},
+    {.name = "report",
+     .arg = "FILE",
+     .type = SSMF_OPT_STRING,
+     .offset = O(report),
+     .help = "also an analyst's report of the run: one self-contained HTML page (figures, the "
+             "top flows and their packets, hosts, evaluation); with or without -o"},
+    {.name = "report-top",
+     .arg = "N",
+     .type = SSMF_OPT_SIZE,
+     .offset = O(report_top),
+     .hi = 100000,
+     .help = "flows in the report"},
     {.name = "filter",
      .short_name = 'f',
      .arg = "EXPR",
@@ -228,10 +245,40 @@ static void on_progress(void *user, uint64_t packets, uint64_t bytes_read, uint6
 	ssmf_progress_update(&x->line, bytes_read, extra);
 }
 
+/* The provenance of one input for the report (when there is one). 0, or -1 out of memory. */
+static int keep_input(const struct score_opts *o, const struct ssmf_input_info *in, const char *via,
+                      int calibration)
+{
+	if (!o->report || ssmf_report_add_input(o->inputs, in, via, calibration) == 0)
+		return 0;
+	ssmf_error("out of memory");
+	return -1;
+}
+
+/* A dataset's inputs for the report (the dataset is read again, for its provenance). */
+static int keep_dataset_inputs(const struct score_opts *o, const char *path, int calibration)
+{
+	if (!o->report)
+		return SSMF_EXIT_OK;
+	char err[1024];
+	struct ssmf_dataset *ds = ssmf_dataset_open(path, err, sizeof err);
+	if (!ds) {
+		ssmf_error("%s", err);
+		return SSMF_EXIT_INPUT;
+	}
+	int rc = SSMF_EXIT_OK;
+	for (size_t k = 0; rc == SSMF_EXIT_OK && k < ssmf_dataset_ninputs(ds); k++)
+		if (keep_input(o, ssmf_dataset_input(ds, k), path, calibration))
+			rc = SSMF_EXIT_INTERNAL;
+	ssmf_dataset_close(ds);
+	return rc;
+}
+
 /* Scores inputs (all captures, or all datasets) into sc; adds to *flows_cut the datasets'
  * flows that extract cut at --max-packets. Returns an exit code. */
 static int score_inputs(struct ssmf_scorer *sc, const char *const *paths, size_t n,
-                        const struct score_opts *o, struct ssmf_labels *labels, uint64_t *flows_cut)
+                        const struct score_opts *o, struct ssmf_labels *labels, uint64_t *flows_cut,
+                        int calibration)
 {
 	size_t ndata = 0;
 	for (size_t i = 0; i < n; i++)
@@ -251,6 +298,9 @@ static int score_inputs(struct ssmf_scorer *sc, const char *const *paths, size_t
 				ssmf_error("%s", err);
 				return SSMF_EXIT_INPUT;
 			}
+			int krc = rc == 0 ? keep_dataset_inputs(o, paths[i], calibration) : 0;
+			if (krc)
+				return krc;
 			if (rc != 0 && ssmf_stop_signal())
 				return 128 + ssmf_stop_signal();
 			done += ssmf_progress_input_bytes(&paths[i], 1);
@@ -276,6 +326,9 @@ static int score_inputs(struct ssmf_scorer *sc, const char *const *paths, size_t
 		return SSMF_EXIT_INTERNAL;
 	}
 	int code = ssmf_report_inputs(&res.in);
+	for (size_t i = 0; i < res.in.ninputs; i++)
+		if (keep_input(o, &res.in.inputs[i], NULL, calibration))
+			code = SSMF_EXIT_INTERNAL;
 	if (rc != 0) {
 		ssmf_error("%s",
 		           ssmf_scorer_error(sc)[0] ? ssmf_scorer_error(sc) : "out of memory");
@@ -436,11 +489,39 @@ static int write_outputs(const struct score_opts *o, struct ssmf_flow_score *r, 
 	return rc ? SSMF_EXIT_OUTPUT : SSMF_EXIT_OK;
 }
 
+/* The report of the run (--report). Returns an exit code. */
+static int write_report(const struct score_opts *o, const struct ssmf_flow_score *r, size_t n,
+                        const struct ssmf_host_results *hosts, const struct ssmf_labels *labels,
+                        const struct ssmf_evaluation *ev, uint64_t packets)
+{
+	struct ssmf_report_run run = {.version = SSMF_VERSION_STRING,
+	                              .model = o->model,
+	                              .threshold = o->threshold,
+	                              .threshold_from = o->calibrate.n           ? "--calibrate"
+	                                                : isfinite(o->threshold) ? "--threshold"
+	                                                                         : NULL,
+	                              .fpr = o->fpr,
+	                              .host_weight = o->host_weight,
+	                              .mode = o->so.mode == SSMF_SCORE_STEP ? "step" : "sequence",
+	                              .top = o->report_top,
+	                              .packets = packets};
+	char err[1024];
+	if (ssmf_write_report(o->report, &run, o->inputs, r, n, hosts, labels, ev, err,
+	                      sizeof err) != 0) {
+		ssmf_error("%s", err);
+		return SSMF_EXIT_OUTPUT;
+	}
+	return SSMF_EXIT_OK;
+}
+
 int cmd_score(int argc, char **argv)
 {
+	struct ssmf_report_inputs inputs = {0};
 	struct score_opts o = {.fmt = -1,
 	                       .top = 20,
 	                       .hosts_top = 10,
+	                       .report_top = 100,
+	                       .inputs = &inputs,
 	                       .threshold = NAN,
 	                       .fpr = 1e-3,
 	                       .host_weight = SSMF_HOST_WEIGHT_DEFAULT,
@@ -496,6 +577,7 @@ int cmd_score(int argc, char **argv)
 	                                   .weight = o.host_weight,
 	                                   .activity_weight = o.activity_weight};
 	struct ssmf_scorer_opts so = o.so;
+	so.per_packet = so.per_packet || o.report; /* the report draws its top flows' packets */
 	so.labels = labels;
 	so.gpu = ssmf_cuda_api_for((enum ssmf_device)o.device);
 	so.should_stop = ssmf_stop_signal;
@@ -509,7 +591,7 @@ int cmd_score(int argc, char **argv)
 			code = SSMF_EXIT_INTERNAL;
 			goto cleanup;
 		}
-		code = score_inputs(cal, o.calibrate.v, o.calibrate.n, &o, labels, &cal_cut);
+		code = score_inputs(cal, o.calibrate.v, o.calibrate.n, &o, labels, &cal_cut, 1);
 		if (ssmf_stop_signal()) {
 			ssmf_error("interrupted by signal %d; no output written",
 			           ssmf_stop_signal());
@@ -542,7 +624,7 @@ int cmd_score(int argc, char **argv)
 		goto cleanup;
 	}
 	int rc = score_inputs(sc, (const char *const *)argv + first, (size_t)(argc - first), &o,
-	                      labels, &flows_cut);
+	                      labels, &flows_cut, 0);
 	if (ssmf_stop_signal()) {
 		ssmf_error("interrupted by signal %d; no output written", ssmf_stop_signal());
 		code = 128 + ssmf_stop_signal();
@@ -564,6 +646,9 @@ int cmd_score(int argc, char **argv)
 	if (!ev.have_all && ssmf_labels_active(labels) && !o.quiet)
 		ssmf_warn("labels matched no attack and benign flows to compare");
 	code = worse(code, write_outputs(&o, r, n, &hosts, labels, ev.have_all ? &ev : NULL));
+	if (o.report)
+		code = worse(code, write_report(&o, r, n, &hosts, labels, ev.have_all ? &ev : NULL,
+		                                ssmf_scorer_packets(sc)));
 	if (ev.have_all && !o.quiet)
 		ssmf_write_evaluation(o.output && strcmp(o.output, "-") == 0 ? stderr : stdout,
 		                      &ev);
@@ -584,6 +669,7 @@ cleanup:
 	ssmf_model_free(model);
 	ssmf_labels_free(labels);
 done:
+	ssmf_report_inputs_free(&inputs);
 	ssmf_opts_free(score_opts_table, &o);
 	return code;
 }

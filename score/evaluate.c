@@ -16,6 +16,14 @@ static int metrics_at(const double *s, const int *y, size_t n, double threshold,
 	return 1;
 }
 
+/* The class of a flow for evaluation: -1 unlabelled, 1 attack, 0 benign. */
+static int flow_class(const struct ssmf_flow_score *r, const struct ssmf_labels *labels)
+{
+	if (r->s.label < 0)
+		return -1;
+	return !ssmf_label_is_benign(ssmf_labels_name(labels, r->s.label));
+}
+
 int ssmf_evaluate(const struct ssmf_flow_score *r, size_t n, const struct ssmf_labels *labels,
                   double threshold, struct ssmf_evaluation *ev)
 {
@@ -32,10 +40,11 @@ int ssmf_evaluate(const struct ssmf_flow_score *r, size_t n, const struct ssmf_l
 	size_t nl = 0, nm = 0;
 	uint32_t max_input = 0;
 	for (size_t i = 0; i < n; i++) {
-		if (r[i].s.label < 0)
+		int cls = flow_class(&r[i], labels);
+		if (cls < 0)
 			continue;
 		s[nl] = r[i].score;
-		y[nl] = !ssmf_label_is_benign(ssmf_labels_name(labels, r[i].s.label));
+		y[nl] = cls;
 		in[nl] = r[i].input;
 		if (r[i].input > max_input)
 			max_input = r[i].input;
@@ -72,6 +81,26 @@ out:
 	free(y);
 	free(my);
 	free(in);
+	return rc;
+}
+
+int ssmf_evaluation_curve(const struct ssmf_flow_score *r, size_t n,
+                          const struct ssmf_labels *labels, struct ssmf_curve_point **pts,
+                          size_t *npts)
+{
+	double *s = malloc((n ? n : 1) * sizeof *s);
+	int *y = malloc((n ? n : 1) * sizeof *y);
+	size_t nl = 0;
+	for (size_t i = 0; s && y && i < n; i++) {
+		int cls = flow_class(&r[i], labels);
+		if (cls >= 0) {
+			s[nl] = r[i].score;
+			y[nl++] = cls;
+		}
+	}
+	int rc = s && y ? ssmf_metrics_curve(s, y, nl, pts, npts) : -1;
+	free(s);
+	free(y);
 	return rc;
 }
 

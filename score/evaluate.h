@@ -22,6 +22,11 @@ struct ssmf_evaluation {
 /* threshold NaN: the metrics at the best F1 threshold. Returns 0, -1 out of memory. */
 int ssmf_evaluate(const struct ssmf_flow_score *r, size_t n, const struct ssmf_labels *labels,
                   double threshold, struct ssmf_evaluation *ev);
+/* The ROC and PR curves over every labelled flow (ev->all's flows): metrics.h's
+ * ssmf_metrics_curve. */
+int ssmf_evaluation_curve(const struct ssmf_flow_score *r, size_t n,
+                          const struct ssmf_labels *labels, struct ssmf_curve_point **pts,
+                          size_t *npts);
 void ssmf_write_evaluation(FILE *out, const struct ssmf_evaluation *ev);
 
 #endif

@@ -20,63 +20,93 @@ static int dbl_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+int ssmf_metrics_curve(const double *score, const int *label, size_t n,
+                       struct ssmf_curve_point **pts, size_t *npts)
+{
+	*pts = NULL;
+	*npts = 0;
+	struct pair *p = malloc((n ? n : 1) * sizeof *p);
+	struct ssmf_curve_point *c = malloc((n ? n : 1) * sizeof *c);
+	size_t pos = 0;
+	if (!p || !c) {
+		free(p);
+		free(c);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		p[i].s = score[i];
+		p[i].y = label[i] ? 1 : 0;
+		pos += (size_t)p[i].y;
+	}
+	if (!pos || pos == n) {
+		free(p);
+		free(c);
+		return -1;
+	}
+	qsort(p, n, sizeof *p, by_score_desc);
+	/* Walk thresholds from high to low, one group of tied scores at a time. */
+	double P = (double)pos, N = (double)(n - pos), tp = 0, fp = 0;
+	size_t k = 0;
+	for (size_t i = 0; i < n;) {
+		size_t j = i;
+		while (j < n && p[j].s == p[i].s) {
+			tp += p[j].y;
+			fp += 1 - p[j].y;
+			j++;
+		}
+		c[k++] = (struct ssmf_curve_point){.threshold = p[i].s,
+		                                   .tpr = tp / P,
+		                                   .fpr = fp / N,
+		                                   .precision = tp / (tp + fp),
+		                                   .tp = tp,
+		                                   .fp = fp};
+		i = j;
+	}
+	free(p);
+	*pts = c;
+	*npts = k;
+	return 0;
+}
+
 int ssmf_metrics_compute(const double *score, const int *label, size_t n, double threshold,
                          struct ssmf_metrics *m)
 {
 	*m = (struct ssmf_metrics){0};
 	m->threshold = threshold;
-	struct pair *p = malloc((n ? n : 1) * sizeof *p);
-	if (!p)
-		return -1;
 	for (size_t i = 0; i < n; i++) {
-		p[i].s = score[i];
-		p[i].y = label[i] ? 1 : 0;
-		m->n_pos += (size_t)p[i].y;
+		m->n_pos += (size_t)(label[i] != 0);
 		if (score[i] >= threshold)
 			label[i] ? m->tp++ : m->fp++;
 		else
 			label[i] ? m->fn++ : m->tn++;
 	}
 	m->n_neg = n - m->n_pos;
-	if (!m->n_pos || !m->n_neg) {
-		free(p);
+	struct ssmf_curve_point *c;
+	size_t nc;
+	if (!m->n_pos || !m->n_neg || ssmf_metrics_curve(score, label, n, &c, &nc) != 0)
 		return -1;
-	}
-	qsort(p, n, sizeof *p, by_score_desc);
-	/* Walk thresholds from high to low, one group of tied scores at a time. */
-	double P = (double)m->n_pos, N = (double)m->n_neg;
-	double tp = 0, fp = 0, auc = 0, ap = 0, prev_tpr = 0, prev_fpr = 0;
+	double P = (double)m->n_pos, auc = 0, ap = 0, prev_tpr = 0, prev_fpr = 0;
 	m->best_f1 = 0;
 	m->best_f1_threshold = INFINITY;
-	for (size_t i = 0; i < n;) {
-		size_t j = i;
-		double gtp = 0, gfp = 0;
-		while (j < n && p[j].s == p[i].s) {
-			gtp += p[j].y;
-			gfp += 1 - p[j].y;
-			j++;
-		}
-		tp += gtp;
-		fp += gfp;
-		double tpr = tp / P, fpr = fp / N;
+	for (size_t i = 0; i < nc; i++) {
+		double tpr = c[i].tpr, fpr = c[i].fpr, tp = c[i].tp;
 		auc += (fpr - prev_fpr) * (tpr + prev_tpr) / 2; /* trapezoid: ties count 1/2 */
-		ap += (tpr - prev_tpr) * (tp / (tp + fp));
+		ap += (tpr - prev_tpr) * c[i].precision;
 		if (fpr <= 1e-2 && tpr > m->tpr_at_fpr_1e2)
 			m->tpr_at_fpr_1e2 = tpr;
 		if (fpr <= 1e-3 && tpr > m->tpr_at_fpr_1e3)
 			m->tpr_at_fpr_1e3 = tpr;
-		double f1 = 2 * tp / (2 * tp + fp + (P - tp));
+		double f1 = 2 * tp / (2 * tp + c[i].fp + (P - tp));
 		if (f1 > m->best_f1) {
 			m->best_f1 = f1;
-			m->best_f1_threshold = p[i].s;
+			m->best_f1_threshold = c[i].threshold;
 		}
 		prev_tpr = tpr;
 		prev_fpr = fpr;
-		i = j;
 	}
 	m->roc_auc = auc;
 	m->pr_auc = ap;
-	free(p);
+	free(c);
 	return 0;
 }
 

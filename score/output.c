@@ -12,7 +12,7 @@
 #include "datasets/writer.h"
 #include "score/host_output.h"
 
-static const char *const comp_names[SSMF_N_COMP] = {"direction", "size", "gap", "flags"};
+const char *const ssmf_comp_names[SSMF_N_COMP] = {"direction", "size", "gap", "flags"};
 
 static int by_score(const void *pa, const void *pb)
 {
@@ -24,7 +24,8 @@ static int by_score(const void *pa, const void *pb)
 
 void ssmf_scores_sort(struct ssmf_flow_score *r, size_t n)
 {
-	qsort(r, n, sizeof *r, by_score);
+	if (n) /* no flows: r may be NULL, which qsort may not be given */
+		qsort(r, n, sizeof *r, by_score);
 }
 
 static void addr_str(const uint8_t *a, int v6, char *buf, size_t len)
@@ -52,7 +53,7 @@ static const char *proto_name_in(uint8_t p, int eve, char *buf, size_t len)
 	return buf;
 }
 
-static const char *proto_name(uint8_t p, char *buf, size_t len)
+const char *ssmf_proto_name(uint8_t p, char *buf, size_t len)
 {
 	return proto_name_in(p, 0, buf, len);
 }
@@ -75,7 +76,7 @@ static int largest(const double *v, int n)
 /* What makes the flow's score: its activity's largest term when that is most of the score
  * ("activity:repeats"), else its packets' largest component, or, when its host score
  * outweighs its packets (score/hosts.h), its event's largest component ("host:interval"). */
-static const char *reason(const struct ssmf_flow_score *r, char *buf, size_t len)
+const char *ssmf_flow_reason(const struct ssmf_flow_score *r, char *buf, size_t len)
 {
 	double pred = r->packets_scored > 1 ? (double)(r->packets_scored - 1) : 0;
 	if (r->activity_part > 0 && r->activity_part > r->score - r->activity_part)
@@ -85,7 +86,7 @@ static const char *reason(const struct ssmf_flow_score *r, char *buf, size_t len
 		         ssmf_host_comp_names[largest(r->host_comp, SSMF_N_COMP)]);
 		return buf;
 	}
-	return pred > 0 ? comp_names[largest(r->comp, SSMF_N_COMP)] : "-";
+	return pred > 0 ? ssmf_comp_names[largest(r->comp, SSMF_N_COMP)] : "-";
 }
 
 void ssmf_write_table(FILE *out, const struct ssmf_flow_score *r, size_t n, size_t top,
@@ -105,10 +106,10 @@ void ssmf_write_table(FILE *out, const struct ssmf_flow_score *r, size_t n, size
 		snprintf(eb, sizeof eb, x->s.ip_version == 6 ? "[%s]:%u" : "%s:%u", b,
 		         x->s.dst_port);
 		fprintf(out, "%4zu %7.3f %-5s %-47s %-47s %7" PRIu64 " %9.3f %-7s %-18s %s%s\n",
-		        i + 1, x->score, proto_name(x->s.protocol, pb, sizeof pb), ea, eb,
+		        i + 1, x->score, ssmf_proto_name(x->s.protocol, pb, sizeof pb), ea, eb,
 		        x->s.fwd_packets + x->s.bwd_packets, (double)x->s.duration_ns * 1e-9,
-		        ssmf_end_reason_names[x->s.end_reason], reason(x, why, sizeof why),
-		        label_of(labels, x->s.label),
+		        ssmf_end_reason_names[x->s.end_reason],
+		        ssmf_flow_reason(x, why, sizeof why), label_of(labels, x->s.label),
 		        have_threshold && x->flagged ? (x->s.label >= 0 ? " FLAGGED" : "FLAGGED")
 		                                     : "");
 	}
@@ -123,7 +124,7 @@ static void ts_str(uint64_t ns, char *buf, size_t len)
 }
 
 /* ISO 8601 in UTC with nanoseconds: 2026-12-02T13:59:01.123456789Z. */
-static void iso_str(uint64_t ns, char *buf, size_t len)
+void ssmf_iso_time(uint64_t ns, char *buf, size_t len)
 {
 	time_t sec = (time_t)(ns / 1000000000u);
 	struct tm tm;
@@ -209,8 +210,8 @@ static cJSON *flow_json(const struct ssmf_flow_score *x, const struct ssmf_label
 	char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN], t0[40], t1[40], pb[8];
 	addr_str(x->s.src_addr, x->s.ip_version == 6, a, sizeof a);
 	addr_str(x->s.dst_addr, x->s.ip_version == 6, b, sizeof b);
-	iso_str(x->s.first_ts_ns, t0, sizeof t0);
-	iso_str(x->s.last_ts_ns, t1, sizeof t1);
+	ssmf_iso_time(x->s.first_ts_ns, t0, sizeof t0);
+	ssmf_iso_time(x->s.last_ts_ns, t1, sizeof t1);
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "timestamp", t0);
 	cJSON_AddNumberToObject(o, "flow_id", x->s.flow_id);
@@ -244,7 +245,7 @@ static cJSON *flow_json(const struct ssmf_flow_score *x, const struct ssmf_label
 	cJSON_AddNumberToObject(o, "score", r6(x->score));
 	cJSON *c = cJSON_AddObjectToObject(o, "components");
 	for (int k = 0; k < SSMF_N_COMP; k++)
-		cJSON_AddNumberToObject(c, comp_names[k], r6(x->comp[k]));
+		cJSON_AddNumberToObject(c, ssmf_comp_names[k], r6(x->comp[k]));
 	cJSON_AddNumberToObject(o, "max_surprise", r6(x->max_surprise));
 	cJSON_AddNumberToObject(o, "max_surprise_index", x->max_surprise_index);
 	cJSON_AddNumberToObject(o, "packets_scored", (double)x->packets_scored);
@@ -270,7 +271,7 @@ static cJSON *flow_json(const struct ssmf_flow_score *x, const struct ssmf_label
 		for (uint64_t k = 0; k < x->packets_scored; k++) {
 			const struct ssmf_packet_score *p = &x->packets[k];
 			char ts[40];
-			iso_str(p->ts_ns, ts, sizeof ts);
+			ssmf_iso_time(p->ts_ns, ts, sizeof ts);
 			cJSON *po = cJSON_CreateObject();
 			cJSON_AddStringToObject(po, "timestamp", ts);
 			add_u64(po, "ts_ns", p->ts_ns);
@@ -278,7 +279,7 @@ static cJSON *flow_json(const struct ssmf_flow_score *x, const struct ssmf_label
 			    po, "surprise",
 			    r6((double)p->nll[0] + p->nll[1] + p->nll[2] + p->nll[3]));
 			for (int m = 0; m < SSMF_N_COMP; m++)
-				cJSON_AddNumberToObject(po, comp_names[m], r6(p->nll[m]));
+				cJSON_AddNumberToObject(po, ssmf_comp_names[m], r6(p->nll[m]));
 			cJSON_AddItemToArray(arr, po);
 		}
 	}

@@ -31,4 +31,14 @@ int ssmf_write_scores_h5(const char *path, const struct ssmf_flow_score *r, size
                          char *err, size_t errlen);
 void ssmf_write_metrics(FILE *out, const struct ssmf_metrics *m);
 
+/* The packet level's component names, as the outputs spell them. */
+extern const char *const ssmf_comp_names[SSMF_N_COMP];
+/* The IP protocol's lowercase name ("tcp"), or its number in buf. */
+const char *ssmf_proto_name(uint8_t p, char *buf, size_t len);
+/* What makes the flow's score: its packets' largest component ("size"), its host event's
+ * when that outweighs them ("host:interval"), "-" with neither. */
+const char *ssmf_flow_reason(const struct ssmf_flow_score *r, char *buf, size_t len);
+/* ISO 8601 in UTC with nanoseconds: 2026-12-02T13:59:01.123456789Z. */
+void ssmf_iso_time(uint64_t ns, char *buf, size_t len);
+
 #endif

@@ -244,6 +244,8 @@ static int step_batch(struct ssmf_scorer *sc)
 			}
 			struct ssmf_packet_score *p = &f->packets[f->npk++];
 			p->ts_ns = sc->brec[i].ts_ns;
+			p->ip_len = sc->brec[i].ip_len;
+			p->direction = sc->brec[i].direction;
 			for (int c = 0; c < SSMF_N_COMP; c++)
 				p->nll[c] = (float)nll[c];
 		}
@@ -425,6 +427,8 @@ void scorer_add_rows(double comp[SSMF_N_COMP], double *max_surprise, uint32_t *m
 		}
 		if (pk) {
 			pk[t].ts_ns = rec[t].ts_ns;
+			pk[t].ip_len = rec[t].ip_len;
+			pk[t].direction = rec[t].direction;
 			for (int c = 0; c < SSMF_N_COMP; c++)
 				pk[t].nll[c] = (float)x[c];
 		}

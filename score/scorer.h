@@ -24,6 +24,8 @@
 struct ssmf_packet_score {
 	uint64_t ts_ns;
 	float nll[SSMF_N_COMP]; /* zeros for the flow's first packet */
+	uint16_t ip_len;        /* the record's, for the report's packet strips */
+	uint8_t direction;
 };
 
 struct ssmf_flow_score {
