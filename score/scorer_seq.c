@@ -1,9 +1,9 @@
 /* scorer_seq.c - sequence mode: an ended flow's records (as a capture's flow table kept them,
  * or as a dataset holds them) wait in a queue with other ended flows' and are scored together
- * by an engine's infer (ssm/engine.h: the CPU's, or the GPU's), flows of similar length in one
- * batch. A flow longer than the table's max_packets comes in chunks: each is scored from the state
- * the previous one left (ssmf_batch.state, on the CPU), so every packet is scored and only that
- * flow's state is kept between chunks.
+ * by ssmf_infer (or the GPU's sequence path), flows of similar length in one batch. A flow longer
+ * than the table's max_packets comes in chunks: each is scored from the state the previous one left
+ * (ssmf_batch.state, on the CPU), so every packet is scored and only that flow's state is
+ * kept between chunks.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,9 +23,8 @@
 
 struct seq_shape {
 	int rows, T; /* flows per batch, their longest */
-	/* made on first use: the CPU's engine, and with a GPU the GPU's (for batches that
-	 * start from the initial state) */
-	struct ssmf_engine cpu, gpu;
+	struct ssmf_acts *acts;
+	void *gpu; /* its GPU context (NULL: the CPU) */
 };
 
 struct seq_batcher {
@@ -45,8 +44,9 @@ void scorer_seq_free(struct ssmf_scorer *sc)
 	if (!q)
 		return;
 	for (int i = 0; i < 2; i++) {
-		ssmf_engine_close(&q->shape[i].cpu);
-		ssmf_engine_close(&q->shape[i].gpu);
+		ssmf_acts_free(q->shape[i].acts);
+		if (q->shape[i].gpu)
+			sc->o.gpu->destroy(q->shape[i].gpu);
 	}
 	free(q->rec);
 	free(q->len);
@@ -89,16 +89,18 @@ static int batcher_new(struct ssmf_scorer *sc)
 	return 0;
 }
 
-/* Shape s's engine on the GPU or the CPU, opened on first use; NULL on error. */
-static struct ssmf_engine *shape_engine(struct ssmf_scorer *sc, struct seq_shape *s, int on_gpu)
+/* The activations (and GPU context) of shape s, made on first use. */
+static int shape_ready(struct ssmf_scorer *sc, struct seq_shape *s, int on_gpu)
 {
-	struct ssmf_engine *e = on_gpu ? &s->gpu : &s->cpu;
-	struct ssmf_engine_opts eo = {.max_B = s->rows, .max_T = s->T};
-	if (!e->ctx &&
-	    (on_gpu ? ssmf_engine_cuda_open(e, sc->o.gpu, sc->m, &eo, sc->error, sizeof sc->error)
-	            : ssmf_engine_cpu_open(e, sc->m, &eo, sc->error, sizeof sc->error)) != 0)
-		return NULL;
-	return e;
+	if (on_gpu && !s->gpu) {
+		struct ssmf_cuda_opts co = {.max_B = s->rows, .max_T = s->T};
+		if (sc->o.gpu->create(&s->gpu, sc->m, &co, sc->error, sizeof sc->error) != 0)
+			return -1;
+	}
+	if (!on_gpu && !s->acts &&
+	    !(s->acts = ssmf_acts_new_infer(sc->m, s->rows, s->T, sc->error, sizeof sc->error)))
+		return -1;
+	return 0;
 }
 
 static int by_length(const void *a, const void *b, void *ctx)
@@ -191,8 +193,7 @@ static int run_items(struct ssmf_scorer *sc, size_t *idx, size_t n, int carried)
 		if (T < 1)
 			T = 1;
 		struct seq_shape *s = &q->shape[T <= q->shape[0].T ? 0 : 1];
-		struct ssmf_engine *e = shape_engine(sc, s, on_gpu);
-		if (!e)
+		if (shape_ready(sc, s, on_gpu) != 0)
 			return -1;
 		memset(q->rec, 0, (size_t)B * (size_t)T * sizeof *q->rec);
 		for (int b = 0; b < B; b++) {
@@ -205,7 +206,10 @@ static int run_items(struct ssmf_scorer *sc, size_t *idx, size_t n, int carried)
 		if (carried)
 			batch.state = q->state;
 		struct ssmf_outputs out;
-		if (e->infer(e->ctx, &batch, &out, sc->error, sizeof sc->error) != 0)
+		int rc =
+		    on_gpu ? sc->o.gpu->forward(s->gpu, &batch, &out, sc->error, sizeof sc->error)
+		           : ssmf_infer(sc->m, s->acts, &batch, &out, sc->error, sizeof sc->error);
+		if (rc != 0)
 			return -1;
 		for (int b = 0; b < B; b++)
 			if (take_item(sc, &sc->q[idx[i + (size_t)b]],

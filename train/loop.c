@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cuda/devices.h"
+#include "train/backend.h"
 #include "train/batcher.h"
 #include "train/flowset.h"
 #include "train/hostset.h"
@@ -30,8 +30,8 @@ struct run {
 	const struct train_flowset *val_src; /* &train_fs (time split) or &val_fs (--val) */
 	struct train_split split;
 	struct ssmf_model *m;
-	struct ssmf_adamw opt;
-	struct ssmf_engine eng;
+	struct train_adamw opt;
+	struct train_backend be;
 	struct train_batcher tb, vb;
 	struct train_tstate st;
 	ssmf_real *best;
@@ -75,12 +75,12 @@ static char *meta_text(struct run *r)
 
 static int diverged(struct run *r, long step, const char *what, double v);
 
-/* Makes the host copies of the parameters and moments current (a device engine keeps
- * them on the device) and checks the parameters: a device engine's AdamW does not
- * look at them (ssm/engine.h), so a non-finite one is caught here before it is saved. */
+/* Makes the host copies of the parameters and moments current (a device backend keeps
+ * them on the device) and checks the parameters: a device backend's optimizer step does not
+ * look at them (backend.h), so a non-finite one is caught here before it is saved. */
 static int sync_host(struct run *r)
 {
-	if (r->eng.sync_to_host(r->eng.ctx, r->err, r->errlen) < 0)
+	if (r->be.sync_to_host(r->be.ctx, r->err, r->errlen) < 0)
 		return TRAIN_E_INTERNAL;
 	size_t n = ssmf_model_num_params(r->m);
 	const ssmf_real *p = ssmf_model_params(r->m);
@@ -181,7 +181,7 @@ static int validate(struct run *r, double *val, double *val_next, double *val_su
 		struct ssmf_batch b;
 		struct ssmf_outputs out;
 		train_batcher_get(&r->vb, i, sup_weight(r), &b);
-		if (r->eng.infer(r->eng.ctx, &b, &out, r->err, r->errlen) < 0)
+		if (r->be.forward(r->be.ctx, &b, &out, r->err, r->errlen) < 0)
 			return TRAIN_E_INTERNAL;
 		next_sum += out.loss_next * (double)out.n_pred;
 		pred += (double)out.n_pred;
@@ -276,16 +276,16 @@ static int train_step(struct run *r, size_t i)
 	long packets = train_batcher_get(&r->tb, i, sup_weight(r), &b);
 	long step = (long)r->st.step + 1;
 	double lr = train_lr_at(step, r->total_steps, r->hp.warmup, r->hp.lr, r->hp.min_lr_ratio);
-	if (r->eng.forward_backward(r->eng.ctx, &b, &out, r->err, r->errlen) < 0)
+	if (r->be.forward_backward(r->be.ctx, &b, &out, r->err, r->errlen) < 0)
 		return TRAIN_E_INTERNAL;
 	if (!isfinite(out.loss))
 		return diverged(r, step, "the loss", out.loss);
 	double gn;
-	if (r->eng.grad_norm(r->eng.ctx, &gn, r->err, r->errlen) < 0)
+	if (r->be.grad_norm(r->be.ctx, &gn, r->err, r->errlen) < 0)
 		return TRAIN_E_INTERNAL;
 	if (!isfinite(gn))
 		return diverged(r, step, "the gradient norm", gn);
-	struct ssmf_adamw_step s = {
+	struct train_adamw_step s = {
 	    .t = step,
 	    .lr = lr,
 	    .beta1 = r->hp.beta1,
@@ -294,7 +294,7 @@ static int train_step(struct run *r, size_t i)
 	    .weight_decay = r->hp.weight_decay,
 	    .grad_scale = r->hp.grad_clip > 0 && gn > r->hp.grad_clip ? r->hp.grad_clip / gn : 1,
 	};
-	long bad = r->eng.adamw(r->eng.ctx, &s, r->err, r->errlen);
+	long bad = r->be.optimizer_step(r->be.ctx, &s, r->err, r->errlen);
 	if (bad < 0)
 		return TRAIN_E_INTERNAL;
 	if (bad > 0)
@@ -422,7 +422,7 @@ static int setup_model(struct run *r, struct train_loaded *ld)
 		r->st.n_params = ssmf_model_num_params(r->m);
 	}
 	size_t n = ssmf_model_num_params(r->m);
-	if (ssmf_adamw_init(&r->opt, r->m) < 0 || !(r->best = calloc(n, sizeof *r->best))) {
+	if (train_adamw_init(&r->opt, r->m) < 0 || !(r->best = calloc(n, sizeof *r->best))) {
 		snprintf(r->err, r->errlen, "out of memory");
 		return TRAIN_E_INTERNAL;
 	}
@@ -431,24 +431,11 @@ static int setup_model(struct run *r, struct train_loaded *ld)
 		memcpy(r->opt.v, ld->moments + n, n * sizeof *r->opt.v);
 		memcpy(r->best, ld->best, n * sizeof *r->best);
 	}
-	enum ssmf_device device = SSMF_DEVICE_CPU;
-	if (o->device && ssmf_device_parse(o->device, &device) != 0) {
-		snprintf(r->err, r->errlen, "--device %s: unknown device (cpu or cuda)", o->device);
-		return TRAIN_E_USAGE;
-	}
-	struct ssmf_engine_opts eo = {
-	    .max_B = r->hp.batch_size, .max_T = r->hp.max_len, .train = r->m, .opt = &r->opt};
-	switch (ssmf_engine_open(&r->eng, device, r->m, &eo, r->err, r->errlen)) {
-	case 0:
-		break;
-	case SSMF_ENGINE_E_CONFIG: /* a model the kernels do not support */
-		return TRAIN_E_USAGE;
-	case SSMF_ENGINE_E_NO_DEVICE:
-		return TRAIN_E_NO_CUDA;
-	default:
-		return TRAIN_E_INTERNAL;
-	}
-	if (o->resume && r->eng.sync_from_host(r->eng.ctx, r->err, r->errlen) < 0)
+	int rc = train_backend_open(&r->be, o->device ? o->device : "cpu", r->m, &r->opt,
+	                            r->hp.batch_size, r->hp.max_len, r->err, r->errlen);
+	if (rc < 0)
+		return rc;
+	if (o->resume && r->be.sync_from_host(r->be.ctx, r->err, r->errlen) < 0)
 		return TRAIN_E_INTERNAL;
 	return 0;
 }
@@ -572,13 +559,13 @@ int train_run(const struct train_opts *o, struct train_result *res, char *err, s
 	res->last_train_loss = r.last_train_loss;
 	train_loaded_free(&ld);
 	ssmf_model_free(ld.m);
-	ssmf_engine_close(&r.eng);
+	train_backend_close(&r.be);
 	train_batcher_free(&r.tb);
 	train_batcher_free(&r.vb);
 	train_split_free(&r.split);
 	train_flowset_free(&r.train_fs);
 	train_flowset_free(&r.val_fs);
-	ssmf_adamw_free(&r.opt);
+	train_adamw_free(&r.opt);
 	ssmf_model_free(r.m);
 	free(r.best);
 	cJSON_Delete(r.history);
