@@ -12,6 +12,7 @@
 #include "cmd/progress.h"
 #include "cuda/ssm_cuda.h"
 #include "ssmf_version.h"
+#include "train/dist.h"
 #include "train/meta.h"
 #include "train/levels.h"
 #include "train/train.h"
@@ -504,9 +505,24 @@ int cmd_train(int argc, char **argv)
 		                        o.device);
 	}
 	char err[1024] = "";
+	/* under mpirun or srun: one of the job's processes; rank 0 alone prints and logs */
+	struct train_dist dist;
+	int drc = train_dist_init(&dist, &argc, &argv, err, sizeof err);
+	if (drc < 0) {
+		free(val);
+		ssmf_error("%s", err);
+		train_dist_finish(&dist, 1);
+		return exit_code(drc);
+	}
+	o.dist = &dist;
+	if (dist.rank != 0) {
+		quiet = 1;
+		log_path = NULL;
+	}
 	if (strcmp(o.device, "cuda") == 0 && ssmf_cuda_available(err, sizeof err) < 0) {
 		free(val);
 		ssmf_error("--device cuda: %s", err);
+		train_dist_finish(&dist, 0);
 		return SSMF_EXIT_NO_CUDA;
 	}
 	if (o.resume && hp_given && !quiet)
@@ -517,6 +533,7 @@ int cmd_train(int argc, char **argv)
 		ckpt = malloc(strlen(o.output) + 6);
 		if (!ckpt) {
 			free(val);
+			train_dist_finish(&dist, 1);
 			return SSMF_EXIT_INTERNAL;
 		}
 		sprintf(ckpt, "%s.ckpt", o.output);
@@ -530,6 +547,7 @@ int cmd_train(int argc, char **argv)
 			ssmf_error("%s: cannot open for writing", log_path);
 			free(ckpt);
 			free(val);
+			train_dist_finish(&dist, 1); /* the other processes would wait for rank 0 */
 			return SSMF_EXIT_OUTPUT;
 		}
 	}
@@ -548,10 +566,13 @@ int cmd_train(int argc, char **argv)
 	int trc = train_levels_run(&o, host_mode, base, &res, &hres, err, sizeof err);
 	ssmf_progress_clear(&p.line);
 	if (trc < 0) {
+		/* a distributed run's processes share the outcome; err is empty on those that
+		 * leave the message to another (train_dist_agree) */
 		if (trc == TRAIN_E_USAGE && strncmp(err, "--", 2) == 0)
 			rc = ssmf_usage_error("train", "%s", err);
 		else {
-			ssmf_error("%s", err);
+			if (err[0])
+				ssmf_error("%s", err);
 			rc = exit_code(trc);
 		}
 	} else if (!quiet) {
@@ -605,5 +626,6 @@ int cmd_train(int argc, char **argv)
 	free(cmdline);
 	free(ckpt);
 	free(val);
+	train_dist_finish(&dist, trc == TRAIN_E_DIST);
 	return rc;
 }

@@ -128,7 +128,7 @@ static int cu_forward_backward(void *ctx, const struct ssmf_batch *b, struct ssm
 	if (c->ops->zero_grad(c->dev, err, errlen) < 0 ||
 	    c->ops->forward(c->dev, b, out, err, errlen) < 0 ||
 	    c->ops->backward(c->dev, err, errlen) < 0)
-		return -1;
+		return TRAIN_E_INTERNAL;
 	return 0;
 }
 
