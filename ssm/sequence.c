@@ -291,8 +291,8 @@ int ssmf_grad_groups(int B)
 }
 
 int ssmf_forward_backward_groups(struct ssmf_model *m, struct ssmf_acts *a,
-                                 const struct ssmf_batch *batch, int g0, int g1,
-                                 double *loss_next, double *loss_sup, char *err, size_t errlen)
+                                 const struct ssmf_batch *batch, int g0, int g1, double *loss_next,
+                                 double *loss_sup, char *err, size_t errlen)
 {
 	int B = batch->B, nt = ssmf_threads();
 	if (batch_check(a, batch, 1, err, errlen) < 0 || fb_prepare(m, a, nt, 1, err, errlen) < 0)
@@ -338,7 +338,7 @@ int ssmf_forward_backward_groups(struct ssmf_model *m, struct ssmf_acts *a,
 			loss_sup[g] += fo.loss_sup;
 		}
 	}
-	a->B = 0; /* no forward to take a backward of */
+	a->B = 0;      /* no forward to take a backward of */
 	if (ferr[0]) { /* cannot happen for a validated batch; said if it does */
 		snprintf(err, errlen, "%s", ferr);
 		return -1;
@@ -359,8 +359,7 @@ int ssmf_forward_backward(struct ssmf_model *m, struct ssmf_acts *a, const struc
 {
 	int ng = batch->B < 1 ? 0 : ssmf_grad_groups(batch->B);
 	double loss_next[SSMF_WGROUPS], loss_sup[SSMF_WGROUPS];
-	if (ssmf_forward_backward_groups(m, a, batch, 0, ng, loss_next, loss_sup, err, errlen) <
-	    0)
+	if (ssmf_forward_backward_groups(m, a, batch, 0, ng, loss_next, loss_sup, err, errlen) < 0)
 		return -1;
 	ssmf_add_group_grads(m, a, 0, ng, 0, m->n_params, m->grads);
 	memset(out, 0, sizeof *out);

@@ -202,8 +202,8 @@ int ssmf_grad_groups(int B);
 /* predicted packets of flows of these lengths (each flow's first packet has none) */
 long ssmf_pred_count(const int *len, int B);
 int ssmf_forward_backward_groups(struct ssmf_model *m, struct ssmf_acts *a,
-                                 const struct ssmf_batch *batch, int g0, int g1,
-                                 double *loss_next, double *loss_sup, char *err, size_t errlen);
+                                 const struct ssmf_batch *batch, int g0, int g1, double *loss_next,
+                                 double *loss_sup, char *err, size_t errlen);
 void ssmf_add_group_grads(const struct ssmf_model *m, const struct ssmf_acts *a, int g0, int g1,
                           size_t i0, size_t i1, ssmf_real *dst);
 
@@ -265,9 +265,9 @@ int ssmf_checkpoint_save_sections(const char *path, const struct ssmf_model *m,
 struct ssmf_model *ssmf_checkpoint_load_sections(const char *path, struct ssmf_ckpt_section *want,
                                                  int n_want, char *err, size_t errlen);
 /* The same from a checkpoint in memory (`name` for messages). */
-struct ssmf_model *ssmf_checkpoint_load_mem_sections(const char *name, const void *data,
-                                                     size_t len, struct ssmf_ckpt_section *want,
-                                                     int n_want, char *err, size_t errlen);
+struct ssmf_model *ssmf_checkpoint_load_mem_sections(const char *name, const void *data, size_t len,
+                                                     struct ssmf_ckpt_section *want, int n_want,
+                                                     char *err, size_t errlen);
 
 /* ---- threads ---- */
 

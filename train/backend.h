@@ -53,8 +53,7 @@ void train_backend_close(struct train_backend *be);
 /* The two implementations behind train_backend_open. emulated: 0 the GPU, 1 the host
  * emulation. */
 int train_backend_cpu_open(struct train_backend *be, struct ssmf_model *m, struct train_adamw *o,
-                           struct train_dist *dist, int max_B, int max_T, char *err,
-                           size_t errlen);
+                           struct train_dist *dist, int max_B, int max_T, char *err, size_t errlen);
 int train_backend_cuda_open(struct train_backend *be, int emulated, struct ssmf_model *m,
                             struct train_adamw *o, int max_B, int max_T, char *err, size_t errlen);
 

@@ -74,8 +74,7 @@ static int cpu_forward_backward(void *ctx, const struct ssmf_batch *b, struct ss
 	if (c->dist && c->dist->size > 1)
 		return dist_forward_backward(c, b, out, err, errlen);
 	ssmf_zero_grad(c->m);
-	return ssmf_forward_backward(c->m, c->acts, b, out, err, errlen) < 0 ? TRAIN_E_INTERNAL
-	                                                                     : 0;
+	return ssmf_forward_backward(c->m, c->acts, b, out, err, errlen) < 0 ? TRAIN_E_INTERNAL : 0;
 }
 
 static int cpu_grad_norm(void *ctx, double *norm, char *err, size_t errlen)
@@ -109,8 +108,7 @@ static void cpu_free(void *ctx)
 }
 
 int train_backend_cpu_open(struct train_backend *be, struct ssmf_model *m, struct train_adamw *o,
-                           struct train_dist *dist, int max_B, int max_T, char *err,
-                           size_t errlen)
+                           struct train_dist *dist, int max_B, int max_T, char *err, size_t errlen)
 {
 	memset(be, 0, sizeof *be);
 	struct cpu_ctx *c = calloc(1, sizeof *c);

@@ -49,8 +49,8 @@ typedef void (*train_dist_add_fn)(void *user, size_t i0, size_t i1, ssmf_real *d
 
 /* grads (n elements) becomes the sum over all processes, rank by rank, of what their `add`
  * contributes, starting from grads' value on rank 0 (zero); every process receives it. */
-int train_dist_reduce_grads(struct train_dist *d, ssmf_real *grads, size_t n,
-                            train_dist_add_fn add, void *user, char *err, size_t errlen);
+int train_dist_reduce_grads(struct train_dist *d, ssmf_real *grads, size_t n, train_dist_add_fn add,
+                            void *user, char *err, size_t errlen);
 
 /* v (n doubles) becomes the element-wise sum over the processes, where each element is
  * non-zero on one process at most: exact whatever order MPI adds in. */

@@ -88,8 +88,8 @@ void train_dist_finish(struct train_dist *d, int failed)
 	MPI_Finalize();
 }
 
-int train_dist_reduce_grads(struct train_dist *d, ssmf_real *grads, size_t n,
-                            train_dist_add_fn add, void *user, char *err, size_t errlen)
+int train_dist_reduce_grads(struct train_dist *d, ssmf_real *grads, size_t n, train_dist_add_fn add,
+                            void *user, char *err, size_t errlen)
 {
 	if (d->size == 1) {
 		add(user, 0, n, grads);

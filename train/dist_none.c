@@ -16,11 +16,12 @@ int train_dist_init(struct train_dist *d, int *argc, char ***argv, char *err, si
 	for (size_t i = 0; i < sizeof vars / sizeof *vars; i++) {
 		const char *v = getenv(vars[i]);
 		if (v && atol(v) > 1) {
-			snprintf(err, errlen,
-			         "started as one of %ld processes (%s=%s), but this ssmflow was built "
-			         "without MPI: install an MPI (Debian: libopenmpi-dev openmpi-bin) and "
-			         "rebuild for data-parallel training, or run a single process",
-			         atol(v), vars[i], v);
+			snprintf(
+			    err, errlen,
+			    "started as one of %ld processes (%s=%s), but this ssmflow was built "
+			    "without MPI: install an MPI (Debian: libopenmpi-dev openmpi-bin) and "
+			    "rebuild for data-parallel training, or run a single process",
+			    atol(v), vars[i], v);
 			return TRAIN_E_USAGE;
 		}
 	}
@@ -32,8 +33,8 @@ void train_dist_finish(struct train_dist *d, int failed)
 	(void)d, (void)failed;
 }
 
-int train_dist_reduce_grads(struct train_dist *d, ssmf_real *grads, size_t n,
-                            train_dist_add_fn add, void *user, char *err, size_t errlen)
+int train_dist_reduce_grads(struct train_dist *d, ssmf_real *grads, size_t n, train_dist_add_fn add,
+                            void *user, char *err, size_t errlen)
 {
 	(void)d, (void)err, (void)errlen;
 	add(user, 0, n, grads);

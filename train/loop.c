@@ -376,10 +376,11 @@ static int loop(struct run *r)
 			if (stop)
 				break; /* the final checkpoint follows */
 			/* a signal may reach the processes at different steps */
-			int interrupted = train_dist_any(
-			    r->dist,
-			    r->o->obs && r->o->obs->should_stop && r->o->obs->should_stop(r->o->obs->user),
-			    r->err, r->errlen);
+			int interrupted =
+			    train_dist_any(r->dist,
+			                   r->o->obs && r->o->obs->should_stop &&
+			                       r->o->obs->should_stop(r->o->obs->user),
+			                   r->err, r->errlen);
 			if (interrupted < 0)
 				return interrupted;
 			if (epoch_end || interrupted || (every > 0 && r->st.step % every == 0))
