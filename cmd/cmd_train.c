@@ -150,6 +150,8 @@ struct progress {
 	long first_step, packets;
 	int log_failed;
 	int host; /* the host level is training: its log lines say "level": "host" */
+	const struct train_dist *dist;
+	double comm_s, comm_mib; /* the packet level's share of dist's totals */
 };
 
 static void log_line(struct progress *p, cJSON *o)
@@ -263,6 +265,10 @@ static void on_level(void *user, int host_level)
 {
 	struct progress *p = user;
 	p->host = host_level;
+	if (host_level) { /* the packet level is done */
+		p->comm_s = p->dist->comm_s;
+		p->comm_mib = p->dist->comm_mib;
+	}
 }
 
 static int should_stop(void *user)
@@ -539,7 +545,7 @@ int cmd_train(int argc, char **argv)
 		sprintf(ckpt, "%s.ckpt", o.output);
 		o.checkpoint = ckpt;
 	}
-	struct progress p = {.quiet = quiet};
+	struct progress p = {.quiet = quiet, .dist = &dist};
 	if (log_path) {
 		/* a resumed run appends: the log then holds the whole history */
 		p.log = fopen(log_path, o.resume ? "a" : "w");
@@ -564,6 +570,10 @@ int cmd_train(int argc, char **argv)
 
 	struct train_result res, hres;
 	int trc = train_levels_run(&o, host_mode, base, &res, &hres, err, sizeof err);
+	if (host_mode == TRAIN_HOST_NO) { /* on_level was not called */
+		p.comm_s = dist.comm_s;
+		p.comm_mib = dist.comm_mib;
+	}
 	ssmf_progress_clear(&p.line);
 	if (trc < 0) {
 		/* a distributed run's processes share the outcome; err is empty on those that
@@ -612,6 +622,15 @@ int cmd_train(int argc, char **argv)
 				cJSON_AddNumberToObject(e, "best_epoch", x->best_epoch);
 				cJSON_AddItemToObject(e, "best_val_loss",
 				                      train_json_number(x->best_val));
+				/* rank 0's seconds in gradient reductions (waiting for the
+				 * others included) and MiB sent: bench/train */
+				if (dist.size > 1) {
+					double cs = level ? dist.comm_s - p.comm_s : p.comm_s;
+					double cm = level ? dist.comm_mib - p.comm_mib : p.comm_mib;
+					cJSON_AddNumberToObject(e, "processes", dist.size);
+					cJSON_AddNumberToObject(e, "comm_s", cs);
+					cJSON_AddNumberToObject(e, "comm_mib", cm);
+				}
 				p.host = level;
 				log_line(&p, e);
 			}

@@ -24,7 +24,7 @@
 struct train_dist {
 	int rank, size;  /* this process, the job's processes (0 and 1 for a single process) */
 	int local_rank;  /* rank among the job's processes on this host: the GPU it takes */
-	double comm_s;   /* seconds this process spent in gradient reductions */
+	double comm_s;   /* seconds this process spent reducing gradients and losses */
 	double comm_mib; /* MiB of gradients it sent */
 };
 

@@ -17,9 +17,10 @@
 #define MPI_SSMF_REAL MPI_FLOAT
 #endif
 
-/* Elements per message of the reduction chain: ranks add chunk c while chunk c - 1 travels
- * on, so the chain's latency grows by a chunk per rank, not by the whole gradient. */
-#define CHAIN_CHUNK ((size_t)1 << 16)
+/* Elements per message of the reduction chain (32 KiB of floats): ranks add chunk c while
+ * chunk c - 1 travels on, so the chain's latency grows by a chunk per rank, not by the whole
+ * gradient (the default model's is 8 chunks). */
+#define CHAIN_CHUNK ((size_t)8192)
 #define CHAIN_TAG   0x55f
 
 static double now_s(void)
