@@ -12,19 +12,10 @@ int train_backend_open(struct train_backend *be, const char *device, struct ssmf
 	memset(be, 0, sizeof *be);
 	if (strcmp(device, "cpu") == 0)
 		return train_backend_cpu_open(be, m, o, dist, max_B, max_T, err, errlen);
-	if (dist && dist->size > 1) {
-		/* the GPU's weight gradients are not summed in ssm's groups, so its share of a
-		 * batch could not be reduced in the order that keeps N processes equal to one */
-		snprintf(err, errlen,
-		         "--device %s: training over %d processes runs on the CPU only (--device "
-		         "cpu)",
-		         device, dist->size);
-		return TRAIN_E_USAGE;
-	}
 	if (strcmp(device, "cuda") == 0)
-		return train_backend_cuda_open(be, 0, m, o, max_B, max_T, err, errlen);
+		return train_backend_cuda_open(be, 0, m, o, dist, max_B, max_T, err, errlen);
 	if (strcmp(device, "cuda-emulated") == 0) /* tests: the kernels' code on the host */
-		return train_backend_cuda_open(be, 1, m, o, max_B, max_T, err, errlen);
+		return train_backend_cuda_open(be, 1, m, o, dist, max_B, max_T, err, errlen);
 	snprintf(err, errlen, "--device %s: unknown device (cpu or cuda)", device);
 	return TRAIN_E_USAGE;
 }

@@ -40,11 +40,10 @@ struct train_backend {
 /* The backend for `device` over model m and optimizer o (both owned by the caller), for
  * batches up to max_B x max_T: "cpu", "cuda" (the GPU, cuda/ssm_cuda.h) or
  * "cuda-emulated" (the CUDA kernels' code run on the host, cuda/cx.h; for tests).
- * dist (NULL: one process): the job whose processes share each batch (cpu only).
+ * dist (NULL: one process): the job whose processes share each batch.
  * 0, or a negative enum train_rc with err: TRAIN_E_USAGE (unknown device, a model the
- * kernels do not support, a device that does not train distributed; err starts with
- * "--device"), TRAIN_E_NO_CUDA (built without CUDA, no device), TRAIN_E_INTERNAL (out of
- * host or device memory, a failed call). */
+ * kernels do not support; err starts with "--device"), TRAIN_E_NO_CUDA (built without CUDA, no
+ * device), TRAIN_E_INTERNAL (out of host or device memory, a failed call). */
 int train_backend_open(struct train_backend *be, const char *device, struct ssmf_model *m,
                        struct train_adamw *o, struct train_dist *dist, int max_B, int max_T,
                        char *err, size_t errlen);
@@ -55,6 +54,7 @@ void train_backend_close(struct train_backend *be);
 int train_backend_cpu_open(struct train_backend *be, struct ssmf_model *m, struct train_adamw *o,
                            struct train_dist *dist, int max_B, int max_T, char *err, size_t errlen);
 int train_backend_cuda_open(struct train_backend *be, int emulated, struct ssmf_model *m,
-                            struct train_adamw *o, int max_B, int max_T, char *err, size_t errlen);
+                            struct train_adamw *o, struct train_dist *dist, int max_B, int max_T,
+                            char *err, size_t errlen);
 
 #endif
