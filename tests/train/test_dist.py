@@ -93,6 +93,25 @@ def check_np3():
     train_one_and_n(3, ["--epochs", "2", "--val-fraction", "0.3"])
 
 
+def check_supervised():
+    """The supervised head: its loss is divided by the whole batch's labelled flows, on 3
+    processes as on one (bit for bit), and on 2 emulated devices within the bound."""
+    ds = tt.datasets()
+    lab = tt.labelled(ds[2])
+    args = ARGS + ["--epochs", "2", "--supervised"] + ds[:2] + [lab] + ds[3:]
+    tt.run(["train", "-o", "one.ssmf", "--log-json", "one.jsonl"] + args)
+    mpirun(3, ["train", "-o", "np3.ssmf", "--log-json", "np3.jsonl"] + args)
+    sup = [o["loss_sup"] for o in tt.read_log(os.path.join(tt.WORK, "one.jsonl"))
+           if o["event"] == "step"]
+    if sum(s > 0 for s in sup) < len(sup) // 2:
+        tt.fail(f"only {sum(s > 0 for s in sup)} of {len(sup)} steps had labelled flows")
+    same_run("one", "np3", "supervised, 1 vs 3 processes")
+    emu = args + ["--device", "cuda-emulated"]
+    tt.run(["train", "-o", "emu1.ssmf", "--log-json", "emu1.jsonl"] + emu)
+    mpirun(2, ["train", "-o", "emu2.ssmf", "--log-json", "emu2.jsonl"] + emu)
+    close_losses("emu1", "emu2", "supervised, 1 vs 2 emulated devices")
+
+
 def find_rank(job, rank):
     """The pid of the ssmflow process of `rank` of the job whose SSMF_TEST_JOB is job."""
     for pid in os.listdir("/proc"):
