@@ -516,7 +516,8 @@ int cmd_train(int argc, char **argv)
 	int drc = train_dist_init(&dist, &argc, &argv, err, sizeof err);
 	if (drc < 0) {
 		free(val);
-		ssmf_error("%s", err);
+		if (err[0]) /* empty on the processes that leave the message to rank 0 */
+			ssmf_error("%s", err);
 		train_dist_finish(&dist, 1);
 		return exit_code(drc);
 	}

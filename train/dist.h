@@ -31,10 +31,13 @@ struct train_dist {
 /* The environment variables launchers set to the number of processes they started, for
  * the build without MPI to notice it was launched as one of several. */
 #define TRAIN_DIST_LAUNCHER_VARS "OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "SLURM_STEP_NUM_TASKS"
+/* ... and to the process's rank, in the same order */
+#define TRAIN_DIST_RANK_VARS "OMPI_COMM_WORLD_RANK", "PMI_RANK", "SLURM_PROCID"
 
 /* Joins the job (MPI_Init; errors come back as return codes, not aborts). Without MPI: a
  * single process, or TRAIN_E_USAGE with err saying how to get the distributed build when a
- * launcher variable says the job has several processes. */
+ * launcher variable says the job has several processes (err is empty but on rank 0, so the
+ * job says it once). */
 int train_dist_init(struct train_dist *d, int *argc, char ***argv, char *err, size_t errlen);
 /* Leaves the job. failed: this process ends on an error its peers may not know of (an MPI
  * failure): the whole job is aborted rather than left waiting. */

@@ -13,8 +13,14 @@ int train_dist_init(struct train_dist *d, int *argc, char ***argv, char *err, si
 	memset(d, 0, sizeof *d);
 	d->size = 1;
 	static const char *const vars[] = {TRAIN_DIST_LAUNCHER_VARS};
+	static const char *const ranks[] = {TRAIN_DIST_RANK_VARS};
+	_Static_assert(sizeof vars == sizeof ranks, "a rank variable for each size variable");
 	for (size_t i = 0; i < sizeof vars / sizeof *vars; i++) {
-		const char *v = getenv(vars[i]);
+		const char *v = getenv(vars[i]), *r = getenv(ranks[i]);
+		if (v && atol(v) > 1 && r && atol(r) != 0) {
+			err[0] = 0; /* rank 0 says it */
+			return TRAIN_E_USAGE;
+		}
 		if (v && atol(v) > 1) {
 			snprintf(
 			    err, errlen,

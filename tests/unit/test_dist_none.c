@@ -9,15 +9,23 @@
 #include "train/dist.h"
 #include "train/train.h"
 
-static void launched_as(const char *var, const char *value, int want_rc)
+/* rank_var NULL: not set */
+static void launched_as(const char *var, const char *value, const char *rank_var, const char *rank,
+                        int want_rc, int want_message)
 {
 	struct train_dist d;
 	char err[512] = "";
 	setenv(var, value, 1);
+	if (rank_var)
+		setenv(rank_var, rank, 1);
 	int rc = train_dist_init(&d, NULL, NULL, err, sizeof err);
 	unsetenv(var);
+	if (rank_var)
+		unsetenv(rank_var);
 	CHECKF(rc == want_rc, "%s=%s: rc %d, want %d", var, value, rc, want_rc);
-	if (want_rc < 0) {
+	if (want_rc < 0 && !want_message) {
+		CHECKF(!err[0], "%s=%s, rank %s: said %s", var, value, rank, err);
+	} else if (want_rc < 0) {
 		CHECKF(strstr(err, var) && strstr(err, "without MPI") &&
 		           strstr(err, "libopenmpi-dev"),
 		       "%s=%s: %s", var, value, err);
@@ -29,12 +37,19 @@ static void launched_as(const char *var, const char *value, int want_rc)
 int main(void)
 {
 	static const char *const vars[] = {TRAIN_DIST_LAUNCHER_VARS};
-	for (size_t i = 0; i < sizeof vars / sizeof *vars; i++)
-		unsetenv(vars[i]);
-	launched_as("SSMF_NOT_A_LAUNCHER", "4", 0);
+	static const char *const ranks[] = {TRAIN_DIST_RANK_VARS};
 	for (size_t i = 0; i < sizeof vars / sizeof *vars; i++) {
-		launched_as(vars[i], "1", 0); /* mpirun -np 1: a single process is fine */
-		launched_as(vars[i], "3", TRAIN_E_USAGE);
+		unsetenv(vars[i]);
+		unsetenv(ranks[i]);
+	}
+	launched_as("SSMF_NOT_A_LAUNCHER", "4", NULL, NULL, 0, 0);
+	for (size_t i = 0; i < sizeof vars / sizeof *vars; i++) {
+		/* mpirun -np 1: a single process is fine */
+		launched_as(vars[i], "1", ranks[i], "0", 0, 0);
+		/* rank 0 of 3 says how to get the MPI build, ranks 1 and 2 leave it to it */
+		launched_as(vars[i], "3", ranks[i], "0", TRAIN_E_USAGE, 1);
+		launched_as(vars[i], "3", NULL, NULL, TRAIN_E_USAGE, 1);
+		launched_as(vars[i], "3", ranks[i], "2", TRAIN_E_USAGE, 0);
 	}
 
 	for (int size = 1; size <= 9; size++)
