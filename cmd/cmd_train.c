@@ -576,13 +576,14 @@ int cmd_train(int argc, char **argv)
 		p.comm_mib = dist.comm_mib;
 	}
 	ssmf_progress_clear(&p.line);
+	/* a distributed run's processes share the outcome: rank 0 says it, another process
+	 * only an error of its own (train_dist_agree) or a failure of MPI */
+	int say = dist.rank == 0 || dist.speak || trc == TRAIN_E_DIST;
 	if (trc < 0) {
-		/* a distributed run's processes share the outcome; err is empty on those that
-		 * leave the message to another (train_dist_agree) */
 		if (trc == TRAIN_E_USAGE && strncmp(err, "--", 2) == 0)
-			rc = ssmf_usage_error("train", "%s", err);
+			rc = say ? ssmf_usage_error("train", "%s", err) : SSMF_EXIT_USAGE;
 		else {
-			if (err[0])
+			if (say)
 				ssmf_error("%s", err);
 			rc = exit_code(trc);
 		}

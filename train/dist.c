@@ -10,17 +10,17 @@ void train_dist_share(const struct train_dist *d, int n, int *lo, int *hi)
 	*hi = (int)((long)n * (d->rank + 1) / d->size);
 }
 
-void train_dist_agree_message(const struct train_dist *d, int rc, int rc0, int agreed, char *err,
+void train_dist_agree_message(struct train_dist *d, int rc, int rc0, int agreed, char *err,
                               size_t errlen)
 {
 	if (agreed == 0 || d->size == 1)
 		return;
 	if (d->rank == 0 && rc0 == 0)
-		snprintf(err, errlen, "another process of the job failed (its message is above)");
+		snprintf(err, errlen, "another process of the job failed (its rank says why)");
 	else if (d->rank != 0 && rc < 0 && rc0 == 0) {
 		char own[1024];
 		snprintf(own, sizeof own, "%s", err);
 		snprintf(err, errlen, "rank %d: %s", d->rank, own);
-	} else if (d->rank != 0)
-		err[0] = 0; /* rank 0 says it, or says another process failed */
+		d->speak = 1;
+	}
 }

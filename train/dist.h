@@ -26,6 +26,7 @@ struct train_dist {
 	int local_rank;  /* rank among the job's processes on this host: the GPU it takes */
 	double comm_s;   /* seconds this process spent reducing gradients and losses */
 	double comm_mib; /* MiB of gradients it sent */
+	int speak;       /* not rank 0, and its error is its own, for it to print (agree) */
 };
 
 /* The environment variables launchers set to the number of processes they started, for
@@ -61,9 +62,10 @@ int train_dist_sum_disjoint(struct train_dist *d, double *v, int n, char *err, s
 
 /* The outcome every process agrees on after a step some of them could fail alone (a
  * checkpoint only rank 0 writes, a process's own share): the most negative of the
- * processes' rc. err is left for the caller to print on one process only: rank 0 keeps its
- * message or says another process failed; a process whose failure rank 0 did not share
- * keeps its message, with its rank; every other one gets an empty err. */
+ * processes' rc. An error is printed once, by rank 0, whose err keeps its own message or
+ * says another process failed; a process whose failure rank 0 did not share prefixes its
+ * message with its rank and sets speak, to print it too. Errors every process meets alike
+ * (a bad dataset, a diverged loss) are rank 0's to print. */
 int train_dist_agree(struct train_dist *d, int rc, char *err, size_t errlen);
 
 /* 1 when any process's flag is set (an interrupt that reached some of them), else 0;
@@ -72,7 +74,7 @@ int train_dist_any(struct train_dist *d, int flag, char *err, size_t errlen);
 
 /* For the two builds: the err of train_dist_agree from this process's rc, rank 0's rc0
  * and the agreed rc. */
-void train_dist_agree_message(const struct train_dist *d, int rc, int rc0, int agreed, char *err,
+void train_dist_agree_message(struct train_dist *d, int rc, int rc0, int agreed, char *err,
                               size_t errlen);
 
 #endif

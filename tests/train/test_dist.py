@@ -226,7 +226,15 @@ def check_cuda_emulated():
 
 
 def check_refusals():
-    """What a distributed run refuses, with one error line and its exit code."""
+    """Errors every process meets alike are said once, by rank 0, with the exit status of
+    one process: a dataset that cannot be read, a loss that diverges."""
+    ds = tt.datasets()[:3]
+    p = mpirun(3, ["train", "-o", "d.ssmf", "--lr", "1e30", "--host-level", "no"] + ARGS + ds,
+               expect=None)
+    lines = [ln for ln in p.stderr.splitlines() if ln.startswith("ssmflow:")]
+    if p.returncode != 5 or len(lines) != 1 or "diverged" not in lines[0]:
+        tt.fail(f"a diverging run on 3 processes: exit {p.returncode}, {p.stderr!r}")
+    print(f"exit 5, said once: {lines[0]}")
     p = mpirun(2, ["train", "-o", "c.ssmf"] + ARGS + ["missing.h5"], expect=None)
     lines = [ln for ln in p.stderr.splitlines() if ln.startswith("ssmflow:")]
     if p.returncode != 2 or len(lines) != 1 or "missing.h5" not in lines[0]:
