@@ -13,6 +13,7 @@
 #include "cuda/devices.h"
 #include "ssmf_version.h"
 #include "train/hparams.h"
+#include "train/dist.h"
 #include "train/meta.h"
 #include "train/levels.h"
 #include "train/train.h"
@@ -148,6 +149,8 @@ struct progress {
 	long first_step, packets;
 	int log_failed;
 	int host; /* the host level is training: its log lines say "level": "host" */
+	const struct train_dist *dist;
+	double comm_s, comm_mib; /* the packet level's share of dist's totals */
 };
 
 static void log_line(struct progress *p, cJSON *o)
@@ -261,6 +264,10 @@ static void on_level(void *user, int host_level)
 {
 	struct progress *p = user;
 	p->host = host_level;
+	if (host_level) { /* the packet level is done */
+		p->comm_s = p->dist->comm_s;
+		p->comm_mib = p->dist->comm_mib;
+	}
 }
 
 static int should_stop(void *user)
@@ -352,9 +359,25 @@ int cmd_train(int argc, char **argv)
 		return ssmf_usage_error("train", "--host-level only and --base MODEL go together");
 	}
 	char err[1024] = "";
+	/* under mpirun or srun: one of the job's processes; rank 0 alone prints and logs */
+	struct train_dist dist;
+	int drc = train_dist_init(&dist, &argc, &argv, err, sizeof err);
+	if (drc < 0) {
+		free(val);
+		if (err[0]) /* empty on the processes that leave the message to rank 0 */
+			ssmf_error("%s", err);
+		train_dist_finish(&dist, 1);
+		return exit_code(drc);
+	}
+	o.dist = &dist;
+	if (dist.rank != 0) {
+		quiet = 1;
+		log_path = NULL;
+	}
 	if (strcmp(o.device, "cuda") == 0 && ssmf_cuda_available(err, sizeof err) < 0) {
 		free(val);
 		ssmf_error("--device cuda: %s", err);
+		train_dist_finish(&dist, 0);
 		return SSMF_EXIT_NO_CUDA;
 	}
 	if (o.resume && hp_given && !quiet)
@@ -365,12 +388,13 @@ int cmd_train(int argc, char **argv)
 		ckpt = malloc(strlen(o.output) + 6);
 		if (!ckpt) {
 			free(val);
+			train_dist_finish(&dist, 1);
 			return SSMF_EXIT_INTERNAL;
 		}
 		sprintf(ckpt, "%s.ckpt", o.output);
 		o.checkpoint = ckpt;
 	}
-	struct progress p = {.quiet = quiet};
+	struct progress p = {.quiet = quiet, .dist = &dist};
 	if (log_path) {
 		/* a resumed run appends: the log then holds the whole history */
 		p.log = fopen(log_path, o.resume ? "a" : "w");
@@ -378,6 +402,7 @@ int cmd_train(int argc, char **argv)
 			ssmf_error("%s: cannot open for writing", log_path);
 			free(ckpt);
 			free(val);
+			train_dist_finish(&dist, 1); /* the other processes would wait for rank 0 */
 			return SSMF_EXIT_OUTPUT;
 		}
 	}
@@ -394,12 +419,20 @@ int cmd_train(int argc, char **argv)
 
 	struct train_result res, hres;
 	int trc = train_levels_run(&o, host_mode, base, &res, &hres, err, sizeof err);
+	if (host_mode == TRAIN_HOST_NO) { /* on_level was not called */
+		p.comm_s = dist.comm_s;
+		p.comm_mib = dist.comm_mib;
+	}
 	ssmf_progress_clear(&p.line);
+	/* a distributed run's processes share the outcome: rank 0 says it, another process
+	 * only an error of its own (train_dist_agree) or a failure of MPI */
+	int say = dist.rank == 0 || dist.speak || trc == TRAIN_E_DIST;
 	if (trc < 0) {
 		if (trc == TRAIN_E_USAGE && strncmp(err, "--", 2) == 0)
-			rc = ssmf_usage_error("train", "%s", err);
+			rc = say ? ssmf_usage_error("train", "%s", err) : SSMF_EXIT_USAGE;
 		else {
-			ssmf_error("%s", err);
+			if (say)
+				ssmf_error("%s", err);
 			rc = exit_code(trc);
 		}
 	} else if (!quiet) {
@@ -439,6 +472,15 @@ int cmd_train(int argc, char **argv)
 				cJSON_AddNumberToObject(e, "best_epoch", x->best_epoch);
 				cJSON_AddItemToObject(e, "best_val_loss",
 				                      train_json_number(x->best_val));
+				/* rank 0's seconds in gradient reductions (waiting for the
+				 * others included) and MiB sent: bench/train */
+				if (dist.size > 1) {
+					double cs = level ? dist.comm_s - p.comm_s : p.comm_s;
+					double cm = level ? dist.comm_mib - p.comm_mib : p.comm_mib;
+					cJSON_AddNumberToObject(e, "processes", dist.size);
+					cJSON_AddNumberToObject(e, "comm_s", cs);
+					cJSON_AddNumberToObject(e, "comm_mib", cm);
+				}
 				p.host = level;
 				log_line(&p, e);
 			}
@@ -453,5 +495,6 @@ int cmd_train(int argc, char **argv)
 	free(cmdline);
 	free(ckpt);
 	free(val);
+	train_dist_finish(&dist, trc == TRAIN_E_DIST);
 	return rc;
 }

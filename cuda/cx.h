@@ -27,6 +27,8 @@ int ssmf_cxh_forward(struct ssmf_cxh *c, const struct ssmf_batch *batch, struct 
 int ssmf_cxh_backward(struct ssmf_cxh *c, char *err, size_t errlen);
 int ssmf_cxh_zero_grad(struct ssmf_cxh *c, char *err, size_t errlen);
 int ssmf_cxh_download_grads(struct ssmf_cxh *c, ssmf_real *grads, char *err, size_t errlen);
+int ssmf_cxh_upload_grads(struct ssmf_cxh *c, const ssmf_real *grads, char *err, size_t errlen);
+int ssmf_cxh_loss_norm(struct ssmf_cxh *c, long n_pred, long n_lab, char *err, size_t errlen);
 int ssmf_cxh_grad_norm(struct ssmf_cxh *c, double *norm, char *err, size_t errlen);
 int ssmf_cxh_adamw(struct ssmf_cxh *c, const struct ssmf_cuda_adamw_hp *hp, char *err,
                    size_t errlen);

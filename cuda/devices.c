@@ -66,6 +66,18 @@ static int refuse_states(const struct ssmf_batch *b, char *err, size_t errlen)
 	{                                                                                          \
 		return P##zero_grad(ctx, err, errlen);                                             \
 	}                                                                                          \
+	static int TABLE##_download_grads(void *ctx, ssmf_real *g, char *err, size_t errlen)       \
+	{                                                                                          \
+		return P##download_grads(ctx, g, err, errlen);                                     \
+	}                                                                                          \
+	static int TABLE##_upload_grads(void *ctx, const ssmf_real *g, char *err, size_t errlen)   \
+	{                                                                                          \
+		return P##upload_grads(ctx, g, err, errlen);                                       \
+	}                                                                                          \
+	static int TABLE##_loss_norm(void *ctx, long n_pred, long n_lab, char *err, size_t errlen) \
+	{                                                                                          \
+		return P##loss_norm(ctx, n_pred, n_lab, err, errlen);                              \
+	}                                                                                          \
 	static int TABLE##_forward(void *ctx, const struct ssmf_batch *b,                          \
 	                           struct ssmf_outputs *out, char *err, size_t errlen)             \
 	{                                                                                          \
@@ -116,6 +128,9 @@ static int refuse_states(const struct ssmf_batch *b, char *err, size_t errlen)
 	    TABLE##_create,                                                                        \
 	    TABLE##_destroy,                                                                       \
 	    TABLE##_zero_grad,                                                                     \
+	    TABLE##_download_grads,                                                                \
+	    TABLE##_upload_grads,                                                                  \
+	    TABLE##_loss_norm,                                                                     \
 	    TABLE##_forward,                                                                       \
 	    TABLE##_backward,                                                                      \
 	    TABLE##_grad_norm,                                                                     \

@@ -33,6 +33,11 @@ struct ssmf_cuda_api {
 	              char *err, size_t errlen);
 	void (*destroy)(void *ctx);
 	int (*zero_grad)(void *ctx, char *err, size_t errlen);
+	/* training over several processes (train/dist.h): the gradients out and in, and the
+	 * whole batch's loss denominators for a share of it */
+	int (*download_grads)(void *ctx, ssmf_real *g, char *err, size_t errlen);
+	int (*upload_grads)(void *ctx, const ssmf_real *g, char *err, size_t errlen);
+	int (*loss_norm)(void *ctx, long n_pred, long n_lab, char *err, size_t errlen);
 	/* sequence mode from the initial state (a batch with states is refused) */
 	int (*forward)(void *ctx, const struct ssmf_batch *b, struct ssmf_outputs *out, char *err,
 	               size_t errlen);

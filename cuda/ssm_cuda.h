@@ -89,6 +89,14 @@ int ssmf_cuda_backward(struct ssmf_cuda *c, char *err, size_t errlen);
 int ssmf_cuda_zero_grad(struct ssmf_cuda *c, char *err, size_t errlen);
 /* grads: ssmf_model_num_params floats, ssmf_model_grads' layout (written, not added). */
 int ssmf_cuda_download_grads(struct ssmf_cuda *c, ssmf_real *grads, char *err, size_t errlen);
+/* The reverse: the device gradients become grads (the sum over the processes of a
+ * distributed run, train/dist.h). */
+int ssmf_cuda_upload_grads(struct ssmf_cuda *c, const ssmf_real *grads, char *err, size_t errlen);
+/* The next forward's batch is part of a larger one: its losses (and so the gradients of
+ * the backward) are divided by the larger batch's predicted packets and labelled flows
+ * instead of its own, so that the parts add up to the whole. For that forward only;
+ * n_pred 0 leaves the batch's own. */
+int ssmf_cuda_loss_norm(struct ssmf_cuda *c, long n_pred, long n_lab, char *err, size_t errlen);
 /* L2 norm of the device gradients (fixed-order reduction, summed in double on the host). */
 int ssmf_cuda_grad_norm(struct ssmf_cuda *c, double *norm, char *err, size_t errlen);
 

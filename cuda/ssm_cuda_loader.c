@@ -29,6 +29,8 @@ struct cuda_api {
 	__typeof__(ssmf_cuda_backward) *backward;
 	__typeof__(ssmf_cuda_zero_grad) *zero_grad;
 	__typeof__(ssmf_cuda_download_grads) *download_grads;
+	__typeof__(ssmf_cuda_upload_grads) *upload_grads;
+	__typeof__(ssmf_cuda_loss_norm) *loss_norm;
 	__typeof__(ssmf_cuda_grad_norm) *grad_norm;
 	__typeof__(ssmf_cuda_adamw) *adamw;
 	__typeof__(ssmf_cuda_adamw_moments) *adamw_moments;
@@ -93,25 +95,14 @@ static const struct cuda_api *api(void)
 		return NULL;
 	}
 	struct cuda_api *a = &module.api;
-	void **slot[] = {(void **)&a->available,
-	                 (void **)&a->device_name,
-	                 (void **)&a->new_,
-	                 (void **)&a->free_,
-	                 (void **)&a->arena_bytes,
-	                 (void **)&a->upload_params,
-	                 (void **)&a->download_params,
-	                 (void **)&a->forward,
-	                 (void **)&a->backward,
-	                 (void **)&a->zero_grad,
-	                 (void **)&a->download_grads,
-	                 (void **)&a->grad_norm,
-	                 (void **)&a->adamw,
-	                 (void **)&a->adamw_moments,
-	                 (void **)&a->step,
-	                 (void **)&a->step_reset,
-	                 (void **)&a->step_state,
-	                 (void **)&a->poison,
-	                 (void **)&a->fetch};
+	void **slot[] = {
+	    (void **)&a->available,       (void **)&a->device_name,    (void **)&a->new_,
+	    (void **)&a->free_,           (void **)&a->arena_bytes,    (void **)&a->upload_params,
+	    (void **)&a->download_params, (void **)&a->forward,        (void **)&a->backward,
+	    (void **)&a->zero_grad,       (void **)&a->download_grads, (void **)&a->upload_grads,
+	    (void **)&a->loss_norm,       (void **)&a->grad_norm,      (void **)&a->adamw,
+	    (void **)&a->adamw_moments,   (void **)&a->step,           (void **)&a->step_reset,
+	    (void **)&a->step_state,      (void **)&a->poison,         (void **)&a->fetch};
 	static const char *const names[] = {"ssmf_cuda_available",
 	                                    "ssmf_cuda_device_name",
 	                                    "ssmf_cuda_new",
@@ -123,6 +114,8 @@ static const struct cuda_api *api(void)
 	                                    "ssmf_cuda_backward",
 	                                    "ssmf_cuda_zero_grad",
 	                                    "ssmf_cuda_download_grads",
+	                                    "ssmf_cuda_upload_grads",
+	                                    "ssmf_cuda_loss_norm",
 	                                    "ssmf_cuda_grad_norm",
 	                                    "ssmf_cuda_adamw",
 	                                    "ssmf_cuda_adamw_moments",
@@ -217,6 +210,16 @@ int ssmf_cuda_zero_grad(struct ssmf_cuda *c, char *err, size_t errlen)
 int ssmf_cuda_download_grads(struct ssmf_cuda *c, ssmf_real *grads, char *err, size_t errlen)
 {
 	CALL(download_grads, err, errlen, c, grads, err, errlen);
+}
+
+int ssmf_cuda_upload_grads(struct ssmf_cuda *c, const ssmf_real *grads, char *err, size_t errlen)
+{
+	CALL(upload_grads, err, errlen, c, grads, err, errlen);
+}
+
+int ssmf_cuda_loss_norm(struct ssmf_cuda *c, long n_pred, long n_lab, char *err, size_t errlen)
+{
+	CALL(loss_norm, err, errlen, c, n_pred, n_lab, err, errlen);
 }
 
 int ssmf_cuda_grad_norm(struct ssmf_cuda *c, double *norm, char *err, size_t errlen)

@@ -9,6 +9,7 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -q
 $SUDO apt-get install -y -q --no-install-recommends \
 	build-essential cmake pkg-config ca-certificates \
+	libopenmpi-dev openmpi-bin \
 	libpcap-dev libhdf5-dev hdf5-tools libzstd-dev zstd zlib1g-dev libssl-dev libcjson-dev \
 	tshark python3 python3-pip python3-h5py python3-numpy python3-torch python3-sklearn \
 	clang libclang-rt-14-dev libopenblas0-pthread \

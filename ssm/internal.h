@@ -149,7 +149,7 @@ struct ssmf_layer_acts {
 
 /* The backward sums weight gradients per group of flows (a fixed split of the batch, so
  * the order does not depend on the thread count), then over the groups in order. */
-#define SSMF_WGROUPS 16
+#define SSMF_WGROUPS SSMF_MAX_GRAD_GROUPS
 
 /* The backward's per-row gradients of a layer (row r at r * width): d_xn (D), d_proj (DP),
  * d_dt, d_alpha, d_lam (H), d_k, d_q, d_bn_h, d_cn_h (H N; d_bn_h and d_cn_h the per-head
@@ -345,8 +345,6 @@ void gate_backward_rows(ssmf_real *dy, ssmf_real *dproj, const ssmf_real *dyg, c
 
 /* heads.c */
 void heads_loss_forward(struct ssmf_acts *a);
-/* predicted packets of flows of these lengths (each flow's first packet has none) */
-long ssmf_pred_count(const int *len, int B);
 void heads_loss_backward(struct ssmf_acts *a); /* writes d_logits */
 void cls_forward(struct ssmf_acts *a, const struct ssmf_params *p, int D);
 double cls_loss(const struct ssmf_acts *a);

@@ -285,12 +285,23 @@ static int fb_prepare(const struct ssmf_model *m, struct ssmf_acts *a, int nt, i
 	return 0;
 }
 
-int ssmf_forward_backward(struct ssmf_model *m, struct ssmf_acts *a, const struct ssmf_batch *batch,
-                          struct ssmf_outputs *out, char *err, size_t errlen)
+int ssmf_grad_groups(int B)
+{
+	return B < SSMF_WGROUPS ? B : SSMF_WGROUPS;
+}
+
+int ssmf_forward_backward_groups(struct ssmf_model *m, struct ssmf_acts *a,
+                                 const struct ssmf_batch *batch, int g0, int g1, double *loss_next,
+                                 double *loss_sup, char *err, size_t errlen)
 {
 	int B = batch->B, nt = ssmf_threads();
 	if (batch_check(a, batch, 1, err, errlen) < 0 || fb_prepare(m, a, nt, 1, err, errlen) < 0)
 		return -1;
+	int ng = ssmf_grad_groups(B);
+	if (g0 < 0 || g1 > ng || g0 > g1) {
+		snprintf(err, errlen, "groups %d..%d outside the batch's 0..%d", g0, g1, ng);
+		return -1;
+	}
 	/* the whole batch's denominators, so that the flows' losses and gradients add up to
 	 * the batch's */
 	long n_pred = ssmf_pred_count(batch->len, B);
@@ -299,11 +310,9 @@ int ssmf_forward_backward(struct ssmf_model *m, struct ssmf_acts *a, const struc
 		if (batch->label && (batch->label[b] == 0 || batch->label[b] == 1))
 			n_lab++;
 	ssmf_wt_build(&a->wt, a->wt_buf, m);
-	int ng = B < SSMF_WGROUPS ? B : SSMF_WGROUPS;
-	double loss_next[SSMF_WGROUPS] = {0}, loss_sup[SSMF_WGROUPS] = {0};
 	char ferr[160] = "";
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nt) if (nt > 1)
-	for (int g = 0; g < ng; g++) {
+	for (int g = g0; g < g1; g++) {
 		struct ssmf_acts *fa = a->fb_acts[ssmf_thread_id()];
 		/* this group's gradients: the model's parameters, its own gradient buffer */
 		struct ssmf_model gm = *m;
@@ -313,6 +322,7 @@ int ssmf_forward_backward(struct ssmf_model *m, struct ssmf_acts *a, const struc
 		fa->wt = a->wt;
 		fa->norm_pred = n_pred;
 		fa->norm_lab = n_lab;
+		loss_next[g] = loss_sup[g] = 0;
 		for (int b = g * B / ng; b < (g + 1) * B / ng; b++) {
 			struct ssmf_batch fb = flow_batch(batch, b);
 			struct ssmf_outputs fo;
@@ -328,19 +338,37 @@ int ssmf_forward_backward(struct ssmf_model *m, struct ssmf_acts *a, const struc
 			loss_sup[g] += fo.loss_sup;
 		}
 	}
+	a->B = 0;      /* no forward to take a backward of */
 	if (ferr[0]) { /* cannot happen for a validated batch; said if it does */
 		snprintf(err, errlen, "%s", ferr);
 		return -1;
 	}
-	sum_groups(m->grads, a->fb_grads, m->n_params, m->n_params, ng);
+	return 0;
+}
+
+void ssmf_add_group_grads(const struct ssmf_model *m, const struct ssmf_acts *a, int g0, int g1,
+                          size_t i0, size_t i1, ssmf_real *dst)
+{
+	if (g1 > g0 && i1 > i0)
+		sum_groups(dst + i0, a->fb_grads + (size_t)g0 * m->n_params + i0, m->n_params,
+		           i1 - i0, g1 - g0);
+}
+
+int ssmf_forward_backward(struct ssmf_model *m, struct ssmf_acts *a, const struct ssmf_batch *batch,
+                          struct ssmf_outputs *out, char *err, size_t errlen)
+{
+	int ng = batch->B < 1 ? 0 : ssmf_grad_groups(batch->B);
+	double loss_next[SSMF_WGROUPS], loss_sup[SSMF_WGROUPS];
+	if (ssmf_forward_backward_groups(m, a, batch, 0, ng, loss_next, loss_sup, err, errlen) < 0)
+		return -1;
+	ssmf_add_group_grads(m, a, 0, ng, 0, m->n_params, m->grads);
 	memset(out, 0, sizeof *out);
 	for (int g = 0; g < ng; g++) {
 		out->loss_next += loss_next[g];
 		out->loss_sup += loss_sup[g];
 	}
-	out->n_pred = n_pred;
+	out->n_pred = ssmf_pred_count(batch->len, batch->B);
 	out->loss = out->loss_next + batch->sup_weight * out->loss_sup;
-	a->B = 0; /* no forward to take a backward of */
 	return 0;
 }
 

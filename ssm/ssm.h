@@ -188,6 +188,25 @@ int ssmf_backward(struct ssmf_model *m, struct ssmf_acts *a, char *err, size_t e
 int ssmf_forward_backward(struct ssmf_model *m, struct ssmf_acts *a, const struct ssmf_batch *batch,
                           struct ssmf_outputs *out, char *err, size_t errlen);
 
+/* ssmf_forward_backward in parts, for training spread over processes (train/dist.h):
+ * the batch's flows fall into ssmf_grad_groups(B) groups of consecutive flows (at most 16),
+ * and the batch's gradient is the sum of the groups' gradients taken in group order.
+ * ssmf_forward_backward_groups runs the groups g0..g1-1 alone (the losses and gradients
+ * normalised by the whole batch's counts), keeps each group's gradient in a and writes its
+ * losses to loss_next[g] and loss_sup[g]; ssmf_add_group_grads then adds the gradients of
+ * groups g0..g1-1, in order, to the elements i0..i1-1 of dst (ssmf_model_num_params
+ * long). Running every group and adding them all into the zeroed gradients is
+ * ssmf_forward_backward, bit for bit. */
+#define SSMF_MAX_GRAD_GROUPS 16
+int ssmf_grad_groups(int B);
+/* predicted packets of flows of these lengths (each flow's first packet has none) */
+long ssmf_pred_count(const int *len, int B);
+int ssmf_forward_backward_groups(struct ssmf_model *m, struct ssmf_acts *a,
+                                 const struct ssmf_batch *batch, int g0, int g1, double *loss_next,
+                                 double *loss_sup, char *err, size_t errlen);
+void ssmf_add_group_grads(const struct ssmf_model *m, const struct ssmf_acts *a, int g0, int g1,
+                          size_t i0, size_t i1, ssmf_real *dst);
+
 /* ssmf_forward's outputs, bit-identical, without keeping the activations a backward needs:
  * each thread runs whole flows in its own single-flow activations, which stay in cache.
  * For scoring and validation; ssmf_backward cannot follow it. */
@@ -246,9 +265,9 @@ int ssmf_checkpoint_save_sections(const char *path, const struct ssmf_model *m,
 struct ssmf_model *ssmf_checkpoint_load_sections(const char *path, struct ssmf_ckpt_section *want,
                                                  int n_want, char *err, size_t errlen);
 /* The same from a checkpoint in memory (`name` for messages). */
-struct ssmf_model *ssmf_checkpoint_load_mem_sections(const char *name, const void *data,
-                                                     size_t len, struct ssmf_ckpt_section *want,
-                                                     int n_want, char *err, size_t errlen);
+struct ssmf_model *ssmf_checkpoint_load_mem_sections(const char *name, const void *data, size_t len,
+                                                     struct ssmf_ckpt_section *want, int n_want,
+                                                     char *err, size_t errlen);
 
 /* ---- threads ---- */
 

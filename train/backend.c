@@ -7,7 +7,8 @@
 #include "train/train.h"
 
 int train_backend_open(struct train_backend *be, const char *device, struct ssmf_model *m,
-                       struct train_adamw *o, int max_B, int max_T, char *err, size_t errlen)
+                       struct train_adamw *o, struct train_dist *dist, int max_B, int max_T,
+                       char *err, size_t errlen)
 {
 	memset(be, 0, sizeof *be);
 	enum ssmf_device d;
@@ -17,11 +18,11 @@ int train_backend_open(struct train_backend *be, const char *device, struct ssmf
 	}
 	switch (d) {
 	case SSMF_DEVICE_CPU:
-		return train_backend_cpu_open(be, m, o, max_B, max_T, err, errlen);
+		return train_backend_cpu_open(be, m, o, dist, max_B, max_T, err, errlen);
 	case SSMF_DEVICE_CUDA:
-		return train_backend_cuda_open(be, 0, m, o, max_B, max_T, err, errlen);
+		return train_backend_cuda_open(be, 0, m, o, dist, max_B, max_T, err, errlen);
 	case SSMF_DEVICE_CUDA_EMULATED: /* tests: the kernels' code on the host */
-		return train_backend_cuda_open(be, 1, m, o, max_B, max_T, err, errlen);
+		return train_backend_cuda_open(be, 1, m, o, dist, max_B, max_T, err, errlen);
 	}
 	return TRAIN_E_USAGE;
 }

@@ -9,11 +9,13 @@
 
 #include "ssm/ssm.h"
 #include "train/adamw.h"
+#include "train/dist.h"
 
 struct train_backend {
 	const char *name;
 	void *ctx;
-	/* zero the gradients, then forward and backward over one batch */
+	/* zero the gradients, then forward and backward over one batch (the whole batch's
+	 * gradients on every process of a distributed run); 0 or a negative enum train_rc */
 	int (*forward_backward)(void *ctx, const struct ssmf_batch *b, struct ssmf_outputs *out,
 	                        char *err, size_t errlen);
 	/* forward only (validation) */
@@ -38,18 +40,21 @@ struct train_backend {
 /* The backend for `device` over model m and optimizer o (both owned by the caller), for
  * batches up to max_B x max_T: "cpu", "cuda" (the GPU, cuda/ssm_cuda.h) or
  * "cuda-emulated" (the CUDA kernels' code run on the host, cuda/cx.h; for tests).
+ * dist (NULL: one process): the job whose processes share each batch.
  * 0, or a negative enum train_rc with err: TRAIN_E_USAGE (unknown device, a model the
- * kernels do not support; err starts with "--device"), TRAIN_E_NO_CUDA (built without
- * CUDA, no device), TRAIN_E_INTERNAL (out of host or device memory, a failed call). */
+ * kernels do not support; err starts with "--device"), TRAIN_E_NO_CUDA (built without CUDA, no
+ * device), TRAIN_E_INTERNAL (out of host or device memory, a failed call). */
 int train_backend_open(struct train_backend *be, const char *device, struct ssmf_model *m,
-                       struct train_adamw *o, int max_B, int max_T, char *err, size_t errlen);
+                       struct train_adamw *o, struct train_dist *dist, int max_B, int max_T,
+                       char *err, size_t errlen);
 void train_backend_close(struct train_backend *be);
 
 /* The two implementations behind train_backend_open. emulated: 0 the GPU, 1 the host
  * emulation. */
 int train_backend_cpu_open(struct train_backend *be, struct ssmf_model *m, struct train_adamw *o,
-                           int max_B, int max_T, char *err, size_t errlen);
+                           struct train_dist *dist, int max_B, int max_T, char *err, size_t errlen);
 int train_backend_cuda_open(struct train_backend *be, int emulated, struct ssmf_model *m,
-                            struct train_adamw *o, int max_B, int max_T, char *err, size_t errlen);
+                            struct train_adamw *o, struct train_dist *dist, int max_B, int max_T,
+                            char *err, size_t errlen);
 
 #endif

@@ -6,6 +6,7 @@
 
 #include "common/read_file.h"
 #include "train/hostset.h"
+#include "train/dist.h"
 #include "train/levels.h"
 
 int train_attach_host(const char *base, const char *host, const struct ssmf_host_profile *profile,
@@ -61,6 +62,9 @@ int train_levels_run(const struct train_opts *o, enum train_host_mode mode, cons
 		snprintf(err, errlen, "out of memory");
 		return TRAIN_E_INTERNAL;
 	}
+	/* rank 0 writes the files of a distributed run; its pid names the temporary one */
+	struct train_dist solo = {.size = 1}, *dist = o->dist ? o->dist : &solo;
+	const struct train_observer *obs = dist->rank == 0 ? o->obs : NULL;
 	snprintf(tmp, n, "%s.host-%ld", o->output, (long)getpid());
 	snprintf(ckpt, nc, "%s.host", o->checkpoint);
 	struct train_opts h = *o;
@@ -69,20 +73,27 @@ int train_levels_run(const struct train_opts *o, enum train_host_mode mode, cons
 	h.output = tmp;
 	h.checkpoint = ckpt;
 	h.resume = NULL; /* the host level is small: it always trains from the start */
-	if (o->obs && o->obs->on_level)
-		o->obs->on_level(o->obs->user, 1);
+	if (obs && obs->on_level)
+		obs->on_level(obs->user, 1);
 	int rc = train_run(&h, hres, err, errlen);
-	if (o->obs && o->obs->on_level)
-		o->obs->on_level(o->obs->user, 0);
-	struct ssmf_host_profile prof;
-	if (rc == 0)
-		rc = train_host_profile_fit(o->train_paths, o->n_train, &prof, err, errlen);
-	if (rc == 0)
-		rc = train_attach_host(mode == TRAIN_HOST_ONLY ? base : o->output, tmp, &prof,
-		                       o->output, err, errlen);
-	unlink(tmp);
-	if (rc == 0)
-		unlink(ckpt);
+	if (obs && obs->on_level)
+		obs->on_level(obs->user, 0);
+	/* train_run's outcome is the same on every process; the profile and the attaching
+	 * are rank 0's */
+	int trained = rc == 0;
+	if (dist->rank == 0) {
+		struct ssmf_host_profile prof;
+		if (trained)
+			rc = train_host_profile_fit(o->train_paths, o->n_train, &prof, err, errlen);
+		if (trained && rc == 0)
+			rc = train_attach_host(mode == TRAIN_HOST_ONLY ? base : o->output, tmp,
+			                       &prof, o->output, err, errlen);
+		unlink(tmp);
+		if (rc == 0)
+			unlink(ckpt);
+	}
+	if (trained)
+		rc = train_dist_agree(dist, rc, err, errlen);
 	free(tmp);
 	free(ckpt);
 	return rc;

@@ -5,6 +5,12 @@
  * (the batch order) or saved in the checkpoint (parameters, moments, step, position in the
  * epoch, the epoch's running loss, early-stopping state). Checkpoints are only written
  * between steps, after the epoch-end validation when a step closes an epoch.
+ *
+ * Distributed (dist.h): every process runs this loop over the same batches and the same
+ * state; the backend spreads each batch's gradient work and validation spreads the
+ * batches, with results bit-identical to one process. Rank 0 alone writes the checkpoint,
+ * the model and the progress; the processes agree on the outcome of every step one of them
+ * could fail alone (a write, an interrupt), so they end together.
  */
 #include <math.h>
 #include <stdio.h>
@@ -13,6 +19,7 @@
 
 #include "train/backend.h"
 #include "train/batcher.h"
+#include "train/dist.h"
 #include "train/flowset.h"
 #include "train/hostset.h"
 #include "train/hparams.h"
@@ -25,6 +32,9 @@
 
 struct run {
 	const struct train_opts *o;
+	const struct train_observer *obs; /* o->obs on rank 0, NULL elsewhere */
+	struct train_dist *dist;          /* o->dist, or solo */
+	struct train_dist solo;
 	struct train_hparams hp;
 	struct train_flowset train_fs, val_fs;
 	const struct train_flowset *val_src; /* &train_fs (time split) or &val_fs (--val) */
@@ -33,6 +43,7 @@ struct run {
 	struct train_adamw opt;
 	struct train_backend be;
 	struct train_batcher tb, vb;
+	double *val_parts; /* (vb.n_batches, 4) each validation batch's sums, for the processes */
 	struct train_tstate st;
 	ssmf_real *best;
 	cJSON *history;
@@ -48,8 +59,8 @@ struct run {
 
 #define OBS(r, fn, ...)                                                                            \
 	do {                                                                                       \
-		if ((r)->o->obs && (r)->o->obs->fn)                                                \
-			(r)->o->obs->fn((r)->o->obs->user, __VA_ARGS__);                           \
+		if ((r)->obs && (r)->obs->fn)                                                      \
+			(r)->obs->fn((r)->obs->user, __VA_ARGS__);                                 \
 	} while (0)
 
 static char *meta_text(struct run *r)
@@ -61,6 +72,7 @@ static char *meta_text(struct run *r)
 	    .command_line = r->command_line,
 	    .device = r->o->device,
 	    .threads = ssmf_get_threads(),
+	    .processes = r->dist->size,
 	    .train_fs = &r->train_fs,
 	    .val_fs = r->val_src,
 	    .split = &r->split,
@@ -98,16 +110,18 @@ static int write_checkpoint(struct run *r)
 	int rc = sync_host(r);
 	if (rc < 0)
 		return rc;
-	char *meta = meta_text(r);
-	if (!meta) {
-		snprintf(r->err, r->errlen, "out of memory");
-		return TRAIN_E_INTERNAL;
+	if (r->dist->rank == 0) {
+		char *meta = meta_text(r);
+		if (!meta) {
+			snprintf(r->err, r->errlen, "out of memory");
+			rc = TRAIN_E_INTERNAL;
+		} else if (train_state_save(r->o->checkpoint, r->m, &r->st, &r->opt, r->best, meta,
+		                            r->err, r->errlen) < 0)
+			rc = TRAIN_E_OUTPUT;
+		cJSON_free(meta);
 	}
-	rc = train_state_save(r->o->checkpoint, r->m, &r->st, &r->opt, r->best, meta, r->err,
-	                      r->errlen);
-	cJSON_free(meta);
-	if (rc < 0)
-		return TRAIN_E_OUTPUT;
+	if ((rc = train_dist_agree(r->dist, rc, r->err, r->errlen)) < 0)
+		return rc;
 	r->last_ckpt_step = r->st.step;
 	OBS(r, on_checkpoint, r->o->checkpoint, (long)r->st.step);
 	return 0;
@@ -115,7 +129,7 @@ static int write_checkpoint(struct run *r)
 
 /* The model to ship: the best validation epoch's parameters (the last ones when there is
  * no validation), with the metadata and nothing of the optimizer. */
-static int write_model(struct run *r)
+static int write_model_here(struct run *r)
 {
 	size_t n = ssmf_model_num_params(r->m);
 	ssmf_real *p = ssmf_model_params(r->m);
@@ -135,6 +149,12 @@ static int write_model(struct run *r)
 	free(cur);
 	cJSON_free(meta);
 	return rc < 0 ? TRAIN_E_OUTPUT : 0;
+}
+
+static int write_model(struct run *r)
+{
+	int rc = r->dist->rank == 0 ? write_model_here(r) : 0;
+	return train_dist_agree(r->dist, rc, r->err, r->errlen);
 }
 
 static int diverged(struct run *r, long step, const char *what, double v)
@@ -173,25 +193,42 @@ static double sup_weight(const struct run *r)
 }
 
 /* Validation loss: next-packet NLL per predicted packet, plus the weighted supervised BCE
- * per labelled flow. */
+ * per labelled flow. Each process runs every size-th batch (they come longest first) and
+ * keeps its sums per batch; the batches' sums are then added in batch order, as one
+ * process adds them. */
 static int validate(struct run *r, double *val, double *val_next, double *val_sup)
 {
-	double next_sum = 0, pred = 0, sup_sum = 0, lab = 0;
-	for (size_t i = 0; i < r->vb.n_batches; i++) {
+	size_t nb = r->vb.n_batches;
+	double *part = r->val_parts;
+	memset(part, 0, nb * 4 * sizeof *part);
+	int rc = 0;
+	for (size_t i = (size_t)r->dist->rank; i < nb; i += (size_t)r->dist->size) {
 		struct ssmf_batch b;
 		struct ssmf_outputs out;
 		train_batcher_get(&r->vb, i, sup_weight(r), &b);
-		if (r->be.forward(r->be.ctx, &b, &out, r->err, r->errlen) < 0)
-			return TRAIN_E_INTERNAL;
-		next_sum += out.loss_next * (double)out.n_pred;
-		pred += (double)out.n_pred;
+		if (r->be.forward(r->be.ctx, &b, &out, r->err, r->errlen) < 0) {
+			rc = TRAIN_E_INTERNAL;
+			break;
+		}
+		part[4 * i] = out.loss_next * (double)out.n_pred;
+		part[4 * i + 1] = (double)out.n_pred;
 		if (b.label) {
 			int nl = 0;
 			for (int k = 0; k < b.B; k++)
 				nl += b.label[k] >= 0;
-			sup_sum += out.loss_sup * nl;
-			lab += nl;
+			part[4 * i + 2] = out.loss_sup * nl;
+			part[4 * i + 3] = nl;
 		}
+	}
+	if ((rc = train_dist_agree(r->dist, rc, r->err, r->errlen)) < 0 ||
+	    (rc = train_dist_sum_disjoint(r->dist, part, (int)(nb * 4), r->err, r->errlen)) < 0)
+		return rc;
+	double next_sum = 0, pred = 0, sup_sum = 0, lab = 0;
+	for (size_t i = 0; i < nb; i++) {
+		next_sum += part[4 * i];
+		pred += part[4 * i + 1];
+		sup_sum += part[4 * i + 2];
+		lab += part[4 * i + 3];
 	}
 	*val_next = pred > 0 ? next_sum / pred : 0;
 	*val_sup = lab > 0 ? sup_sum / lab : 0;
@@ -276,8 +313,9 @@ static int train_step(struct run *r, size_t i)
 	long packets = train_batcher_get(&r->tb, i, sup_weight(r), &b);
 	long step = (long)r->st.step + 1;
 	double lr = train_lr_at(step, r->total_steps, r->hp.warmup, r->hp.lr, r->hp.min_lr_ratio);
-	if (r->be.forward_backward(r->be.ctx, &b, &out, r->err, r->errlen) < 0)
-		return TRAIN_E_INTERNAL;
+	int rc = r->be.forward_backward(r->be.ctx, &b, &out, r->err, r->errlen);
+	if (rc < 0)
+		return rc;
 	if (!isfinite(out.loss))
 		return diverged(r, step, "the loss", out.loss);
 	double gn;
@@ -337,8 +375,14 @@ static int loop(struct run *r)
 				return rc;
 			if (stop)
 				break; /* the final checkpoint follows */
-			int interrupted = r->o->obs && r->o->obs->should_stop &&
-			                  r->o->obs->should_stop(r->o->obs->user);
+			/* a signal may reach the processes at different steps */
+			int interrupted =
+			    train_dist_any(r->dist,
+			                   r->o->obs && r->o->obs->should_stop &&
+			                       r->o->obs->should_stop(r->o->obs->user),
+			                   r->err, r->errlen);
+			if (interrupted < 0)
+				return interrupted;
 			if (epoch_end || interrupted || (every > 0 && r->st.step % every == 0))
 				if ((rc = write_checkpoint(r)) < 0)
 					return rc;
@@ -431,7 +475,7 @@ static int setup_model(struct run *r, struct train_loaded *ld)
 		memcpy(r->opt.v, ld->moments + n, n * sizeof *r->opt.v);
 		memcpy(r->best, ld->best, n * sizeof *r->best);
 	}
-	int rc = train_backend_open(&r->be, o->device ? o->device : "cpu", r->m, &r->opt,
+	int rc = train_backend_open(&r->be, o->device ? o->device : "cpu", r->m, &r->opt, r->dist,
 	                            r->hp.batch_size, r->hp.max_len, r->err, r->errlen);
 	if (rc < 0)
 		return rc;
@@ -498,6 +542,10 @@ static int setup_data(struct run *r)
 		return TRAIN_E_INTERNAL;
 	}
 	train_batcher_plan_fixed(&r->vb);
+	if (!(r->val_parts = calloc(r->vb.n_batches * 4 + 1, sizeof *r->val_parts))) {
+		snprintf(r->err, r->errlen, "out of memory");
+		return TRAIN_E_INTERNAL;
+	}
 	long nb = (long)r->tb.n_batches;
 	r->total_steps = nb * (long)r->hp.epochs;
 	if (r->hp.max_steps > 0 && r->hp.max_steps < r->total_steps)
@@ -521,6 +569,9 @@ static int setup_data(struct run *r)
 int train_run(const struct train_opts *o, struct train_result *res, char *err, size_t errlen)
 {
 	struct run r = {.o = o, .err = err, .errlen = errlen, .last_ckpt_step = -1};
+	r.solo.size = 1;
+	r.dist = o->dist ? o->dist : &r.solo;
+	r.obs = r.dist->rank == 0 ? o->obs : NULL;
 	struct train_loaded ld = {0};
 	memset(res, 0, sizeof *res);
 	if (o->threads > 0)
@@ -528,6 +579,8 @@ int train_run(const struct train_opts *o, struct train_result *res, char *err, s
 	int rc = setup_model(&r, &ld);
 	if (rc == 0)
 		rc = setup_data(&r);
+	/* the processes set up alike; one that could not (memory, a file) stops them all */
+	rc = train_dist_agree(r.dist, rc, err, errlen);
 	if (rc == 0) {
 		if (o->resume)
 			r.last_ckpt_step = (long)r.st.step;
@@ -568,6 +621,7 @@ int train_run(const struct train_opts *o, struct train_result *res, char *err, s
 	train_adamw_free(&r.opt);
 	ssmf_model_free(r.m);
 	free(r.best);
+	free(r.val_parts);
 	cJSON_Delete(r.history);
 	free(r.created);
 	free(r.command_line);

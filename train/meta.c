@@ -69,6 +69,7 @@ char *train_meta_build(const struct train_meta_in *in)
 	cJSON_AddStringToObject(j, "command_line", in->command_line ? in->command_line : "");
 	cJSON_AddStringToObject(j, "device", in->device);
 	cJSON_AddNumberToObject(j, "threads", in->threads);
+	cJSON_AddNumberToObject(j, "processes", in->processes);
 	cJSON_AddNumberToObject(j, "record_version", SSMF_RECORD_VERSION);
 	cJSON_AddNumberToObject(j, "n_params", (double)in->n_params);
 	add(j, "hyperparameters", train_hparams_to_json(in->hp));

@@ -17,6 +17,7 @@ struct train_meta_in {
 	const struct train_hparams *hp;
 	const char *software, *created, *command_line, *device;
 	int threads;
+	int processes; /* of a distributed run (train/dist.h); 1 otherwise */
 	const struct train_flowset *train_fs, *val_fs; /* val_fs == train_fs: time split */
 	const struct train_split *split;
 	size_t n_params;

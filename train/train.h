@@ -18,6 +18,8 @@
 /* Every hyper-parameter; stored in the checkpoint (META section, JSON) and restored by
  * --resume. What each is, its bounds and its option: the table in train/hparams.h; the
  * defaults: train_hparams_default. */
+struct train_dist;
+
 struct train_hparams {
 	struct ssmf_config model;
 	uint64_t seed;
@@ -53,6 +55,7 @@ enum train_rc {
 	TRAIN_E_DIVERGED = -6, /* NaN or Inf in the loss, gradients or parameters */
 	TRAIN_E_STOPPED = -7,  /* should_stop asked; a checkpoint was written */
 	TRAIN_E_NO_CUDA = -8,  /* --device cuda: built without CUDA, or no usable device */
+	TRAIN_E_DIST = -9,     /* MPI failed: a process of a distributed run died (dist.h) */
 };
 
 struct train_start_info {
@@ -112,7 +115,8 @@ struct train_opts {
 	const char *software;   /* e.g. "ssmflow 0.1.0", for the metadata */
 	const char *created;    /* ISO 8601 time, for the metadata */
 	const char *command_line;
-	const struct train_observer *obs;
+	const struct train_observer *obs; /* called on rank 0 only (should_stop on every rank) */
+	struct train_dist *dist;          /* the MPI job (train/dist.h); NULL: one process */
 };
 
 struct train_result {

@@ -312,17 +312,23 @@ def check_val_split():
     print(f"--val split: {got}")
 
 
-def check_supervised():
-    ds = datasets(CAPTURES[:3])
+def labelled(src):
+    """A copy of dataset src whose UDP flows are labelled attack, the others benign (a rule an
+    MLP can learn from the packets)."""
     lab = os.path.join(WORK, "labelled.h5")
-    shutil.copy(ds[2], lab)
+    shutil.copy(src, lab)
     with h5py.File(lab, "r+") as f:
         fl = f["flows"][:]
-        # a rule an MLP can learn from the packets: UDP flows are "attack"
         fl["label"] = np.where(fl["protocol"] == 17, 1, 0)
         f["flows"][:] = fl
         f.create_dataset("label_names", data=np.array([b"benign", b"attack"], dtype=object),
                          dtype=h5py.string_dtype())
+    return lab
+
+
+def check_supervised():
+    ds = datasets(CAPTURES[:3])
+    lab = labelled(ds[2])
     p = run(["train", "-o", "sup.ssmf", "--supervised", "--epochs", "4", "--warmup", "10",
              "--log-json", "sup.jsonl"] + SMALL + [lab])
     log = read_log(os.path.join(WORK, "sup.jsonl"))
