@@ -37,19 +37,19 @@ int ssmf_shared_option(const char *cmd, int c, const char *arg, struct ssmf_flow
 {
 	char *end;
 	switch (c) {
-	case 'I':
+	case SSMF_OPT_IDLE_TIMEOUT:
 		if (ssmf_parse_seconds_ns(arg, &fp->idle_timeout_ns))
 			return ssmf_usage_error(cmd, "bad --idle-timeout '%s'", arg), -1;
 		return 1;
-	case 'A':
+	case SSMF_OPT_ACTIVE_TIMEOUT:
 		if (ssmf_parse_seconds_ns(arg, &fp->active_timeout_ns))
 			return ssmf_usage_error(cmd, "bad --active-timeout '%s'", arg), -1;
 		return 1;
-	case 'C':
+	case SSMF_OPT_TCP_CLOSE:
 		if (ssmf_parse_bool(arg, &fp->tcp_close))
 			return ssmf_usage_error(cmd, "bad --tcp-close '%s' (yes|no)", arg), -1;
 		return 1;
-	case 'K': {
+	case SSMF_OPT_COMMUNITY_ID_SEED: {
 		unsigned long v = strtoul(arg, &end, 10);
 		if (!*arg || *end || *arg == '-' || v > UINT16_MAX)
 			return ssmf_usage_error(cmd, "bad --community-id-seed '%s' (0..65535)",
@@ -58,32 +58,32 @@ int ssmf_shared_option(const char *cmd, int c, const char *arg, struct ssmf_flow
 		fp->community_id_seed = (uint16_t)v;
 		return 1;
 	}
-	case 'M':
+	case SSMF_OPT_MEMORY_CAP:
 		if (ssmf_parse_size(arg, &fp->memory_cap_bytes) ||
 		    fp->memory_cap_bytes < (1u << 20))
 			return ssmf_usage_error(cmd, "bad --memory-cap '%s' (at least 1M)", arg),
 			       -1;
 		return 1;
-	case 'L':
+	case SSMF_OPT_LABELS:
 		la->files[la->nfiles++] = arg;
 		return 1;
-	case 'R':
+	case SSMF_OPT_LABEL_RULE:
 		la->rules[la->nrules++] = arg;
 		return 1;
-	case 'N':
+	case SSMF_OPT_LABEL_INPUT:
 		la->globs[la->nglobs++] = arg;
 		return 1;
-	case 'S':
+	case SSMF_OPT_LABEL_SLACK:
 		la->opts.slack_s = strtod(arg, &end);
 		if (*end || !(la->opts.slack_s >= 0))
 			return ssmf_usage_error(cmd, "bad --label-slack '%s'", arg), -1;
 		return 1;
-	case 'U':
+	case SSMF_OPT_LABEL_UTC_OFFSET:
 		la->opts.utc_offset_h = strtod(arg, &end);
 		if (*end || !(la->opts.utc_offset_h >= -14 && la->opts.utc_offset_h <= 14))
 			return ssmf_usage_error(cmd, "bad --label-utc-offset '%s'", arg), -1;
 		return 1;
-	case 'Y':
+	case SSMF_OPT_LABEL_MDY:
 		la->opts.mdy = 1;
 		return 1;
 	default:

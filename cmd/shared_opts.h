@@ -9,22 +9,39 @@
 #include "datasets/labels.h"
 #include "features/flowtable.h"
 
-/* getopt_long entries; their codes are reserved in every command that includes them. */
+/* The shared options' getopt_long codes: above every character, so that they cannot
+ * collide with a command's own one-letter codes. */
+enum ssmf_shared_opt {
+	SSMF_OPT_IDLE_TIMEOUT = 256,
+	SSMF_OPT_ACTIVE_TIMEOUT,
+	SSMF_OPT_TCP_CLOSE,
+	SSMF_OPT_COMMUNITY_ID_SEED,
+	SSMF_OPT_MEMORY_CAP,
+	SSMF_OPT_LABELS,
+	SSMF_OPT_LABEL_RULE,
+	SSMF_OPT_LABEL_INPUT,
+	SSMF_OPT_LABEL_SLACK,
+	SSMF_OPT_LABEL_UTC_OFFSET,
+	SSMF_OPT_LABEL_MDY,
+};
+
+/* getopt_long entries. */
 #define SSMF_FLOW_LONG_OPTIONS                                                                     \
-	{"idle-timeout", required_argument, NULL, 'I'},                                            \
-	    {"active-timeout", required_argument, NULL, 'A'},                                      \
-	    {"tcp-close", required_argument, NULL, 'C'},                                           \
-	    {"community-id-seed", required_argument, NULL, 'K'},                                   \
+	{"idle-timeout", required_argument, NULL, SSMF_OPT_IDLE_TIMEOUT},                          \
+	    {"active-timeout", required_argument, NULL, SSMF_OPT_ACTIVE_TIMEOUT},                  \
+	    {"tcp-close", required_argument, NULL, SSMF_OPT_TCP_CLOSE},                            \
+	    {"community-id-seed", required_argument, NULL, SSMF_OPT_COMMUNITY_ID_SEED},            \
 	{                                                                                          \
-		"memory-cap", required_argument, NULL, 'M'                                         \
+		"memory-cap", required_argument, NULL, SSMF_OPT_MEMORY_CAP                         \
 	}
 #define SSMF_LABEL_LONG_OPTIONS                                                                    \
-	{"labels", required_argument, NULL, 'L'}, {"label-rule", required_argument, NULL, 'R'},    \
-	    {"label-input", required_argument, NULL, 'N'},                                         \
-	    {"label-slack", required_argument, NULL, 'S'},                                         \
-	    {"label-utc-offset", required_argument, NULL, 'U'},                                    \
+	{"labels", required_argument, NULL, SSMF_OPT_LABELS},                                      \
+	    {"label-rule", required_argument, NULL, SSMF_OPT_LABEL_RULE},                          \
+	    {"label-input", required_argument, NULL, SSMF_OPT_LABEL_INPUT},                        \
+	    {"label-slack", required_argument, NULL, SSMF_OPT_LABEL_SLACK},                        \
+	    {"label-utc-offset", required_argument, NULL, SSMF_OPT_LABEL_UTC_OFFSET},              \
 	{                                                                                          \
-		"label-mdy", no_argument, NULL, 'Y'                                                \
+		"label-mdy", no_argument, NULL, SSMF_OPT_LABEL_MDY                                 \
 	}
 
 struct ssmf_label_args {
