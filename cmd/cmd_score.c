@@ -174,10 +174,19 @@ static void on_input(void *user, size_t index, const char *path)
 	ssmf_scorer_set_input(x->sc, path, (uint32_t)ssmf_flowtable_counters(x->t)->flows);
 }
 
-/* Scores inputs (all captures, or all datasets) into sc; adds to *flows_cut the datasets'
- * flows that extract cut at --max-packets. Returns an exit code. */
+/* What the summary reports about the inputs: the datasets' flows that extract cut at
+ * --max-packets, or how the captures' packets were read. */
+struct input_counts {
+	uint64_t flows_cut;
+	int captures;                   /* the inputs were captures: `read` is filled */
+	struct ssmf_ingest_result read; /* counts only: no inputs */
+};
+
+/* Scores inputs (all captures, or all datasets) into sc and fills *counts. Returns an exit
+ * code. */
 static int score_inputs(struct ssmf_scorer *sc, const char *const *paths, size_t n,
-                        const struct score_opts *o, struct ssmf_labels *labels, uint64_t *flows_cut)
+                        const struct score_opts *o, struct ssmf_labels *labels,
+                        struct input_counts *counts)
 {
 	size_t ndata = 0;
 	for (size_t i = 0; i < n; i++)
@@ -198,7 +207,7 @@ static int score_inputs(struct ssmf_scorer *sc, const char *const *paths, size_t
 			}
 			size_t before;
 			ssmf_scorer_results(sc, &before);
-			*flows_cut += ssmf_dataset_flows_cut(ds);
+			counts->flows_cut += ssmf_dataset_flows_cut(ds);
 			int rc = ssmf_scorer_dataset(sc, ds);
 			if (rc != 0 && ssmf_stop_signal()) {
 				ssmf_dataset_close(ds);
@@ -259,6 +268,10 @@ static int score_inputs(struct ssmf_scorer *sc, const char *const *paths, size_t
 		rc = ssmf_scorer_finish(sc);
 	ssmf_progress_clear(&x.progress);
 	int code = ssmf_report_inputs(&res);
+	counts->captures = 1;
+	counts->read = res;
+	counts->read.inputs = NULL;
+	counts->read.ninputs = 0;
 	if (rc != 0) {
 		ssmf_error("%s",
 		           ssmf_scorer_error(sc)[0] ? ssmf_scorer_error(sc) : "out of memory");
@@ -598,7 +611,7 @@ int cmd_score(int argc, char **argv)
 	struct ssmf_model *model = NULL, *host_model = NULL;
 	struct ssmf_scorer *sc = NULL, *cal = NULL;
 	struct ssmf_host_results hosts = {0};
-	uint64_t flows_cut = 0, cal_cut = 0;
+	struct input_counts counts = {0}, cal_counts = {0};
 	if (!labels)
 		goto done;
 	if (ssmf_model_levels_load(o.model, &model, &host_model, err, sizeof err) < 0) {
@@ -625,7 +638,7 @@ int cmd_score(int argc, char **argv)
 			code = SSMF_EXIT_INTERNAL;
 			goto cleanup;
 		}
-		code = score_inputs(cal, o.calibrate, o.ncalibrate, &o, labels, &cal_cut);
+		code = score_inputs(cal, o.calibrate, o.ncalibrate, &o, labels, &cal_counts);
 		if (ssmf_stop_signal()) {
 			ssmf_error("interrupted by signal %d; no output written",
 			           ssmf_stop_signal());
@@ -667,7 +680,7 @@ int cmd_score(int argc, char **argv)
 		goto cleanup;
 	}
 	int rc = score_inputs(sc, (const char *const *)argv + optind, (size_t)(argc - optind), &o,
-	                      labels, &flows_cut);
+	                      labels, &counts);
 	if (ssmf_stop_signal()) {
 		ssmf_error("interrupted by signal %d; no output written", ssmf_stop_signal());
 		code = 128 + ssmf_stop_signal();
@@ -703,15 +716,25 @@ int cmd_score(int argc, char **argv)
 	if (ev.have_all && !o.quiet)
 		ssmf_write_evaluation(o.output && strcmp(o.output, "-") == 0 ? stderr : stdout,
 		                      &ev);
-	if (!o.quiet && flows_cut)
+	if (!o.quiet && counts.flows_cut)
 		fprintf(stderr,
 		        "%zu flows, %llu packets scored; %llu flows had more packets than the "
 		        "dataset kept (extract --max-packets): only the packets kept were scored\n",
 		        n, (unsigned long long)ssmf_scorer_packets(sc),
-		        (unsigned long long)flows_cut);
+		        (unsigned long long)counts.flows_cut);
 	else if (!o.quiet)
 		fprintf(stderr, "%zu flows, %llu packets scored\n", n,
 		        (unsigned long long)ssmf_scorer_packets(sc));
+	if (!o.quiet && counts.captures) {
+		const struct ssmf_ingest_result *in = &counts.read;
+		uint64_t skipped = 0;
+		for (int i = 1; i < SSMF_SKIP_COUNT; i++)
+			skipped += in->skipped[i];
+		fprintf(stderr, "  %llu packets read, %llu decoded, %llu skipped\n",
+		        (unsigned long long)in->packets_read,
+		        (unsigned long long)in->packets_decoded, (unsigned long long)skipped);
+		ssmf_print_skipped(in);
+	}
 cleanup:
 	ssmf_scorer_free(sc);
 	ssmf_scorer_free(cal);
