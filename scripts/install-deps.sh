@@ -8,7 +8,7 @@ $SUDO apt-get update -q
 $SUDO apt-get install -y -q --no-install-recommends \
 	build-essential cmake pkg-config ca-certificates \
 	libpcap-dev libhdf5-dev hdf5-tools libzstd-dev zstd zlib1g-dev libssl-dev libcjson-dev \
-	tshark python3 python3-pip python3-h5py python3-numpy python3-torch python3-sklearn \
+	tshark time python3 python3-pip python3-h5py python3-numpy python3-torch python3-sklearn \
 	clang libclang-rt-14-dev libopenblas0-pthread
 # The official safetensors reader, for the export tests (tests/export); Debian has no package.
 # The tests run Debian's /usr/bin/python3 (with its torch, h5py, numpy), not whatever
