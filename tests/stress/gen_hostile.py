@@ -9,7 +9,7 @@ Prints, as one JSON object, the packets written and, per expected outcome
 Each kind of packet is a template built with tests/faults/pcapgen.py, repeated
 with its addresses, ports and IP ids patched per packet. Some kinds are
 sequences of templates taken in turn (a fragmented datagram's pieces, out of
-order and overlapping). Kinds are mixed at random by their weight (KINDS), in
+order and overlapping). Kinds are mixed at random by their weight (kinds()), in
 blocks of 131072 packets; timestamps step by one microsecond.
 """
 import argparse
@@ -204,7 +204,7 @@ def write(path, n, seed):
         for start, which, rng in blocks(n, seed):
             m = len(which)
             lens = np.zeros(m, dtype=np.int64)
-            parts = []  # (positions in block, template, per-kind index j)
+            parts = []  # (positions in block, template, per-kind index j, flows)
             for k, (_, _, flows, temps) in enumerate(ks):
                 pos = np.nonzero(which == k)[0]
                 j = seen[k] + np.arange(len(pos), dtype=np.int64)
