@@ -170,6 +170,20 @@ int ssmf_report_inputs(const struct ssmf_ingest_result *res)
 	return res->partial ? SSMF_EXIT_PARTIAL : SSMF_EXIT_OK;
 }
 
+void ssmf_print_skipped(const struct ssmf_ingest_result *res)
+{
+	int any = 0;
+	for (int i = 1; i < SSMF_SKIP_COUNT; i++)
+		if (res->skipped[i]) {
+			fprintf(stderr, "%s %s %llu",
+			        any ? "," : "  packets skipped:", ssmf_skip_reason_names[i],
+			        (unsigned long long)res->skipped[i]);
+			any = 1;
+		}
+	if (any)
+		fprintf(stderr, "\n");
+}
+
 int ssmf_check_filter(const char *cmd, const char *filter)
 {
 	if (!filter)

@@ -44,6 +44,9 @@ struct ssmf_ingest_result;
 /* Reports the inputs that could not be read (one error line each) and returns the exit
  * code reading them earned: OK, PARTIAL (an input was damaged) or INPUT (one refused). */
 int ssmf_report_inputs(const struct ssmf_ingest_result *res);
+/* "  packets skipped: REASON N, ..." on stderr, one line, for the reasons that occurred
+ * (nothing when none did): extract's and score's summaries. */
+void ssmf_print_skipped(const struct ssmf_ingest_result *res);
 /* A --filter that does not compile is a usage error: 0, or SSMF_EXIT_USAGE (reported). */
 int ssmf_check_filter(const char *cmd, const char *filter);
 

@@ -261,16 +261,7 @@ static void print_summary(const char *out, const struct ssmf_ingest_result *res,
 			fprintf(stderr, " %s %llu", ssmf_end_reason_names[i],
 			        (unsigned long long)fc->ended[i]);
 	fprintf(stderr, "\n");
-	int any = 0;
-	for (int i = 1; i < SSMF_SKIP_COUNT; i++)
-		if (res->skipped[i]) {
-			fprintf(stderr, "%s %s %llu",
-			        any ? "," : "  packets skipped:", ssmf_skip_reason_names[i],
-			        (unsigned long long)res->skipped[i]);
-			any = 1;
-		}
-	if (any)
-		fprintf(stderr, "\n");
+	ssmf_print_skipped(res);
 	if (fc->out_of_order)
 		fprintf(stderr, "  out-of-order timestamps: %llu packets\n",
 		        (unsigned long long)fc->out_of_order);

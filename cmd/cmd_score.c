@@ -274,11 +274,19 @@ static int keep_dataset_inputs(const struct score_opts *o, const char *path, int
 	return rc;
 }
 
-/* Scores inputs (all captures, or all datasets) into sc; adds to *flows_cut the datasets'
- * flows that extract cut at --max-packets. Returns an exit code. */
+/* What the summary reports about the inputs: the datasets' flows that extract cut at
+ * --max-packets, or how the captures' packets were read. */
+struct input_counts {
+	uint64_t flows_cut;
+	int captures;                   /* the inputs were captures: `read` is filled */
+	struct ssmf_ingest_result read; /* counts only: no inputs */
+};
+
+/* Scores inputs (all captures, or all datasets) into sc and fills *counts. Returns an exit
+ * code. */
 static int score_inputs(struct ssmf_scorer *sc, const char *const *paths, size_t n,
-                        const struct score_opts *o, struct ssmf_labels *labels, uint64_t *flows_cut,
-                        int calibration)
+                        const struct score_opts *o, struct ssmf_labels *labels,
+                        struct input_counts *counts, int calibration)
 {
 	size_t ndata = 0;
 	for (size_t i = 0; i < n; i++)
@@ -293,7 +301,7 @@ static int score_inputs(struct ssmf_scorer *sc, const char *const *paths, size_t
 		uint64_t done = 0; /* datasets: progress input by input */
 		for (size_t i = 0; i < n; i++) {
 			int rc = ssmf_scorer_dataset_file(sc, paths[i], (uint32_t)i, labels,
-			                                  flows_cut, err, sizeof err);
+			                                  &counts->flows_cut, err, sizeof err);
 			if (rc == SSMF_SCORE_E_OPEN) {
 				ssmf_error("%s", err);
 				return SSMF_EXIT_INPUT;
@@ -326,6 +334,10 @@ static int score_inputs(struct ssmf_scorer *sc, const char *const *paths, size_t
 		return SSMF_EXIT_INTERNAL;
 	}
 	int code = ssmf_report_inputs(&res.in);
+	counts->captures = 1;
+	counts->read = res.in;
+	counts->read.inputs = NULL;
+	counts->read.ninputs = 0;
 	for (size_t i = 0; i < res.in.ninputs; i++)
 		if (keep_input(o, &res.in.inputs[i], NULL, calibration))
 			code = SSMF_EXIT_INTERNAL;
@@ -564,7 +576,7 @@ int cmd_score(int argc, char **argv)
 	struct ssmf_host_profile profile;
 	struct ssmf_scorer *sc = NULL, *cal = NULL;
 	struct ssmf_host_results hosts = {0};
-	uint64_t flows_cut = 0, cal_cut = 0;
+	struct input_counts counts = {0}, cal_counts = {0};
 	if (!labels)
 		goto done;
 	if (ssmf_model_levels_load(o.model, &model, &host_model, &profile, err, sizeof err) < 0) {
@@ -591,7 +603,7 @@ int cmd_score(int argc, char **argv)
 			code = SSMF_EXIT_INTERNAL;
 			goto cleanup;
 		}
-		code = score_inputs(cal, o.calibrate.v, o.calibrate.n, &o, labels, &cal_cut, 1);
+		code = score_inputs(cal, o.calibrate.v, o.calibrate.n, &o, labels, &cal_counts, 1);
 		if (ssmf_stop_signal()) {
 			ssmf_error("interrupted by signal %d; no output written",
 			           ssmf_stop_signal());
@@ -624,7 +636,7 @@ int cmd_score(int argc, char **argv)
 		goto cleanup;
 	}
 	int rc = score_inputs(sc, (const char *const *)argv + first, (size_t)(argc - first), &o,
-	                      labels, &flows_cut, 0);
+	                      labels, &counts, 0);
 	if (ssmf_stop_signal()) {
 		ssmf_error("interrupted by signal %d; no output written", ssmf_stop_signal());
 		code = 128 + ssmf_stop_signal();
@@ -652,15 +664,25 @@ int cmd_score(int argc, char **argv)
 	if (ev.have_all && !o.quiet)
 		ssmf_write_evaluation(o.output && strcmp(o.output, "-") == 0 ? stderr : stdout,
 		                      &ev);
-	if (!o.quiet && flows_cut)
+	if (!o.quiet && counts.flows_cut)
 		fprintf(stderr,
 		        "%zu flows, %llu packets scored; %llu flows had more packets than the "
 		        "dataset kept (extract --max-packets): only the packets kept were scored\n",
 		        n, (unsigned long long)ssmf_scorer_packets(sc),
-		        (unsigned long long)flows_cut);
+		        (unsigned long long)counts.flows_cut);
 	else if (!o.quiet)
 		fprintf(stderr, "%zu flows, %llu packets scored\n", n,
 		        (unsigned long long)ssmf_scorer_packets(sc));
+	if (!o.quiet && counts.captures) {
+		const struct ssmf_ingest_result *in = &counts.read;
+		uint64_t skipped = 0;
+		for (int k = 1; k < SSMF_SKIP_COUNT; k++)
+			skipped += in->skipped[k];
+		fprintf(stderr, "  %llu packets read, %llu decoded, %llu skipped\n",
+		        (unsigned long long)in->packets_read,
+		        (unsigned long long)in->packets_decoded, (unsigned long long)skipped);
+		ssmf_print_skipped(in);
+	}
 cleanup:
 	ssmf_scorer_free(sc);
 	ssmf_scorer_free(cal);

@@ -11,7 +11,7 @@ $SUDO apt-get install -y -q --no-install-recommends \
 	build-essential cmake pkg-config ca-certificates \
 	libopenmpi-dev openmpi-bin \
 	libpcap-dev libhdf5-dev hdf5-tools libzstd-dev zstd zlib1g-dev libssl-dev libcjson-dev \
-	tshark python3 python3-pip python3-h5py python3-numpy python3-torch python3-sklearn \
+	tshark time python3 python3-pip python3-h5py python3-numpy python3-torch python3-sklearn \
 	clang libclang-rt-14-dev libopenblas0-pthread \
 	chromium python3-pil python3-venv
 # The official safetensors reader, for the export tests (tests/export); Debian has no package.
