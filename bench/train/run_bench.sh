@@ -17,13 +17,7 @@ ssmflow=$build/ssmflow
 export HDF5_PLUGIN_PATH=$build/plugins
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-if [ $# -eq 0 ]; then
-	pcaps=$here/../../../shared/data/traffic/nDPI/tests/cfgs/default/pcap
-	for c in 443-firefox dns_doh quic youtube_quic 1kxun; do
-		"$ssmflow" extract -q -o "$tmp/$c.h5" "$pcaps/$c.pcap"
-		set -- "$@" "$tmp/$c.h5"
-	done
-fi
+. "$here/default_datasets.sh"
 B=32
 L=256
 ncpu=$(nproc)

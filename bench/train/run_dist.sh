@@ -18,13 +18,7 @@ ssmflow=$build/ssmflow
 export HDF5_PLUGIN_PATH=$build/plugins OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-if [ $# -eq 0 ]; then
-	pcaps=$here/../../../shared/data/traffic/nDPI/tests/cfgs/default/pcap
-	for c in 443-firefox dns_doh quic youtube_quic 1kxun; do
-		"$ssmflow" extract -q -o "$tmp/$c.h5" "$pcaps/$c.pcap"
-		set -- "$@" "$tmp/$c.h5"
-	done
-fi
+. "$here/default_datasets.sh"
 for np in 1 2; do
 	OMP_NUM_THREADS=1 mpirun --oversubscribe --bind-to none -np $np "$ssmflow" train -q \
 		--threads 1 --batch-size 32 --max-len 256 --max-steps "$steps" --epochs 1000 \
