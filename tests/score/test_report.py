@@ -1,17 +1,19 @@
 #!/usr/bin/env python3
 """score --report in a real browser: headless Chromium loads the page from file:// with
 the network off, runs its script, and the numbers it shows are checked against the CSV of
-the same run (flow count, top flow, its packets, the host count, the histogram's total)
-and against scikit-learn (ROC-AUC and PR-AUC on the CSV's scores and labels, the
-confusion matrix at the threshold). Every string from the input (a label name, an input's
-path) must arrive as text, not markup. A screenshot must not be blank (pixel variance,
-with Pillow). Pages of no flow and one flow render; with --large, only a page of 100k
-flows (its figures sampled, its size bounded).
+the same run (flow count, top flow, its packets, the host count, the histogram's total),
+against scikit-learn (ROC-AUC and PR-AUC on the CSV's scores and labels, the confusion
+matrix at the threshold) and against hashlib (each input's SHA-256). Every string from
+the input (a label name, an input's path) must arrive as text, not markup. A screenshot
+must not be blank (pixel variance, with Pillow). Pages of no flow and one flow render; an
+unwritable report is exit 4 with one line. With --large, only a page of 100k flows (its
+figures sampled, its size bounded).
 
 usage: test_report.py SSMFLOW DATA [--large]
 Exits 77 (skipped) without chromium.
 """
 import csv
+import hashlib
 import html.parser
 import os
 import re
@@ -225,6 +227,16 @@ def labelled_run(ssmflow, exe, data, td):
         fail("the hostile label name is not shown as text in the top flows")
     if odd not in [n.all_text() for n in tree.by_id("inputs").walk() if n.tag == "td"]:
         fail("the input path with markup in it is not shown as text")
+    # provenance: each input's SHA-256 as hashlib computes it
+    for row in (n for n in tree.by_id("inputs").walk() if n.tag == "tr"):
+        cells = [c.all_text() for c in row.children if c.tag == "td"]
+        if cells and cells[-1] != hashlib.sha256(open(cells[0], "rb").read()).hexdigest():
+            fail(f"the page's SHA-256 of {cells[0]} is not hashlib's")
+    # an output error: exit 4, one line naming the file, nothing left behind
+    bad = os.path.join(td, "missing", "r.html")
+    q = run(ssmflow, "score", "-q", "--report", bad, scan, ok=(4,))
+    if q.stderr.count("\n") != 1 or bad not in q.stderr or os.path.exists(os.path.dirname(bad)):
+        fail(f"--report into a missing directory: {q.stderr!r}")
     print(f"labelled run: ROC-AUC {value(tree, 'roc-auc'):.4f} = scikit-learn, PR-AUC "
           f"{value(tree, 'pr-auc'):.4f}, confusion matrix at 8 = the CSV's; page "
           f"{size / 1024:.0f} KiB")
