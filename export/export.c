@@ -126,10 +126,12 @@ static int add_profile(cJSON *md, const struct ssmf_ckpt_section *sec, const cha
 	}
 	cJSON *j = cJSON_CreateObject(), *names = cJSON_AddArrayToObject(j, "counts");
 	cJSON *mean = cJSON_AddArrayToObject(j, "mean"), *sd = cJSON_AddArrayToObject(j, "sd");
-	for (int k = 0; k < SSMF_PROFILE_N && names && mean && sd; k++) {
+	cJSON *weight = cJSON_AddArrayToObject(j, "weight");
+	for (int k = 0; k < p.counts && names && mean && sd && weight; k++) {
 		cJSON_AddItemToArray(names, cJSON_CreateString(ssmf_profile_names[k]));
 		cJSON_AddItemToArray(mean, cJSON_CreateNumber(p.mean[k]));
 		cJSON_AddItemToArray(sd, cJSON_CreateNumber(p.sd[k]));
+		cJSON_AddItemToArray(weight, cJSON_CreateNumber(ssmf_profile_weights[k]));
 	}
 	cJSON_AddNumberToObject(j, "margin", SSMF_PROFILE_MARGIN);
 	cJSON_AddNumberToObject(j, "events", (double)p.events);

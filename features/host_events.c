@@ -5,7 +5,7 @@
 #include "features/host_events.h"
 
 /* Sketch slots per host: a peer, port or peer+port pair is "recent" while its slot has not
- * been taken by another since. 16 slots keep a host's state at 336 bytes. */
+ * been taken by another since. 16 slots keep a host's state at 368 bytes. */
 #define SKETCH 16
 /* peer+service times are kept in units of 2^20 ns (about 1.05 ms) in 32 bits. */
 #define SVC_SHIFT 20
@@ -17,12 +17,13 @@ struct host {
 	uint32_t domain;
 	uint32_t events;
 	uint64_t last_ts_ns;
-	uint32_t peer_tag[SKETCH]; /* hash of a recent peer, 0 = empty */
-	uint16_t port[SKETCH];     /* recent service port + 1, 0 = empty */
-	uint32_t svc_tag[SKETCH];  /* hash of a recent (peer, port), 0 = empty */
-	uint32_t svc_time[SKETCH]; /* its last event, ts_ns >> SVC_SHIFT */
-	uint32_t svc_rate[SKETCH]; /* its decayed event count (rate_service) */
-	uint32_t rate_events;      /* decayed counts at last_ts_ns (rate_events, rate_new_peers) */
+	uint32_t peer_tag[SKETCH];   /* hash of a recent peer, 0 = empty */
+	uint16_t port[SKETCH];       /* recent service port + 1, 0 = empty */
+	uint32_t svc_tag[SKETCH];    /* hash of a recent (peer, port), 0 = empty */
+	uint32_t svc_time[SKETCH];   /* its last event, ts_ns >> SVC_SHIFT */
+	uint32_t svc_rate[SKETCH];   /* its decayed event count (rate_service) */
+	uint16_t svc_return[SKETCH]; /* its decayed count of returns (rate_returns) */
+	uint32_t rate_events; /* decayed counts at last_ts_ns (rate_events, rate_new_peers) */
 	uint32_t rate_new;
 };
 
@@ -192,11 +193,15 @@ static void observe(struct host *h, uint64_t ts, const uint8_t *peer, uint8_t ip
 		e->novelty |= SSMF_NOVEL_SERVICE;
 		e->peer_gap_us = SSMF_PEER_GAP_NONE;
 		h->svc_rate[si] = SSMF_RATE_ONE;
+		h->svc_return[si] = 0;
 	} else {
 		uint64_t d = (uint64_t)(uint32_t)(now - h->svc_time[si]) << SVC_SHIFT;
 		e->peer_gap_us = sat_us(d, SSMF_PEER_GAP_NONE - 1);
 		h->svc_rate[si] = rate_add(
 		    rate_decay(h->svc_rate[si], d / 1000, SSMF_RATE_SVC_HALF_US), SSMF_RATE_ONE);
+		uint32_t back = d / 1000 >= SSMF_RETURN_IDLE_US ? SSMF_RATE_ONE : 0;
+		h->svc_return[si] = rate_field(rate_add(
+		    rate_decay(h->svc_return[si], d / 1000, SSMF_RATE_RETURN_HALF_US), back));
 	}
 	h->rate_events =
 	    rate_add(rate_decay(h->rate_events, dt_us, SSMF_RATE_HOST_HALF_US), SSMF_RATE_ONE);
@@ -205,6 +210,7 @@ static void observe(struct host *h, uint64_t ts, const uint8_t *peer, uint8_t ip
 	e->rate_events = rate_field(h->rate_events);
 	e->rate_service = rate_field(h->svc_rate[si]);
 	e->rate_new_peers = rate_field(h->rate_new);
+	e->rate_returns = h->svc_return[si];
 	h->peer_tag[pi] = ptag;
 	h->port[oi] = (uint16_t)(port + 1u);
 	h->svc_tag[si] = stag;

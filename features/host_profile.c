@@ -5,11 +5,13 @@
 
 #include "features/host_profile.h"
 
-const char *const ssmf_profile_names[SSMF_PROFILE_N] = {"rate", "repeats", "new_peers"};
+const char *const ssmf_profile_names[SSMF_PROFILE_N] = {"rate", "repeats", "new_peers", "returns"};
+const double ssmf_profile_weights[SSMF_PROFILE_N] = {1.0, 1.0, 1.0, 0.2};
 
 void ssmf_profile_values(const struct ssmf_host_event *e, double x[SSMF_PROFILE_N])
 {
-	const uint16_t c[SSMF_PROFILE_N] = {e->rate_events, e->rate_service, e->rate_new_peers};
+	const uint16_t c[SSMF_PROFILE_N] = {e->rate_events, e->rate_service, e->rate_new_peers,
+	                                    e->rate_returns};
 	for (int k = 0; k < SSMF_PROFILE_N; k++)
 		x[k] = log1p((double)c[k] / SSMF_RATE_ONE);
 }
@@ -37,6 +39,7 @@ int ssmf_profile_fit_done(const struct ssmf_profile_fit *f, struct ssmf_host_pro
 		p->sd[k] = fmax(sqrt(fmax(var, 0)), SSMF_PROFILE_SD_MIN);
 	}
 	p->events = f->n;
+	p->counts = SSMF_PROFILE_N;
 	return 0;
 }
 
@@ -46,8 +49,8 @@ double ssmf_profile_score(const struct ssmf_host_profile *p, const struct ssmf_h
 	double x[SSMF_PROFILE_N], s = 0;
 	ssmf_profile_values(e, x);
 	for (int k = 0; k < SSMF_PROFILE_N; k++) {
-		double z = (x[k] - p->mean[k]) / p->sd[k] - SSMF_PROFILE_MARGIN,
-		       t = z > 0 ? z * z / 2 : 0;
+		double z = k < p->counts ? (x[k] - p->mean[k]) / p->sd[k] - SSMF_PROFILE_MARGIN : 0,
+		       t = z > 0 ? ssmf_profile_weights[k] * z * z / 2 : 0;
 		if (comp)
 			comp[k] = t;
 		s += t;
@@ -106,24 +109,31 @@ int ssmf_profile_decode(const void *data, size_t n, struct ssmf_host_profile *p,
 {
 	const unsigned char *b = data;
 	memset(p, 0, sizeof *p);
-	if (n != SSMF_PROFILE_BYTES) {
+	if (n < 8) {
 		snprintf(err, errlen, "PROFILE section has %zu bytes, expected %u", n,
 		         SSMF_PROFILE_BYTES);
 		return -1;
 	}
 	uint32_t version = (uint32_t)(get_u64(b) & 0xffffffffu),
 	         counts = (uint32_t)(get_u64(b) >> 32);
-	if (version != SSMF_PROFILE_VERSION || counts != SSMF_PROFILE_N) {
+	if (version != SSMF_PROFILE_VERSION || counts < SSMF_PROFILE_N_MIN ||
+	    counts > SSMF_PROFILE_N) {
 		snprintf(err, errlen,
 		         "PROFILE section version %u with %u counts (this build reads "
-		         "version %u with %u)",
-		         version, counts, SSMF_PROFILE_VERSION, SSMF_PROFILE_N);
+		         "version %u with %d to %d)",
+		         version, counts, SSMF_PROFILE_VERSION, SSMF_PROFILE_N_MIN, SSMF_PROFILE_N);
+		return -1;
+	}
+	if (n != SSMF_PROFILE_SIZE(counts)) {
+		snprintf(err, errlen, "PROFILE section has %zu bytes, expected %u for %u counts", n,
+		         SSMF_PROFILE_SIZE(counts), counts);
 		return -1;
 	}
 	p->events = get_u64(b + 8);
-	for (int k = 0; k < SSMF_PROFILE_N; k++) {
+	p->counts = (int)counts;
+	for (int k = 0; k < p->counts; k++) {
 		p->mean[k] = get_f64(b + 16 + 8 * k);
-		p->sd[k] = get_f64(b + 16 + 8 * (SSMF_PROFILE_N + k));
+		p->sd[k] = get_f64(b + 16 + 8 * ((int)counts + k));
 		if (!isfinite(p->mean[k]) || !isfinite(p->sd[k]) ||
 		    p->sd[k] < SSMF_PROFILE_SD_MIN) {
 			snprintf(err, errlen, "PROFILE section: count %d has mean %g and spread %g",

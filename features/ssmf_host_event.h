@@ -21,6 +21,13 @@
  * their spread over normal hosts (features/host_profile.h). Each is an exponentially
  * decayed count in 1/16 events, updated with shifts and one multiply (no floating point).
  *
+ * Version 3 adds a fourth count in version 2's reserved field: the host's returns to this
+ * peer and service, i.e. its events with them that come after SSMF_RETURN_IDLE_US or more
+ * without one, decayed over SSMF_RATE_RETURN_HALF_US. A beacon calls home after a sleep,
+ * every time: each call is a return, and they add up to a count a host reaches only by
+ * coming back to one service again and again over minutes (a browser's burst of
+ * connections to one server is one return, not ten).
+ *
  * Layout: little-endian, naturally aligned, 40 bytes, no implicit padding: any change is a
  * new SSMF_HOST_EVENT_VERSION. An event's position in its host's
  * sequence is not stored (the sequence gives it). Documented field by field in
@@ -32,13 +39,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SSMF_HOST_EVENT_VERSION 2u
+#define SSMF_HOST_EVENT_VERSION 3u
 #define SSMF_HOST_EVENT_SIZE    40u
 
 /* The rate_* counts: units per event, and each count's half-life. */
-#define SSMF_RATE_ONE          16u
-#define SSMF_RATE_HOST_HALF_US 60000000u  /* rate_events, rate_new_peers: 60 s */
-#define SSMF_RATE_SVC_HALF_US  300000000u /* rate_service: 5 min */
+#define SSMF_RATE_ONE            16u
+#define SSMF_RATE_HOST_HALF_US   60000000u  /* rate_events, rate_new_peers: 60 s */
+#define SSMF_RATE_SVC_HALF_US    300000000u /* rate_service: 5 min */
+#define SSMF_RATE_RETURN_HALF_US 600000000u /* rate_returns: 10 min */
+/* Idle time with a peer and service after which an event with them is a return. */
+#define SSMF_RETURN_IDLE_US 10000000u /* 10 s */
 
 /* `peer_gap_us` when the host has no earlier event with this peer and service. */
 #define SSMF_PEER_GAP_NONE UINT32_MAX
@@ -76,7 +86,9 @@ struct ssmf_host_event {
 	uint16_t
 	    rate_service; /* its events with this peer and service port, SSMF_RATE_SVC_HALF_US */
 	uint16_t rate_new_peers; /* its events with a new peer (SSMF_NOVEL_PEER), host half-life */
-	uint16_t reserved;       /* zero */
+	/* version 3 */
+	uint16_t rate_returns; /* its returns to this peer and service (after SSMF_RETURN_IDLE_US
+	                          or more without an event with them), SSMF_RATE_RETURN_HALF_US */
 };
 
 _Static_assert(sizeof(struct ssmf_host_event) == SSMF_HOST_EVENT_SIZE, "host event is 40 bytes");
@@ -96,6 +108,6 @@ _Static_assert(offsetof(struct ssmf_host_event, rec_flags) == 31, "rec_flags off
 _Static_assert(offsetof(struct ssmf_host_event, rate_events) == 32, "rate_events offset");
 _Static_assert(offsetof(struct ssmf_host_event, rate_service) == 34, "rate_service offset");
 _Static_assert(offsetof(struct ssmf_host_event, rate_new_peers) == 36, "rate_new_peers offset");
-_Static_assert(offsetof(struct ssmf_host_event, reserved) == 38, "reserved offset");
+_Static_assert(offsetof(struct ssmf_host_event, rate_returns) == 38, "rate_returns offset");
 
 #endif

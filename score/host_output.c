@@ -35,18 +35,18 @@ int ssmf_write_hosts_csv(FILE *out, const struct ssmf_host_results *h)
 {
 	fprintf(out, "rank,address,source,flows_initiator,flows_responder,peers,ports,score,"
 	             "score_role,score_size,score_interval,score_flags,activity,activity_rate,"
-	             "activity_repeats,activity_new_peers,max_event,top_reason\n");
+	             "activity_repeats,activity_new_peers,activity_returns,max_event,top_reason\n");
 	for (size_t i = 0; i < h->n; i++) {
 		const struct ssmf_host_score *x = &h->hosts[i];
 		char a[64];
 		addr_str(x, a, sizeof a);
-		fprintf(
-		    out,
-		    "%zu,%s,%u,%u,%u,%u,%u,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%s\n",
-		    i + 1, a, x->source, x->flows_init, x->flows_resp, x->peers, x->ports, x->score,
-		    x->comp[0], x->comp[1], x->comp[2], x->comp[3], x->activity,
-		    x->activity_comp[0], x->activity_comp[1], x->activity_comp[2], x->max_event,
-		    x->top_reason);
+		fprintf(out,
+		        "%zu,%s,%u,%u,%u,%u,%u,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%."
+		        "6f,%s\n",
+		        i + 1, a, x->source, x->flows_init, x->flows_resp, x->peers, x->ports,
+		        x->score, x->comp[0], x->comp[1], x->comp[2], x->comp[3], x->activity,
+		        x->activity_comp[0], x->activity_comp[1], x->activity_comp[2],
+		        x->activity_comp[3], x->max_event, x->top_reason);
 	}
 	return ferror(out) ? -1 : 0;
 }
@@ -143,7 +143,8 @@ int ssmf_write_hosts_h5(struct ssmf_writer *w, const struct ssmf_host_results *h
 	                                   "hosts_activity",
 	                                   "hosts_activity_rate",
 	                                   "hosts_activity_repeats",
-	                                   "hosts_activity_new_peers"};
+	                                   "hosts_activity_new_peers",
+	                                   "hosts_activity_returns"};
 	if (rc == 0)
 		rc = ssmf_writer_column_str(w, "hosts_address", (const char *const *)addr, n);
 	if (rc == 0)

@@ -8,8 +8,8 @@
 #include "score/hosts.h"
 
 const char *const ssmf_host_comp_names[SSMF_N_COMP] = {"role", "size", "interval", "flags"};
-const char *const ssmf_activity_reasons[SSMF_PROFILE_N] = {"activity:rate", "activity:repeats",
-                                                           "activity:new_peers"};
+const char *const ssmf_activity_reasons[SSMF_PROFILE_N] = {
+    "activity:rate", "activity:repeats", "activity:new_peers", "activity:returns"};
 
 struct pass {
 	struct ssmf_host_sequences seq;

@@ -151,7 +151,7 @@ int ssmf_write_csv(FILE *out, FILE *pout, const struct ssmf_flow_score *r, size_
 	             "max_surprise_index,packets_scored,label,flagged,community_id,packet_score,"
 	             "host_score,event_surprise_initiator,event_surprise_responder,host_score_role,"
 	             "host_score_size,host_score_interval,host_score_flags,activity,activity_rate,"
-	             "activity_repeats,activity_new_peers\n");
+	             "activity_repeats,activity_new_peers,activity_returns\n");
 	if (pout)
 		fprintf(pout, "flow_id,pkt_index,ts,surprise,direction,size,gap,flags\n");
 	for (size_t i = 0; i < n; i++) {
@@ -177,12 +177,13 @@ int ssmf_write_csv(FILE *out, FILE *pout, const struct ssmf_flow_score *r, size_
 				fputc('"', out);
 			fputc(*p, out);
 		}
-		fprintf(out,
-		        "\",%d,%s,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f\n",
-		        x->flagged, x->s.community_id, x->packet_score, x->host_score,
-		        x->event_surprise[0], x->event_surprise[1], x->host_comp[0],
-		        x->host_comp[1], x->host_comp[2], x->host_comp[3], x->activity,
-		        x->activity_comp[0], x->activity_comp[1], x->activity_comp[2]);
+		fprintf(
+		    out,
+		    "\",%d,%s,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f\n",
+		    x->flagged, x->s.community_id, x->packet_score, x->host_score,
+		    x->event_surprise[0], x->event_surprise[1], x->host_comp[0], x->host_comp[1],
+		    x->host_comp[2], x->host_comp[3], x->activity, x->activity_comp[0],
+		    x->activity_comp[1], x->activity_comp[2], x->activity_comp[3]);
 		if (pout && x->packets)
 			for (uint64_t k = 0; k < x->packets_scored; k++) {
 				const struct ssmf_packet_score *p = &x->packets[k];
@@ -379,6 +380,7 @@ int ssmf_write_scores_h5(const char *path, const struct ssmf_flow_score *r, size
 	    COL("activity_rate", activity_comp[0]),
 	    COL("activity_repeats", activity_comp[1]),
 	    COL("activity_new_peers", activity_comp[2]),
+	    COL("activity_returns", activity_comp[3]),
 	};
 #undef COL
 	enum { NCOL = sizeof col / sizeof col[0] };

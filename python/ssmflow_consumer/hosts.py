@@ -7,8 +7,8 @@ Written from the format's description, apart from ssmflow's C code: the tests us
 the independent check of the C event builder and of the host model's math.
 
 Each event also carries the host's recent activity (rate_events, rate_service,
-rate_new_peers: decayed counts in 1/16 events), judged by the bundle's "activity_profile"
-(`activity_scores`).
+rate_new_peers and, from host event version 3, rate_returns: decayed counts in 1/16
+events), judged by the bundle's "activity_profile" (`activity_scores`).
 """
 import json
 import math
@@ -28,7 +28,8 @@ M64, M32 = (1 << 64) - 1, (1 << 32) - 1
 NOVEL_PEER, NOVEL_PORT, NOVEL_SERVICE = 1, 2, 4
 REC_IPV6, REC_FRAGMENT, REC_TUNNEL, REC_TRUNCATED, REC_OUT_OF_ORDER = 1, 2, 4, 8, 16
 RATE_ONE = 16
-HOST_HALF_US, SVC_HALF_US = 60_000_000, 300_000_000
+HOST_HALF_US, SVC_HALF_US, RETURN_HALF_US = 60_000_000, 300_000_000, 600_000_000
+RETURN_IDLE_US = 10_000_000
 # 2^(-k/16) in 1/65536 units
 HALF_FRAC = [round(65536 * 2 ** (-k / 16)) for k in range(16)]
 
@@ -66,10 +67,12 @@ class _Host:
         self.svc = [0] * SKETCH
         self.svc_time = [0] * SKETCH
         self.svc_rate = [0] * SKETCH
+        self.svc_return = [0] * SKETCH
         self.rate_events = self.rate_new = 0
 
     def observe(self, ts, peer, ipv, port):
-        """-> (gap_us, peer_gap_us, novelty, (rate_events, rate_service, rate_new_peers)),
+        """-> (gap_us, peer_gap_us, novelty,
+        (rate_events, rate_service, rate_new_peers, rate_returns)),
         and the state moves on."""
         ph = _addr_hash(peer, ipv)
         ptag, stag = _tag(ph), _tag(((ph * GOLDEN) & M64) ^ port)
@@ -86,15 +89,19 @@ class _Host:
             nov |= NOVEL_SERVICE
             pgap = PEER_GAP_NONE
             self.svc_rate[si] = RATE_ONE
+            self.svc_return[si] = 0
         else:
             d = ((now - self.svc_time[si]) & M32) << SVC_SHIFT
             pgap = min(d // 1000, PEER_GAP_NONE - 1)
             self.svc_rate[si] = _add(_decay(self.svc_rate[si], d // 1000, SVC_HALF_US), RATE_ONE)
+            back = RATE_ONE if d // 1000 >= RETURN_IDLE_US else 0
+            self.svc_return[si] = min(
+                _add(_decay(self.svc_return[si], d // 1000, RETURN_HALF_US), back), 0xFFFF)
         self.rate_events = _add(_decay(self.rate_events, dt, HOST_HALF_US), RATE_ONE)
         self.rate_new = _add(_decay(self.rate_new, dt, HOST_HALF_US),
                              RATE_ONE if nov & NOVEL_PEER else 0)
         rates = tuple(min(v, 0xFFFF) for v in (self.rate_events, self.svc_rate[si],
-                                               self.rate_new))
+                                               self.rate_new, self.svc_return[si]))
         self.peer[pi], self.port[oi] = ptag, (port + 1) & 0xFFFF
         self.svc[si], self.svc_time[si] = stag, now
         if not self.events or ts > self.last:
@@ -177,18 +184,20 @@ def event_surprises(bundle, flows, first):
 
 def activity_scores(bundle, flows, first):
     """-> (n_flows,) float64: each flow's activity surprise (the larger of its two events'),
-    under the host bundle's "activity_profile"; zeros when the bundle has none."""
+    under the host bundle's "activity_profile"; zeros when the bundle has none. A profile
+    fitted before a count existed lists fewer counts: the others are not judged."""
     out = np.zeros(len(flows))
     if "activity_profile" not in bundle.meta:
         return out
     prof = json.loads(bundle.meta["activity_profile"])
     mean, sd, margin = prof["mean"], prof["sd"], prof["margin"]
+    weight = prof.get("weight", [1.0] * len(mean))  # bundles written before weights: all 1
     _, events = host_events(flows, first)
     for evs in events:
         for e in evs:
             s = 0.0
-            for k, c in enumerate(e["rates"]):
+            for k, c in enumerate(e["rates"][:len(mean)]):
                 z = (math.log1p(c / RATE_ONE) - mean[k]) / sd[k] - margin
-                s += z * z / 2 if z > 0 else 0.0
+                s += weight[k] * z * z / 2 if z > 0 else 0.0
             out[e["flow"]] = max(out[e["flow"]], s)
     return out

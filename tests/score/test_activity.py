@@ -7,12 +7,13 @@ protocol samples (never seen by the bundled model). The bundled model scores the
 run with its default weights and again with --activity-weight 0; per attack capture, the
 ROC-AUC of its flows against every normal flow (scikit-learn, from the HDF5 output).
 
-The brute force, the sweep and the burst are what the activity is for: each of their
-flows is ordinary, their hosts' rate of connections, repeats and new peers are not.
-Measured on 2026-12-02 with models/default.ssmf (activity on / off): brute force 0.991 /
-0.708, sweep 0.984 / 0.882, DNS burst 0.995 / 0.376; beacon 0.523 / 0.329, miner 0.627 /
-0.647. The beacon (one call a minute) and the miner (one long connection) are printed, not
-bounded: the activity does not claim them.
+The brute force, the sweep, the burst and the beacon are what the activity is for: each
+of their flows is ordinary, their hosts' rate of connections, repeats, new peers and
+returns to one service are not. Measured on 2026-12-02 with models/default.ssmf (activity
+on / off): brute force 0.991 / 0.708, sweep 0.984 / 0.882, DNS burst 0.995 / 0.376,
+beacon 0.872 / 0.329 (0.523 before host event version 3 counted returns); miner 0.626 /
+0.647. The miner (one long connection) is printed, not bounded: the activity does not
+claim it.
 """
 import os
 import subprocess
@@ -32,7 +33,7 @@ from test_detection import captures  # noqa: E402
 
 # per capture: the least ROC-AUC with the activity on, and how much it must gain over off
 BOUNDS = {"ssh_bruteforce": (0.95, 0.15), "icmp_sweep": (0.93, 0.05),
-          "dns_burst": (0.95, 0.40)}
+          "dns_burst": (0.95, 0.40), "https_beacon": (0.80, 0.30)}
 
 
 def run(ssmflow, out, inputs, *extra):

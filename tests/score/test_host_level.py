@@ -9,8 +9,9 @@
    description) builds the same events and, with the exported host bundle, the same event
    surprises (1e-4: PyTorch float32 against C), and its per-host counts equal the host
    table's; with the bundle's activity profile, the same activity surprise for every flow
-   (1e-9: both in double), on a capture where most are 0 (1kxun) and on a scan where
-   most are not (synscan).
+   (1e-9: both in double), on a capture where most are 0 (1kxun), on a scan where
+   most are not (synscan) and on a voice client's heartbeat to its server every 600 s
+   for a day (teamspeak3: the returns count, host event version 3, non-zero).
 4. A one-packet scan probe outranks a normal one-packet DNS query under the bundled model:
    the 10th percentile of synscan.pcap's probes (nDPI; the bundled model never saw it)
    lies above every one-packet DNS query of three normal nDPI captures (measured
@@ -64,14 +65,15 @@ def first_records(ds):
     return flows, first
 
 
-def check_activity(ssmflow, td, b, ds, least_nonzero):
-    """The consumer's activity surprises against score's, flow by flow."""
+def check_activity(ssmflow, td, b, ds, least_nonzero, least_returns=0.0):
+    """The consumer's activity surprises against score's, flow by flow; least_returns: the
+    share of flows whose returns term (ssmflow's activity_returns) must be above 0."""
     out = os.path.join(td, "act.h5")
     score(ssmflow, out, ds)
     flows, first = first_records(ds)
     got = activity_scores(b, flows, first)
     with h5py.File(out) as f:
-        fl, act = f["flows"][:], f["activity"][:]
+        fl, act, ret = f["flows"][:], f["activity"][:], f["activity_returns"][:]
     key = lambda r: (bytes(r["src_addr"]), int(r["src_port"]), bytes(r["dst_addr"]),
                      int(r["dst_port"]), int(r["protocol"]), int(r["first_ts_ns"]))
     c_by = {key(r): act[i] for i, r in enumerate(fl)}
@@ -80,9 +82,11 @@ def check_activity(ssmflow, td, b, ds, least_nonzero):
     nz = float(np.mean(got > 0)) if len(got) else 0.0
     print(f"consumer: {os.path.basename(ds)}: activity surprises within {worst:.2e} of "
           f"ssmflow's, {nz:.0%} of {len(got)} flows above 0")
-    if worst > 1e-9 or nz < least_nonzero:
+    nret = float(np.mean(ret > 0)) if len(ret) else 0.0
+    print(f"  {nret:.0%} of them with a returns term")
+    if worst > 1e-9 or nz < least_nonzero or nret < least_returns:
         fail(f"{os.path.basename(ds)}: the consumer's activity differs from ssmflow's "
-             f"({worst}) or too few flows have one ({nz:.2f})")
+             f"({worst}) or too few flows have one ({nz:.2f}, returns {nret:.2f})")
 
 
 def check_consumer(ssmflow, td, ds):
@@ -161,6 +165,9 @@ def main(ssmflow, equiv, data):
         b = check_consumer(ssmflow, td, os.path.join(td, "1kxun.pcap.h5"))
         check_activity(ssmflow, td, b, os.path.join(td, "1kxun.pcap.h5"), 0.0)
         check_activity(ssmflow, td, b, os.path.join(td, "synscan.pcap.h5"), 0.5)
+        ts3 = os.path.join(td, "teamspeak3.pcap.h5")
+        extract(ssmflow, [os.path.join(pcaps, "teamspeak3.pcap")], ts3, "--max-packets", "8")
+        check_activity(ssmflow, td, b, ts3, 0.5, 0.5)
         probes, dns = [], []
         for name in ("synscan.pcap",) + DNS:
             out = os.path.join(td, name + ".csv")

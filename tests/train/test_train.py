@@ -81,7 +81,9 @@ def check_profile(raw, ds):
                                     "python"))
     from ssmflow_consumer import RECORD_DTYPE, host_events
     version, n, events = struct.unpack_from("<IIQ", raw)
-    mean, sd = struct.unpack_from("<3d", raw, 16), struct.unpack_from("<3d", raw, 40)
+    counts = 4  # rate_events, rate_service, rate_new_peers, rate_returns
+    mean = struct.unpack_from(f"<{counts}d", raw, 16)
+    sd = struct.unpack_from(f"<{counts}d", raw, 16 + 8 * counts)
     xs = []
     for path in ds:
         with h5py.File(path) as f:
@@ -93,7 +95,7 @@ def check_profile(raw, ds):
     xs = np.array(xs)
     want_m, want_sd = xs.mean(0), np.maximum(xs.std(0), 0.25)
     print(f"activity profile: {events} events, mean {np.round(mean, 4)}, sd {np.round(sd, 4)}")
-    if (len(raw), version, n, events) != (64, 1, 3, len(xs)) or \
+    if (len(raw), version, n, events) != (16 + 16 * counts, 1, counts, len(xs)) or \
             np.max(np.abs(np.array(mean) - want_m)) > 1e-9 or \
             np.max(np.abs(np.array(sd) - want_sd)) > 1e-9:
         fail(f"PROFILE {version} {n} {events} {mean} {sd}: want {len(xs)} events, "
