@@ -52,7 +52,7 @@ struct score_opts {
 	size_t top, hosts_top, report_top;
 	const char *report;
 	struct ssmf_report_inputs *inputs; /* the inputs' provenance, for the report */
-	double threshold, fpr, host_weight, activity_weight;
+	double threshold, fpr, host_weight, activity_weight, evidence_weight;
 	struct ssmf_opt_list calibrate;
 	struct ssmf_flow_params fp;
 	struct ssmf_label_args la;
@@ -206,6 +206,15 @@ static const struct ssmf_opt score_opts_table[] = {
      .hi = INFINITY,
      .help = "weight of a flow's activity surprise (its hosts' recent connection rate, "
              "repeats and new peers against normal hosts) in its score",
+     .note = "0: off"},
+    {.name = "evidence-weight",
+     .arg = "X",
+     .type = SSMF_OPT_F64,
+     .offset = O(evidence_weight),
+     .lo = 0,
+     .hi = INFINITY,
+     .help = "weight of a flow's packets' evidence as a whole (their excess surprise over "
+             "normal flows', by the square root of their number) in its score",
      .note = "0: off"},
     {.name = "quiet",
      .short_name = 'q',
@@ -538,6 +547,7 @@ int cmd_score(int argc, char **argv)
 	                       .fpr = 1e-3,
 	                       .host_weight = SSMF_HOST_WEIGHT_DEFAULT,
 	                       .activity_weight = SSMF_ACTIVITY_WEIGHT_DEFAULT,
+	                       .evidence_weight = SSMF_EVIDENCE_WEIGHT_DEFAULT,
 	                       .device = SSMF_DEVICE_CPU};
 	ssmf_flow_params_default(&o.fp);
 	ssmf_label_args_init(&o.la);
@@ -574,12 +584,14 @@ int cmd_score(int argc, char **argv)
 	struct ssmf_labels *labels = ssmf_labels_from_args("score", &o.la, &code);
 	struct ssmf_model *model = NULL, *host_model = NULL;
 	struct ssmf_host_profile profile;
+	struct ssmf_evidence evidence;
 	struct ssmf_scorer *sc = NULL, *cal = NULL;
 	struct ssmf_host_results hosts = {0};
 	struct input_counts counts = {0}, cal_counts = {0};
 	if (!labels)
 		goto done;
-	if (ssmf_model_levels_load(o.model, &model, &host_model, &profile, err, sizeof err) < 0) {
+	if (ssmf_model_levels_load(o.model, &model, &host_model, &profile, &evidence, err,
+	                           sizeof err) < 0) {
 		ssmf_error("%s", err);
 		code = SSMF_EXIT_INPUT;
 		goto cleanup;
@@ -587,7 +599,9 @@ int cmd_score(int argc, char **argv)
 	const struct ssmf_host_level hl = {.model = host_model,
 	                                   .profile = profile.events ? &profile : NULL,
 	                                   .weight = o.host_weight,
-	                                   .activity_weight = o.activity_weight};
+	                                   .activity_weight = o.activity_weight,
+	                                   .evidence = evidence.flows ? &evidence : NULL,
+	                                   .evidence_weight = o.evidence_weight};
 	struct ssmf_scorer_opts so = o.so;
 	so.per_packet = so.per_packet || o.report; /* the report draws its top flows' packets */
 	so.labels = labels;

@@ -443,6 +443,15 @@ int cmd_train(int argc, char **argv)
 			    "loss %.4f at epoch %d\n",
 			    hres.stop_reason, hres.steps, hres.epochs, hres.best_val,
 			    hres.best_epoch);
+		if (host_mode != TRAIN_HOST_NO && hres.evidence_flows)
+			fprintf(stderr, "train: evidence baseline from %llu validation flows\n",
+			        hres.evidence_flows);
+		else if (host_mode != TRAIN_HOST_NO)
+			fprintf(
+			    stderr,
+			    "train: no evidence baseline: fewer than %u validation flows with a "
+			    "prediction; scores carry no evidence term\n",
+			    SSMF_EVIDENCE_MIN_FLOWS);
 		if (host_mode == TRAIN_HOST_ONLY)
 			fprintf(stderr, "train: packet level from %s; wrote %s\n", base, o.output);
 		else if (isfinite(res.best_val))

@@ -10,6 +10,7 @@
 #include "export/halfconv.h"
 #include "features/host_profile.h"
 #include "features/ssmf_host_event.h"
+#include "ssm/evidence.h"
 
 #define MAX_TENSORS (16 + 11 * 64)
 
@@ -146,8 +147,36 @@ static int add_profile(cJSON *md, const struct ssmf_ckpt_section *sec, const cha
 	return 0;
 }
 
+/* The packet level's evidence baseline as the bundle's "evidence" metadata (JSON). */
+static int add_evidence(cJSON *md, const struct ssmf_ckpt_section *sec, const char *ckpt_path,
+                        char *err, size_t errlen)
+{
+	struct ssmf_evidence e;
+	char inner[256];
+	if (ssmf_evidence_decode(sec->data, (size_t)sec->size, &e, inner, sizeof inner) < 0) {
+		snprintf(err, errlen, "%s: %s", ckpt_path, inner);
+		return -2;
+	}
+	cJSON *j = cJSON_CreateObject();
+	cJSON_AddNumberToObject(j, "mean", e.mean);
+	cJSON_AddNumberToObject(j, "sd", e.sd);
+	cJSON_AddNumberToObject(j, "margin", SSMF_EVIDENCE_MARGIN);
+	cJSON_AddNumberToObject(j, "flows", (double)e.flows);
+	char *txt = j ? cJSON_PrintUnformatted(j) : NULL;
+	int ok = txt && cJSON_AddStringToObject(md, "evidence", txt);
+	cJSON_free(txt);
+	cJSON_Delete(j);
+	if (!ok) {
+		snprintf(err, errlen, "out of memory");
+		return -5;
+	}
+	return 0;
+}
+
+/* calib: the level's calibration section, the packet level's EVIDENCE or the host level's
+ * PROFILE (NULL or no data: none). */
 static int export_level(const struct ssmf_model *m, struct ssmf_ckpt_section *meta,
-                        const struct ssmf_ckpt_section *profile, const char *level,
+                        const struct ssmf_ckpt_section *calib, const char *level,
                         const char *ckpt_path, const char *out_path,
                         const struct ssmf_export_opts *o, char *err, size_t errlen)
 {
@@ -177,12 +206,13 @@ static int export_level(const struct ssmf_model *m, struct ssmf_ckpt_section *me
 			rc = -5;
 			goto out;
 		}
-		int prc =
-		    profile && profile->data ? add_profile(md, profile, ckpt_path, err, errlen) : 0;
-		if (prc) {
-			rc = prc;
-			goto out;
-		}
+	}
+	int crc = !calib || !calib->data       ? 0
+	          : strcmp(level, "host") == 0 ? add_profile(md, calib, ckpt_path, err, errlen)
+	                                       : add_evidence(md, calib, ckpt_path, err, errlen);
+	if (crc) {
+		rc = crc;
+		goto out;
 	}
 	int es = ssmf_st_dtype_size(o->dtype);
 	for (int i = 0; i < n; i++) {
@@ -211,11 +241,12 @@ int ssmf_export(const char *ckpt_path, const char *out_path, const struct ssmf_e
 		         ssmf_st_dtype_name(o->dtype));
 		return -1;
 	}
-	struct ssmf_ckpt_section sec[3] = {{.name = "META"}, {.name = "HOST"}, {.name = "PROFILE"}};
-	struct ssmf_model *m = ssmf_checkpoint_load_sections(ckpt_path, sec, 3, err, errlen);
+	struct ssmf_ckpt_section sec[4] = {
+	    {.name = "META"}, {.name = "HOST"}, {.name = "PROFILE"}, {.name = "EVIDENCE"}};
+	struct ssmf_model *m = ssmf_checkpoint_load_sections(ckpt_path, sec, 4, err, errlen);
 	if (!m)
 		return -2;
-	int rc = export_level(m, &sec[0], NULL, "packet", ckpt_path, out_path, o, err, errlen);
+	int rc = export_level(m, &sec[0], &sec[3], "packet", ckpt_path, out_path, o, err, errlen);
 	char *derived = NULL;
 	const char *host_path = o->host_path;
 	if (rc == 0 && sec[1].data && !host_path) { /* OUT.safetensors -> OUT.host.safetensors */
@@ -254,6 +285,7 @@ int ssmf_export(const char *ckpt_path, const char *out_path, const struct ssmf_e
 	free(sec[0].data);
 	free(sec[1].data);
 	free(sec[2].data);
+	free(sec[3].data);
 	ssmf_model_free(m);
 	return rc;
 }

@@ -337,6 +337,7 @@ int ssmf_hosts_score(const struct ssmf_host_level *hl, struct ssmf_flow_score *r
 		r[i].host_score = 0;
 		r[i].event_surprise[0] = r[i].event_surprise[1] = 0;
 		r[i].activity = r[i].activity_part = 0;
+		r[i].evidence = r[i].evidence_part = 0;
 		memset(r[i].activity_comp, 0, sizeof r[i].activity_comp);
 	}
 	size_t ne = p.start[p.nh];
@@ -365,7 +366,9 @@ int ssmf_hosts_score(const struct ssmf_host_level *hl, struct ssmf_flow_score *r
 			r[i].score =
 			    (r[i].packet_score * pred + weight * r[i].host_score) / (pred + weight);
 		r[i].activity_part = aw * r[i].activity;
-		r[i].score += r[i].activity_part;
+		r[i].evidence = ssmf_evidence_score(hl->evidence, r[i].packet_score, pred);
+		r[i].evidence_part = hl->evidence_weight * r[i].evidence;
+		r[i].score += r[i].activity_part + r[i].evidence_part;
 	}
 	if (host_table(&p, r, aw, out) < 0) {
 		snprintf(err, errlen, "out of memory");

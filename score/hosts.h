@@ -15,6 +15,8 @@
  * a flow's activity is the larger of its two events' activity surprises, and it adds
  * `activity_weight` times that to the flow's score (it is its own observation, not one
  * of the packets: a long flow of a host that floods is lifted as much as a short one).
+ * A long flow is also judged by its packets as a whole (ssm/evidence.h): `evidence_weight`
+ * times their evidence is added to its score, outside the mean as the activity is.
  * Hosts are ranked by their events' summed surprise, each event's activity included at
  * the same weight, over their number plus one (a host seen once ranks below one as
  * surprising many times).
@@ -27,6 +29,7 @@
 
 #include "features/host_profile.h"
 #include "score/scorer.h"
+#include "ssm/evidence.h"
 #include "ssm/ssm.h"
 
 struct ssmf_host_score {
@@ -57,6 +60,9 @@ struct ssmf_host_results {
 #define SSMF_HOST_WEIGHT_DEFAULT 0.5
 /* Weight of a flow's activity surprise in its score (score --activity-weight; 0: off). */
 #define SSMF_ACTIVITY_WEIGHT_DEFAULT 1.0
+/* Weight of a flow's packets' evidence in its score (score --evidence-weight; 0: off):
+ * small, because every long normal flow has some (docs/detection.md). */
+#define SSMF_EVIDENCE_WEIGHT_DEFAULT 0.2
 
 /* The host level as score runs it. */
 struct ssmf_host_level {
@@ -64,6 +70,8 @@ struct ssmf_host_level {
 	const struct ssmf_host_profile *profile; /* NULL: the model file has none */
 	double weight;                           /* --host-weight */
 	double activity_weight;                  /* --activity-weight */
+	const struct ssmf_evidence *evidence;    /* NULL: the model file has none */
+	double evidence_weight;                  /* --evidence-weight */
 };
 
 #define SSMF_HOST_WINDOW  1024

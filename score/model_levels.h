@@ -6,12 +6,15 @@
 #include <stddef.h>
 
 #include "features/host_profile.h"
+#include "ssm/evidence.h"
 #include "ssm/ssm.h"
 
 /* path NULL: the bundled model. *host is NULL when the file has no host level; profile
  * (NULL-able) receives the host level's activity profile, its `events` 0 when the file has
- * none (files written before it). Returns 0, or -1 with err set. */
+ * none (files written before it); evidence (NULL-able) the packet level's evidence
+ * baseline, its `flows` 0 when the file has none. Returns 0, or -1 with err set. */
 int ssmf_model_levels_load(const char *path, struct ssmf_model **packet, struct ssmf_model **host,
-                           struct ssmf_host_profile *profile, char *err, size_t errlen);
+                           struct ssmf_host_profile *profile, struct ssmf_evidence *evidence,
+                           char *err, size_t errlen);
 
 #endif

@@ -74,13 +74,16 @@ static int largest(const double *v, int n)
 }
 
 /* What makes the flow's score: its activity's largest term when that is most of the score
- * ("activity:repeats"), else its packets' largest component, or, when its host score
- * outweighs its packets (score/hosts.h), its event's largest component ("host:interval"). */
+ * ("activity:repeats"), its packets' evidence as a whole when that is ("evidence"), else its
+ * packets' largest component, or, when its host score outweighs its packets (score/hosts.h), its
+ * event's largest component ("host:interval"). */
 const char *ssmf_flow_reason(const struct ssmf_flow_score *r, char *buf, size_t len)
 {
 	double pred = r->packets_scored > 1 ? (double)(r->packets_scored - 1) : 0;
 	if (r->activity_part > 0 && r->activity_part > r->score - r->activity_part)
 		return ssmf_activity_reasons[largest(r->activity_comp, SSMF_PROFILE_N)];
+	if (r->evidence_part > 0 && r->evidence_part > r->score - r->evidence_part)
+		return "evidence";
 	if (r->host_score > 0 && r->host_score > r->packet_score) {
 		snprintf(buf, len, "host:%s",
 		         ssmf_host_comp_names[largest(r->host_comp, SSMF_N_COMP)]);
@@ -151,7 +154,7 @@ int ssmf_write_csv(FILE *out, FILE *pout, const struct ssmf_flow_score *r, size_
 	             "max_surprise_index,packets_scored,label,flagged,community_id,packet_score,"
 	             "host_score,event_surprise_initiator,event_surprise_responder,host_score_role,"
 	             "host_score_size,host_score_interval,host_score_flags,activity,activity_rate,"
-	             "activity_repeats,activity_new_peers,activity_returns\n");
+	             "activity_repeats,activity_new_peers,activity_returns,evidence\n");
 	if (pout)
 		fprintf(pout, "flow_id,pkt_index,ts,surprise,direction,size,gap,flags\n");
 	for (size_t i = 0; i < n; i++) {
@@ -177,13 +180,14 @@ int ssmf_write_csv(FILE *out, FILE *pout, const struct ssmf_flow_score *r, size_
 				fputc('"', out);
 			fputc(*p, out);
 		}
-		fprintf(
-		    out,
-		    "\",%d,%s,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f\n",
-		    x->flagged, x->s.community_id, x->packet_score, x->host_score,
-		    x->event_surprise[0], x->event_surprise[1], x->host_comp[0], x->host_comp[1],
-		    x->host_comp[2], x->host_comp[3], x->activity, x->activity_comp[0],
-		    x->activity_comp[1], x->activity_comp[2], x->activity_comp[3]);
+		fprintf(out,
+		        "\",%d,%s,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,"
+		        "%.6f\n",
+		        x->flagged, x->s.community_id, x->packet_score, x->host_score,
+		        x->event_surprise[0], x->event_surprise[1], x->host_comp[0],
+		        x->host_comp[1], x->host_comp[2], x->host_comp[3], x->activity,
+		        x->activity_comp[0], x->activity_comp[1], x->activity_comp[2],
+		        x->activity_comp[3], x->evidence);
 		if (pout && x->packets)
 			for (uint64_t k = 0; k < x->packets_scored; k++) {
 				const struct ssmf_packet_score *p = &x->packets[k];
@@ -267,6 +271,7 @@ static cJSON *flow_json(const struct ssmf_flow_score *x, const struct ssmf_label
 	cJSON *ac = cJSON_AddObjectToObject(o, "activity_components");
 	for (int k = 0; k < SSMF_PROFILE_N; k++)
 		cJSON_AddNumberToObject(ac, ssmf_profile_names[k], r6(x->activity_comp[k]));
+	cJSON_AddNumberToObject(o, "evidence", r6(x->evidence));
 	if (per_packet && x->packets) {
 		cJSON *arr = cJSON_AddArrayToObject(o, "packets");
 		for (uint64_t k = 0; k < x->packets_scored; k++) {
@@ -381,6 +386,7 @@ int ssmf_write_scores_h5(const char *path, const struct ssmf_flow_score *r, size
 	    COL("activity_repeats", activity_comp[1]),
 	    COL("activity_new_peers", activity_comp[2]),
 	    COL("activity_returns", activity_comp[3]),
+	    COL("evidence", evidence),
 	};
 #undef COL
 	enum { NCOL = sizeof col / sizeof col[0] };

@@ -47,6 +47,8 @@ struct ssmf_flow_score {
 	double activity;               /* the larger of its events' activity surprises */
 	double activity_comp[SSMF_PROFILE_N]; /* that event's terms (rate, repeats, new peers) */
 	double activity_part; /* what activity adds to score: --activity-weight x activity */
+	double evidence;      /* its packets' evidence as a whole (ssm/evidence.h) */
+	double evidence_part; /* what it adds to score: --evidence-weight x evidence */
 	struct ssmf_packet_score *packets; /* (packets_scored) with per-packet output, else NULL */
 };
 

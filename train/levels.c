@@ -7,12 +7,14 @@
 #include "common/read_file.h"
 #include "train/hostset.h"
 #include "train/dist.h"
+#include "train/evidence_fit.h"
 #include "train/levels.h"
 
 int train_attach_host(const char *base, const char *host, const struct ssmf_host_profile *profile,
-                      const char *out, char *err, size_t errlen)
+                      const struct ssmf_evidence *evidence, const char *out, char *err,
+                      size_t errlen)
 {
-	unsigned char pb[SSMF_PROFILE_BYTES];
+	unsigned char pb[SSMF_PROFILE_BYTES], eb[SSMF_EVIDENCE_BYTES];
 	struct ssmf_ckpt_section meta = {"META", NULL, 0};
 	struct ssmf_model *m = ssmf_checkpoint_load_sections(base, &meta, 1, err, errlen);
 	if (!m)
@@ -24,7 +26,7 @@ int train_attach_host(const char *base, const char *host, const struct ssmf_host
 	int rc = TRAIN_E_INPUT;
 	/* the bytes as they are: the host level is a model file of its own inside HOST */
 	if (hm && ssmf_read_file(host, (uint64_t)1 << 34, "a model", &hb, &hn, err, errlen) == 0) {
-		struct ssmf_ckpt_section sec[3];
+		struct ssmf_ckpt_section sec[4];
 		int ns = 0;
 		if (meta.data)
 			sec[ns++] = meta;
@@ -32,6 +34,10 @@ int train_attach_host(const char *base, const char *host, const struct ssmf_host
 		if (profile) {
 			ssmf_profile_encode(profile, pb);
 			sec[ns++] = (struct ssmf_ckpt_section){"PROFILE", pb, sizeof pb};
+		}
+		if (evidence) {
+			ssmf_evidence_encode(evidence, eb);
+			sec[ns++] = (struct ssmf_ckpt_section){"EVIDENCE", eb, sizeof eb};
 		}
 		rc = ssmf_checkpoint_save_sections(out, m, sec, ns, err, errlen) < 0
 		         ? TRAIN_E_OUTPUT
@@ -83,11 +89,17 @@ int train_levels_run(const struct train_opts *o, enum train_host_mode mode, cons
 	int trained = rc == 0;
 	if (dist->rank == 0) {
 		struct ssmf_host_profile prof;
+		struct ssmf_evidence ev;
+		const char *packets = mode == TRAIN_HOST_ONLY ? base : o->output;
 		if (trained)
 			rc = train_host_profile_fit(o->train_paths, o->n_train, &prof, err, errlen);
 		if (trained && rc == 0)
-			rc = train_attach_host(mode == TRAIN_HOST_ONLY ? base : o->output, tmp,
-			                       &prof, o->output, err, errlen);
+			rc = train_evidence_fit(o, packets, &ev, err, errlen);
+		if (trained && rc == 0)
+			rc = train_attach_host(packets, tmp, &prof, ev.flows ? &ev : NULL,
+			                       o->output, err, errlen);
+		if (trained && rc == 0)
+			hres->evidence_flows = ev.flows;
 		unlink(tmp);
 		if (rc == 0)
 			unlink(ckpt);

@@ -8,6 +8,7 @@
 #define SSMF_TRAIN_LEVELS_H
 
 #include "features/host_profile.h"
+#include "ssm/evidence.h"
 #include "train/train.h"
 
 enum train_host_mode {
@@ -25,9 +26,11 @@ int train_levels_run(const struct train_opts *o, enum train_host_mode mode, cons
                      struct train_result *res, struct train_result *hres, char *err, size_t errlen);
 
 /* Writes `out`: the model `base` (its META kept) with the model file `host` as its host
- * level and `profile` as its activity profile (PROFILE section; NULL: none). out may be
- * base. */
+ * level, `profile` as its activity profile (PROFILE section; NULL: none) and `evidence` as
+ * its packet level's evidence baseline (EVIDENCE section, ssm/evidence.h; NULL: none).
+ * out may be base. */
 int train_attach_host(const char *base, const char *host, const struct ssmf_host_profile *profile,
-                      const char *out, char *err, size_t errlen);
+                      const struct ssmf_evidence *evidence, const char *out, char *err,
+                      size_t errlen);
 
 #endif

@@ -125,6 +125,9 @@ struct train_result {
 	int best_epoch;
 	double best_val, last_train_loss;
 	const char *stop_reason; /* "early_stop", "epochs", "max_steps", "already_done" */
+	/* train_levels_run, in the host level's result: the validation flows the evidence
+	 * baseline (ssm/evidence.h) was fitted to; 0: too few, no EVIDENCE section */
+	unsigned long long evidence_flows;
 };
 
 int train_run(const struct train_opts *o, struct train_result *res, char *err, size_t errlen);

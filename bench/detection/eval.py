@@ -71,9 +71,11 @@ def main():
     ap.add_argument("--data", default=os.path.join(ROOT, "..", "shared", "data"))
     ap.add_argument("--work", default="/tmp/ssmflow-detection")
     ap.add_argument("--retrain", action="store_true")
-    ap.add_argument("--weights", default="0:0,0.5:0,0.5:0.5,0.5:1,0.5:2,1:1",
-                    help="host weight:activity weight pairs to compare (score --host-weight, "
-                    "--activity-weight)")
+    ap.add_argument("--weights", default="0:0:0,0.5:0:0,0.5:1:0,0.5:1:0.2,0.5:1:0.5,0.5:2:0.2,"
+                    "1:1:0.2",
+                    help="host weight:activity weight:evidence weight triples to compare "
+                    "(score --host-weight, --activity-weight, --evidence-weight; evidence "
+                    "0.2 when left out)")
     ap.add_argument("--behaviours", metavar="DIR",
                     help="also score the captures behaviours.py writes into DIR (generated "
                     "brute force, beacon, mining, sweep and DNS-tunnel hosts), reported apart")
@@ -114,6 +116,7 @@ def main():
         fl = f["flows"][:]
         names = [x.decode() for x in f["label_names"][:]]
         pkt, host, act = f["packet_score"][:], f["host_score"][:], f["activity"][:]
+        evidence = f["evidence"][:]
         n, src = f["packets_scored"][:], f["source"][:]
     y = np.array([names[x] == "attack" for x in fl["label"]])
     first_gen = len(sets["normal"]) + len(sets["attack"])
@@ -122,13 +125,14 @@ def main():
     normal_idx = ~y
     rows = []
     pred = np.maximum(n.astype(float) - 1, 0)
-    for pair in a.weights.split(","):
-        w, aw = (float(x) for x in pair.split(":"))
+    for triple in a.weights.split(","):
+        w, aw, ew = ([float(x) for x in triple.split(":")] + [0.2])[:3]
         # score's formula (score/hosts.h): the mean surprise per observation, the host
-        # event counted w times, plus aw times the activity surprise
+        # event counted w times, plus aw times the activity surprise and ew times the
+        # packets' evidence
         s = np.where(pred + w > 0, (pkt * pred + w * host) / np.maximum(pred + w, 1e-300), 0)
         if w > 0:
-            s = s + aw * act
+            s = s + aw * act + ew * evidence
         files = []
         for k in range(len(sets["normal"]), len(inputs)):
             m = (src == k)
@@ -139,14 +143,14 @@ def main():
                           roc_auc_score(y[sel], s[sel]), k >= first_gen))
         rs, rm = y[real], multi & real
         mean = lambda gen: float(np.mean([x[2] for x in files if x[3] == gen] or [np.nan]))
-        rows.append((f"{w:g} / {aw:g}", roc_auc_score(rs, s[real]),
+        rows.append((f"{w:g} / {aw:g} / {ew:g}", roc_auc_score(rs, s[real]),
                      tpr_at(rs, s[real], 0.01), roc_auc_score(y[rm], s[rm]), mean(False),
                      files, mean(True)))
     yr, mr = y[real], multi[real]
     print(f"{int(yr.sum())} attack and {int((~yr).sum())} normal flows "
           f"({int((yr & ~mr).sum())} and {int((~yr & ~mr).sum())} of one packet)"
           + (f"; {int((~real).sum())} flows of generated captures" if generated else ""))
-    print("| host weight / activity weight | all-flow ROC-AUC | TPR at 1 % FPR | "
+    print("| host / activity / evidence weight | all-flow ROC-AUC | TPR at 1 % FPR | "
           "multi-packet ROC-AUC | mean per-file ROC-AUC |"
           + (" mean per-file, generated |" if generated else ""))
     print("|---|---|---|---|---|" + ("---|" if generated else ""))

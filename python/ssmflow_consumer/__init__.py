@@ -8,9 +8,9 @@ Written from docs/model.md; it shares no code with the C model.
 """
 from .bundle import Bundle, load_bundle
 from .records import RECORD_DTYPE, read_stream, records_from_buffer
-from .model import sequence_scores, step_scores
+from .model import evidence_score, sequence_scores, step_scores
 from .hosts import activity_scores, event_surprises, host_events
 
 __all__ = ["Bundle", "load_bundle", "RECORD_DTYPE", "read_stream", "records_from_buffer",
            "sequence_scores", "step_scores", "event_surprises", "host_events",
-           "activity_scores"]
+           "activity_scores", "evidence_score"]

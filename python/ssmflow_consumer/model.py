@@ -4,6 +4,9 @@ sequence_scores: whole flows, padded batches, the recurrence as a loop over pack
 step_scores: records in arrival order, one packet of many flows per step, state per flow
 (what the live pipeline runs). Both return per-flow scores and per-packet surprises.
 """
+import json
+import math
+
 import torch
 import torch.nn.functional as F
 
@@ -270,3 +273,14 @@ def step_scores(b, chunks, max_flows=64):
             for fid, row in zip(ids[s:e], nll):
                 per_flow.setdefault(fid, []).append(row)
     return {fid: _result(torch.stack(rows)) for fid, rows in per_flow.items()}
+
+
+def evidence_score(b, score, predicted):
+    """A flow's packets' evidence as a whole (ssmflow-formats(5), the packet bundle's
+    "evidence"): z = (score - mean) * sqrt(predicted) / sd - margin, z^2 / 2 when positive;
+    0 without the metadata (bundles of models trained before it) or a predicted packet."""
+    if "evidence" not in b.meta or predicted <= 0:
+        return 0.0
+    ev = json.loads(b.meta["evidence"])
+    z = (float(score) - ev["mean"]) * math.sqrt(predicted) / ev["sd"] - ev["margin"]
+    return z * z / 2 if z > 0 else 0.0

@@ -23,12 +23,14 @@ import safetensors.torch  # noqa: E402
 from safetensors import safe_open  # noqa: E402
 
 from ssmflow_consumer import RECORD_DTYPE, load_bundle, read_stream  # noqa: E402
-from ssmflow_consumer.model import sequence_scores, step_scores  # noqa: E402
+from ssmflow_consumer.model import evidence_score, sequence_scores, step_scores  # noqa: E402
 
 PCAP = os.path.join(DATA, "traffic/nDPI/tests/cfgs/default/pcap")
 CAPTURES = ["443-firefox.pcap", "1kxun.pcap", "quic.pcap", "dns_doh.pcap", "4in6tunnel.pcap",
             "IEC104.pcap", "KakaoTalk_chat.pcap", "youtube_quic.pcap"]
 TOL_F32 = 1e-4
+# the evidence grows with sqrt(packets) x the score's float32 error: relative, over max(1, .)
+TOL_EVIDENCE = 2e-3
 # bf16/f16 weights against the f32 C scores: absolute, on per-flow scores and per-packet
 # surprises (nats). Measured 0.015 (f16) and 0.072 (bf16) on these captures with the
 # bundled model; see ssmflow-export(1).
@@ -188,6 +190,7 @@ def compare(ref, got):
 
 def test_scores(tmp, bundles):
     worst = {(dt, mode): 0.0 for dt in bundles for mode in ("sequence", "step")}
+    ev_worst, ev_nonzero = 0.0, 0
     models = {dt: load_bundle(p) for dt, p in bundles.items()}
     npk = nfl = 0
     for name in CAPTURES:
@@ -203,11 +206,21 @@ def test_scores(tmp, bundles):
             for mode in ("sequence", "step"):
                 got = sequence_scores(b, raw) if mode == "sequence" else step_scores(b, [raw])
                 worst[dt, mode] = max(worst[dt, mode], compare(ref, got))
+                if dt == "f32" and mode == "sequence":  # the packets' evidence (ssm/evidence.h)
+                    for fid, o in ref.items():
+                        g = got[fid]
+                        mine = evidence_score(b, g["score"], g["nll"].shape[0] - 1)
+                        ev_worst = max(ev_worst, abs(o["evidence"] - mine) / max(1.0, mine))
+                        ev_nonzero += mine > 0
     print(f"scores: {len(CAPTURES)} captures, {nfl} flows, {npk} packets; max |consumer - "
           f"ssmflow score| over flow scores, components, per-packet surprises:")
     for (dt, mode), w in worst.items():
         print(f"  {dt:5s} {mode:8s} {w:.3g}  (tolerance {TOL[dt]})")
         check(w <= TOL[dt], f"{dt} {mode}: max difference {w} > {TOL[dt]}")
+    print(f"  evidence (f32): {ev_nonzero} of {nfl} flows above 0, max relative difference "
+          f"{ev_worst:.3g} (tolerance {TOL_EVIDENCE})")
+    check(ev_nonzero > 0 and ev_worst <= TOL_EVIDENCE,
+          f"evidence: {ev_nonzero} flows above 0, max relative difference {ev_worst}")
 
 
 def test_pipe(tmp, bundle):

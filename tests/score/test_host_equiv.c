@@ -140,7 +140,8 @@ int main(int argc, char **argv)
 	if (fresh)
 		compare(fresh, &fs, "initialised model");
 	struct ssmf_model *pkt = NULL, *host = NULL;
-	CHECKF(ssmf_model_levels_load(NULL, &pkt, &host, NULL, err, sizeof err) == 0, "bundled: %s", err);
+	CHECKF(ssmf_model_levels_load(NULL, &pkt, &host, NULL, NULL, err, sizeof err) == 0,
+	       "bundled: %s", err);
 	if (host)
 		compare(host, &fs, "bundled host level");
 	else

@@ -118,8 +118,11 @@ def main(ssmflow, data):
             if r["host_score"] != max(r["event_surprise"]):
                 fail(f"flow {r['flow_id']}: host score is not its larger event surprise")
             # the default host weight, 0.5: the host event counts as half a packet; the
-            # default activity weight, 1: the activity surprise is added
-            want = (total + 0.5 * r["host_score"]) / (len(pk) - 0.5) + r["activity"]
+            # default activity weight, 1: the activity surprise is added; the default
+            # evidence weight, 0.2: a fifth of the packets' evidence (checked against the
+            # consumer in export.consumer_matches_score)
+            want = (total + 0.5 * r["host_score"]) / (len(pk) - 0.5) + r["activity"] + \
+                0.2 * r["evidence"]
             if abs(want - r["score"]) > 1e-4 * max(1, abs(r["score"])):
                 fail(f"flow {r['flow_id']}: score {r['score']} != {want} (packets and host)")
 

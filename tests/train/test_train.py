@@ -5,6 +5,7 @@ Usage: test_train.py SSMFLOW DATA_DIR WORK_DIR CHECK
 CHECK is one of the functions named check_* below. Datasets are made with the real
 `ssmflow extract` from nDPI captures in DATA_DIR; labels for --supervised are set with h5py.
 """
+import csv
 import json
 import math
 import os
@@ -122,9 +123,21 @@ def check_loss_falls():
         fail("log incomplete")
     m = ckpt.meta(os.path.join(WORK, "m.ssmf"))
     secs = ckpt.sections(os.path.join(WORK, "m.ssmf"))
-    if set(secs) != {"CONFIG", "PARAMS", "META", "HOST", "PROFILE"}:
-        fail("the model file should carry CONFIG, PARAMS, META, HOST and PROFILE only")
+    if set(secs) != {"CONFIG", "PARAMS", "META", "HOST", "PROFILE", "EVIDENCE"}:
+        fail("the model file should carry CONFIG, PARAMS, META, HOST, PROFILE and EVIDENCE "
+             "only")
     check_profile(secs["PROFILE"], ds)
+    # the evidence baseline's mean surprise per packet over the validation flows is the
+    # validation loss of the epoch whose parameters the model keeps (another code path:
+    # the training backend's forward over validation batches, not score's inference)
+    version, _, ev_flows, ev_mean, ev_sd = struct.unpack("<IIQdd", secs["EVIDENCE"])
+    best = [e for e in epochs if e["epoch"] == epochs[-1]["best_epoch"]][0]
+    print(f"evidence: {ev_flows} flows, mean {ev_mean:.6f} (best validation loss "
+          f"{best['val_loss_next']:.6f}), sd {ev_sd:.4f}")
+    if (len(secs["EVIDENCE"]), version) != (32, 1) or ev_flows < 1 or not ev_sd > 0 or \
+            abs(ev_mean - best["val_loss_next"]) > 1e-4 * best["val_loss_next"]:
+        fail(f"EVIDENCE section: version {version}, {ev_flows} flows, mean {ev_mean}, "
+             f"sd {ev_sd}; the best validation loss was {best['val_loss_next']}")
     # the host level: trained on the same datasets' host sequences, its loss falls too
     hlog = read_log(os.path.join(WORK, "loss.jsonl"), "host")
     hep = [o for o in hlog if o["event"] == "epoch"]
@@ -342,8 +355,16 @@ def check_supervised():
     m = ckpt.meta(os.path.join(WORK, "sup.ssmf"))
     if not m["hyperparameters"]["supervised"] or m["data"]["train"]["labelled_flows"] < 1:
         fail(f"META does not record the supervised run: {m['data']['train']}, {start}")
-    expect_error(["-o", "x.ssmf", "--supervised"] + ds[:1], 2, "label")
-    del p
+    # one validation flow fits no evidence baseline: the model carries none and says so
+    secs = ckpt.sections(os.path.join(WORK, "sup.ssmf"))
+    if "EVIDENCE" in secs or "no evidence baseline" not in p.stderr:
+        fail(f"one validation flow: sections {sorted(secs)}, stderr {p.stderr[-300:]!r}")
+    score = run(["score", "-m", "sup.ssmf", "-q", "--format", "csv", "-o", "sup.csv", lab])
+    with open(os.path.join(WORK, "sup.csv")) as f:
+        ev = [r["evidence"] for r in csv.DictReader(f)]
+    if not ev or any(float(x) != 0 for x in ev):
+        fail(f"a model without a baseline scores an evidence term: {ev[:5]}")
+    del p, score
 
 
 
