@@ -38,6 +38,14 @@ const struct ssmf_cuda_api *ssmf_cuda_api_for(enum ssmf_device d)
 	}
 }
 
+int ssmf_engine_open(struct ssmf_engine *e, enum ssmf_device d, const struct ssmf_model *m,
+                     const struct ssmf_engine_opts *o, char *err, size_t errlen)
+{
+	const struct ssmf_cuda_api *api = ssmf_cuda_api_for(d);
+	return api ? ssmf_engine_cuda_open(e, api, m, o, err, errlen)
+	           : ssmf_engine_cpu_open(e, m, o, err, errlen);
+}
+
 /* The sequence path starts every flow from the initial state: batches that carry states
  * (chunks of long flows) are the CPU's. */
 static int refuse_states(const struct ssmf_batch *b, char *err, size_t errlen)

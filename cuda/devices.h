@@ -1,6 +1,7 @@
 /* devices.h - where the model runs: the device names, parsed in one place, and the CUDA
  * API as one table over its two implementations, the GPU (ssm_cuda.h) and the host
- * emulation of the same kernels (cx.h), so training and scoring drive either alike. */
+ * emulation of the same kernels (cx.h), so training and scoring drive either alike; and
+ * the engine of each device. */
 #ifndef SSMF_DEVICES_H
 #define SSMF_DEVICES_H
 
@@ -8,6 +9,7 @@
 #include <stdint.h>
 
 #include "cuda/ssm_cuda.h"
+#include "ssm/engine.h"
 
 /* id, name, hidden (accepted, not listed: cuda-emulated is for tests, the kernels' code
  * run on the CPU). */
@@ -58,5 +60,14 @@ extern const struct ssmf_cuda_api ssmf_cuda_api_emulated;
 
 /* The CUDA API of a device; NULL for the CPU. */
 const struct ssmf_cuda_api *ssmf_cuda_api_for(enum ssmf_device d);
+
+/* The engine (ssm/engine.h) of device d over m: the CPU's, or the CUDA engine over the
+ * device's API. 0, or a negative enum ssmf_engine_rc with err. */
+int ssmf_engine_open(struct ssmf_engine *e, enum ssmf_device d, const struct ssmf_model *m,
+                     const struct ssmf_engine_opts *o, char *err, size_t errlen);
+/* The CUDA engine over one API (cuda/engine_cuda.c). */
+int ssmf_engine_cuda_open(struct ssmf_engine *e, const struct ssmf_cuda_api *api,
+                          const struct ssmf_model *m, const struct ssmf_engine_opts *o, char *err,
+                          size_t errlen);
 
 #endif

@@ -57,11 +57,6 @@ struct ssmf_scorer *ssmf_scorer_new(const struct ssmf_model *m, const struct ssm
 		ssmf_scorer_free(sc);
 		return NULL;
 	}
-	sc->ws = ssmf_step_ws_new(m, nb, err, errlen);
-	if (!sc->ws) {
-		ssmf_scorer_free(sc);
-		return NULL;
-	}
 	if (o->gpu) {
 		int n = o->gpu_flows > 0 ? o->gpu_flows : 1;
 		sc->free_slots = malloc((size_t)n * sizeof *sc->free_slots);
@@ -93,14 +88,12 @@ void ssmf_scorer_free(struct ssmf_scorer *sc)
 	for (size_t i = 0; i < sc->tcap; i++)
 		scorer_free_live(sc->table ? sc->table[i] : NULL);
 	free(sc->table);
-	ssmf_step_ws_free(sc->ws);
 	free(sc->pflow);
 	free(sc->prec);
 	free(sc->pwave);
 	free(sc->porder);
 	free(sc->ended);
-	if (sc->gpu)
-		sc->o.gpu->destroy(sc->gpu);
+	ssmf_engine_close(&sc->step_engine);
 	free(sc->free_slots);
 	free(sc->bslot);
 	free(sc->bflow);
@@ -210,22 +203,22 @@ static int step_batch(struct ssmf_scorer *sc)
 {
 	if (!sc->bn)
 		return 0;
-	if (sc->o.gpu) {
-		if (!sc->gpu) { /* step-mode context on first use */
-			struct ssmf_cuda_opts co = {.step_n = sc->o.batch_flows,
-			                            .step_flows = sc->o.gpu_flows};
-			if (sc->o.gpu->create(&sc->gpu, sc->m, &co, sc->error, sizeof sc->error))
-				return -1;
-		}
+	struct ssmf_engine *e = &sc->step_engine;
+	if (!e->ctx) { /* on first use */
+		struct ssmf_engine_opts eo = {.step_n = sc->o.batch_flows,
+		                              .step_flows = sc->o.gpu_flows};
+		if ((sc->o.gpu
+		         ? ssmf_engine_cuda_open(e, sc->o.gpu, sc->m, &eo, sc->error,
+		                                 sizeof sc->error)
+		         : ssmf_engine_cpu_open(e, sc->m, &eo, sc->error, sizeof sc->error)) != 0)
+			return -1;
+	}
+	if (sc->o.gpu)
 		for (int i = 0; i < sc->bn; i++)
 			sc->bslot[i] = sc->bflow[i]->slot;
-		if (sc->o.gpu->step(sc->gpu, sc->brec, sc->bslot, sc->bn, sc->bnll, sc->error,
-		                    sizeof sc->error) != 0)
-			return -1;
-	} else if (ssmf_step(sc->m, sc->ws, sc->bstate, sc->brec, sc->bn, sc->bnll, NULL, sc->error,
-	                     sizeof sc->error) != 0) {
+	if (e->step(e->ctx, sc->brec, sc->bstate, sc->bslot, sc->bn, sc->bnll, sc->error,
+	            sizeof sc->error) != 0)
 		return -1;
-	}
 	for (int i = 0; i < sc->bn; i++) {
 		struct live_flow *f = sc->bflow[i];
 		const ssmf_real *nll = &sc->bnll[(size_t)i * SSMF_N_COMP];
@@ -359,8 +352,9 @@ int ssmf_scorer_record(struct ssmf_scorer *sc, const struct ssmf_record *r)
 			}
 			f->slot = sc->free_slots[--sc->nfree];
 			/* a reused slot starts from the initial state */
-			if (sc->gpu && sc->o.gpu->step_reset(sc->gpu, &f->slot, 1, sc->error,
-			                                     sizeof sc->error) != 0) {
+			struct ssmf_engine *e = &sc->step_engine;
+			if (e->ctx &&
+			    e->step_reset(e->ctx, &f->slot, 1, sc->error, sizeof sc->error) != 0) {
 				scorer_free_live(f);
 				return -1;
 			}

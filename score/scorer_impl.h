@@ -48,8 +48,9 @@ struct ssmf_scorer {
 	int32_t *bslot;
 	ssmf_real *bnll;
 	int bn;
-	/* GPU: a context for step mode (capture) or sequence mode (dataset) */
-	void *gpu;
+	/* step mode's engine (ssm/engine.h), opened on first use: the CPU's over the flows'
+	 * host states, or the GPU's over its slots */
+	struct ssmf_engine step_engine;
 	int32_t *free_slots;
 	int nfree;
 	/* sequence mode (captures and datasets): flows' records waiting for the next flush

@@ -1,14 +1,15 @@
 /* scorer_seq.c - sequence mode: an ended flow's records (as a capture's flow table kept them,
  * or as a dataset holds them) wait in a queue with other ended flows' and are scored together
- * by ssmf_infer (or the GPU's sequence path), flows of similar length in one batch. A flow longer
- * than the table's max_packets comes in chunks: each is scored from the state the previous one left
- * (ssmf_batch.state, on the CPU), so every packet is scored and only that flow's state is
- * kept between chunks.
+ * by an engine's infer (ssm/engine.h: the CPU's, or the GPU's), flows of similar length in one
+ * batch. A flow longer than the table's max_packets comes in chunks: each is scored from the state
+ * the previous one left (ssmf_batch.state, on the CPU), so every packet is scored and only that
+ * flow's state is kept between chunks.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/sort_index.h"
 #include "datasets/labels.h"
 #include "score/scorer_impl.h"
 
@@ -23,8 +24,9 @@
 
 struct seq_shape {
 	int rows, T; /* flows per batch, their longest */
-	struct ssmf_acts *acts;
-	void *gpu; /* its GPU context (NULL: the CPU) */
+	/* made on first use: the CPU's engine, and with a GPU the GPU's (for batches that
+	 * start from the initial state) */
+	struct ssmf_engine cpu, gpu;
 };
 
 struct seq_batcher {
@@ -33,6 +35,7 @@ struct seq_batcher {
 	int *len;
 	ssmf_real **state;
 	size_t *order;
+	uint64_t *keys; /* (order_cap) the items' lengths, to sort order by */
 	size_t order_cap;
 };
 
@@ -44,14 +47,14 @@ void scorer_seq_free(struct ssmf_scorer *sc)
 	if (!q)
 		return;
 	for (int i = 0; i < 2; i++) {
-		ssmf_acts_free(q->shape[i].acts);
-		if (q->shape[i].gpu)
-			sc->o.gpu->destroy(q->shape[i].gpu);
+		ssmf_engine_close(&q->shape[i].cpu);
+		ssmf_engine_close(&q->shape[i].gpu);
 	}
 	free(q->rec);
 	free(q->len);
 	free(q->state);
 	free(q->order);
+	free(q->keys);
 	free(q);
 }
 
@@ -89,27 +92,16 @@ static int batcher_new(struct ssmf_scorer *sc)
 	return 0;
 }
 
-/* The activations (and GPU context) of shape s, made on first use. */
-static int shape_ready(struct ssmf_scorer *sc, struct seq_shape *s, int on_gpu)
+/* Shape s's engine on the GPU or the CPU, opened on first use; NULL on error. */
+static struct ssmf_engine *shape_engine(struct ssmf_scorer *sc, struct seq_shape *s, int on_gpu)
 {
-	if (on_gpu && !s->gpu) {
-		struct ssmf_cuda_opts co = {.max_B = s->rows, .max_T = s->T};
-		if (sc->o.gpu->create(&s->gpu, sc->m, &co, sc->error, sizeof sc->error) != 0)
-			return -1;
-	}
-	if (!on_gpu && !s->acts &&
-	    !(s->acts = ssmf_acts_new_infer(sc->m, s->rows, s->T, sc->error, sizeof sc->error)))
-		return -1;
-	return 0;
-}
-
-static int by_length(const void *a, const void *b, void *ctx)
-{
-	const struct seq_item *q = ctx;
-	size_t x = *(const size_t *)a, y = *(const size_t *)b;
-	if (q[x].n != q[y].n)
-		return q[x].n < q[y].n ? -1 : 1;
-	return x < y ? -1 : 1;
+	struct ssmf_engine *e = on_gpu ? &s->gpu : &s->cpu;
+	struct ssmf_engine_opts eo = {.max_B = s->rows, .max_T = s->T};
+	if (!e->ctx &&
+	    (on_gpu ? ssmf_engine_cuda_open(e, sc->o.gpu, sc->m, &eo, sc->error, sizeof sc->error)
+	            : ssmf_engine_cpu_open(e, sc->m, &eo, sc->error, sizeof sc->error)) != 0)
+		return NULL;
+	return e;
 }
 
 /* A scored item's rows into its flow: a whole flow's result, or a chunked flow's sums
@@ -162,11 +154,15 @@ static int take_item(struct ssmf_scorer *sc, const struct seq_item *it, const ss
 	return 0;
 }
 
-/* Scores the queued items idx[0..n) (all whole flows, or all chunked), shortest first. */
-static int run_items(struct ssmf_scorer *sc, size_t *idx, size_t n, int carried)
+/* Scores the queued items idx[0..n) (all whole flows, or all chunked), shortest first (ties
+ * in queue order); keys (n) is room to sort them. */
+static int run_items(struct ssmf_scorer *sc, size_t *idx, uint64_t *keys, size_t n, int carried)
 {
 	struct seq_batcher *q = sc->seq;
-	qsort_r(idx, n, sizeof *idx, by_length, sc->q);
+	for (size_t k = 0; k < n; k++)
+		keys[k] = sc->q[idx[k]].n;
+	if (ssmf_sort_index(idx, keys, n) != 0)
+		return oom(sc);
 	int on_gpu = sc->o.gpu && !carried; /* the GPU's sequence path starts from zero */
 	size_t limit = (size_t)budget(sc);
 	for (size_t i = 0; i < n;) {
@@ -193,7 +189,8 @@ static int run_items(struct ssmf_scorer *sc, size_t *idx, size_t n, int carried)
 		if (T < 1)
 			T = 1;
 		struct seq_shape *s = &q->shape[T <= q->shape[0].T ? 0 : 1];
-		if (shape_ready(sc, s, on_gpu) != 0)
+		struct ssmf_engine *e = shape_engine(sc, s, on_gpu);
+		if (!e)
 			return -1;
 		memset(q->rec, 0, (size_t)B * (size_t)T * sizeof *q->rec);
 		for (int b = 0; b < B; b++) {
@@ -206,10 +203,7 @@ static int run_items(struct ssmf_scorer *sc, size_t *idx, size_t n, int carried)
 		if (carried)
 			batch.state = q->state;
 		struct ssmf_outputs out;
-		int rc =
-		    on_gpu ? sc->o.gpu->forward(s->gpu, &batch, &out, sc->error, sizeof sc->error)
-		           : ssmf_infer(sc->m, s->acts, &batch, &out, sc->error, sizeof sc->error);
-		if (rc != 0)
+		if (e->infer(e->ctx, &batch, &out, sc->error, sizeof sc->error) != 0)
 			return -1;
 		for (int b = 0; b < B; b++)
 			if (take_item(sc, &sc->q[idx[i + (size_t)b]],
@@ -230,9 +224,12 @@ int scorer_seq_flush(struct ssmf_scorer *sc)
 	struct seq_batcher *q = sc->seq;
 	if (q->order_cap < sc->nq) {
 		size_t *o = realloc(q->order, sc->nq * sizeof *o);
-		if (!o)
+		if (o)
+			q->order = o;
+		uint64_t *k = o ? realloc(q->keys, sc->nq * sizeof *k) : NULL;
+		if (!k)
 			return oom(sc);
-		q->order = o;
+		q->keys = k;
 		q->order_cap = sc->nq;
 	}
 	/* whole flows first, then the chunks (a flow has at most one item in the queue) */
@@ -243,9 +240,9 @@ int scorer_seq_flush(struct ssmf_scorer *sc)
 	for (size_t i = 0; i < sc->nq; i++)
 		if (sc->q[i].carry)
 			q->order[nwhole + nchunk++] = i;
-	int rc = run_items(sc, q->order, nwhole, 0);
+	int rc = run_items(sc, q->order, q->keys, nwhole, 0);
 	if (rc == 0)
-		rc = run_items(sc, q->order + nwhole, nchunk, 1);
+		rc = run_items(sc, q->order + nwhole, q->keys + nwhole, nchunk, 1);
 	sc->nq = 0;
 	sc->q_nrec = 0;
 	return rc;

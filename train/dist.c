@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "train/dist.h"
+#include "train/train.h"
 
 void train_dist_share(const struct train_dist *d, int n, int *lo, int *hi)
 {
@@ -23,4 +24,40 @@ void train_dist_agree_message(struct train_dist *d, int rc, int rc0, int agreed,
 		snprintf(err, errlen, "rank %d: %s", d->rank, own);
 		d->speak = 1;
 	}
+}
+
+/* The engine's view of the job (ssm/engine.h). */
+static void r_share(void *user, int n, int *lo, int *hi)
+{
+	train_dist_share(user, n, lo, hi);
+}
+
+static int r_agree(void *user, int failed, char *err, size_t errlen)
+{
+	return train_dist_agree(user, failed ? TRAIN_E_INTERNAL : 0, err, errlen);
+}
+
+static int r_reduce_grads(void *user, ssmf_real *grads, size_t n, ssmf_reducer_add_fn add,
+                          void *add_user, char *err, size_t errlen)
+{
+	return train_dist_reduce_grads(user, grads, n, add, add_user, err, errlen);
+}
+
+static int r_sum_disjoint(void *user, double *v, int n, char *err, size_t errlen)
+{
+	return train_dist_sum_disjoint(user, v, n, err, errlen);
+}
+
+const struct ssmf_reducer *train_dist_reducer(struct train_dist *d, struct ssmf_reducer *r)
+{
+	if (!d || d->size < 2)
+		return NULL;
+	*r = (struct ssmf_reducer){.user = d,
+	                           .rank = d->rank,
+	                           .size = d->size,
+	                           .share = r_share,
+	                           .agree = r_agree,
+	                           .reduce_grads = r_reduce_grads,
+	                           .sum_disjoint = r_sum_disjoint};
+	return r;
 }

@@ -19,6 +19,7 @@
 
 #include <stddef.h>
 
+#include "ssm/engine.h"
 #include "ssm/ssm.h"
 
 struct train_dist {
@@ -49,7 +50,7 @@ void train_dist_finish(struct train_dist *d, int failed);
 void train_dist_share(const struct train_dist *d, int n, int *lo, int *hi);
 
 /* Adds this process's group gradients, elements i0..i1-1, to dst (ssmf_add_group_grads). */
-typedef void (*train_dist_add_fn)(void *user, size_t i0, size_t i1, ssmf_real *dst);
+typedef ssmf_reducer_add_fn train_dist_add_fn;
 
 /* grads (n elements) becomes the sum over all processes, rank by rank, of what their `add`
  * contributes, starting from grads' value on rank 0 (zero); every process receives it. */
@@ -71,6 +72,10 @@ int train_dist_agree(struct train_dist *d, int rc, char *err, size_t errlen);
 /* 1 when any process's flag is set (an interrupt that reached some of them), else 0;
  * negative on an MPI failure. */
 int train_dist_any(struct train_dist *d, int flag, char *err, size_t errlen);
+
+/* The job as the engines see it (ssm/engine.h), in *r: NULL for a single process, which
+ * the engines run as before. */
+const struct ssmf_reducer *train_dist_reducer(struct train_dist *d, struct ssmf_reducer *r);
 
 /* For the two builds: the err of train_dist_agree from this process's rc, rank 0's rc0
  * and the agreed rc. */

@@ -7,17 +7,17 @@
  * between steps, after the epoch-end validation when a step closes an epoch.
  *
  * Distributed (dist.h): every process runs this loop over the same batches and the same
- * state; the backend spreads each batch's gradient work and validation spreads the
- * batches, with results bit-identical to one process. Rank 0 alone writes the checkpoint,
- * the model and the progress; the processes agree on the outcome of every step one of them
- * could fail alone (a write, an interrupt), so they end together.
+ * state; the engine spreads each batch's gradient work (ssm/engine.h, ssmf_reducer) and
+ * validation spreads the batches, with results bit-identical to one process. Rank 0 alone
+ * writes the checkpoint, the model and the progress; the processes agree on the outcome of
+ * every step one of them could fail alone (a write, an interrupt), so they end together.
  */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "train/backend.h"
+#include "cuda/devices.h"
 #include "train/batcher.h"
 #include "train/dist.h"
 #include "train/flowset.h"
@@ -40,8 +40,9 @@ struct run {
 	const struct train_flowset *val_src; /* &train_fs (time split) or &val_fs (--val) */
 	struct train_split split;
 	struct ssmf_model *m;
-	struct train_adamw opt;
-	struct train_backend be;
+	struct ssmf_adamw opt;
+	struct ssmf_engine eng;
+	struct ssmf_reducer reducer; /* the job, as the engine sees it (train/dist.h) */
 	struct train_batcher tb, vb;
 	double *val_parts; /* (vb.n_batches, 4) each validation batch's sums, for the processes */
 	struct train_tstate st;
@@ -87,12 +88,12 @@ static char *meta_text(struct run *r)
 
 static int diverged(struct run *r, long step, const char *what, double v);
 
-/* Makes the host copies of the parameters and moments current (a device backend keeps
- * them on the device) and checks the parameters: a device backend's optimizer step does not
- * look at them (backend.h), so a non-finite one is caught here before it is saved. */
+/* Makes the host copies of the parameters and moments current (a device engine keeps
+ * them on the device) and checks the parameters: a device engine's AdamW does not
+ * look at them (ssm/engine.h), so a non-finite one is caught here before it is saved. */
 static int sync_host(struct run *r)
 {
-	if (r->be.sync_to_host(r->be.ctx, r->err, r->errlen) < 0)
+	if (r->eng.sync_to_host(r->eng.ctx, r->err, r->errlen) < 0)
 		return TRAIN_E_INTERNAL;
 	size_t n = ssmf_model_num_params(r->m);
 	const ssmf_real *p = ssmf_model_params(r->m);
@@ -206,7 +207,7 @@ static int validate(struct run *r, double *val, double *val_next, double *val_su
 		struct ssmf_batch b;
 		struct ssmf_outputs out;
 		train_batcher_get(&r->vb, i, sup_weight(r), &b);
-		if (r->be.forward(r->be.ctx, &b, &out, r->err, r->errlen) < 0) {
+		if (r->eng.infer(r->eng.ctx, &b, &out, r->err, r->errlen) < 0) {
 			rc = TRAIN_E_INTERNAL;
 			break;
 		}
@@ -313,17 +314,17 @@ static int train_step(struct run *r, size_t i)
 	long packets = train_batcher_get(&r->tb, i, sup_weight(r), &b);
 	long step = (long)r->st.step + 1;
 	double lr = train_lr_at(step, r->total_steps, r->hp.warmup, r->hp.lr, r->hp.min_lr_ratio);
-	int rc = r->be.forward_backward(r->be.ctx, &b, &out, r->err, r->errlen);
+	int rc = r->eng.forward_backward(r->eng.ctx, &b, &out, r->err, r->errlen);
 	if (rc < 0)
-		return rc;
+		return rc == -1 ? TRAIN_E_INTERNAL : rc;
 	if (!isfinite(out.loss))
 		return diverged(r, step, "the loss", out.loss);
 	double gn;
-	if (r->be.grad_norm(r->be.ctx, &gn, r->err, r->errlen) < 0)
+	if (r->eng.grad_norm(r->eng.ctx, &gn, r->err, r->errlen) < 0)
 		return TRAIN_E_INTERNAL;
 	if (!isfinite(gn))
 		return diverged(r, step, "the gradient norm", gn);
-	struct train_adamw_step s = {
+	struct ssmf_adamw_step s = {
 	    .t = step,
 	    .lr = lr,
 	    .beta1 = r->hp.beta1,
@@ -332,7 +333,7 @@ static int train_step(struct run *r, size_t i)
 	    .weight_decay = r->hp.weight_decay,
 	    .grad_scale = r->hp.grad_clip > 0 && gn > r->hp.grad_clip ? r->hp.grad_clip / gn : 1,
 	};
-	long bad = r->be.optimizer_step(r->be.ctx, &s, r->err, r->errlen);
+	long bad = r->eng.adamw(r->eng.ctx, &s, r->err, r->errlen);
 	if (bad < 0)
 		return TRAIN_E_INTERNAL;
 	if (bad > 0)
@@ -466,7 +467,7 @@ static int setup_model(struct run *r, struct train_loaded *ld)
 		r->st.n_params = ssmf_model_num_params(r->m);
 	}
 	size_t n = ssmf_model_num_params(r->m);
-	if (train_adamw_init(&r->opt, r->m) < 0 || !(r->best = calloc(n, sizeof *r->best))) {
+	if (ssmf_adamw_init(&r->opt, r->m) < 0 || !(r->best = calloc(n, sizeof *r->best))) {
 		snprintf(r->err, r->errlen, "out of memory");
 		return TRAIN_E_INTERNAL;
 	}
@@ -475,11 +476,28 @@ static int setup_model(struct run *r, struct train_loaded *ld)
 		memcpy(r->opt.v, ld->moments + n, n * sizeof *r->opt.v);
 		memcpy(r->best, ld->best, n * sizeof *r->best);
 	}
-	int rc = train_backend_open(&r->be, o->device ? o->device : "cpu", r->m, &r->opt, r->dist,
-	                            r->hp.batch_size, r->hp.max_len, r->err, r->errlen);
-	if (rc < 0)
-		return rc;
-	if (o->resume && r->be.sync_from_host(r->be.ctx, r->err, r->errlen) < 0)
+	enum ssmf_device device = SSMF_DEVICE_CPU;
+	if (o->device && ssmf_device_parse(o->device, &device) != 0) {
+		snprintf(r->err, r->errlen, "--device %s: unknown device (cpu or cuda)", o->device);
+		return TRAIN_E_USAGE;
+	}
+	struct ssmf_engine_opts eo = {.max_B = r->hp.batch_size,
+	                              .max_T = r->hp.max_len,
+	                              .train = r->m,
+	                              .opt = &r->opt,
+	                              .reducer = train_dist_reducer(r->dist, &r->reducer),
+	                              .device = r->dist->local_rank};
+	switch (ssmf_engine_open(&r->eng, device, r->m, &eo, r->err, r->errlen)) {
+	case 0:
+		break;
+	case SSMF_ENGINE_E_CONFIG: /* a model the kernels do not support */
+		return TRAIN_E_USAGE;
+	case SSMF_ENGINE_E_NO_DEVICE:
+		return TRAIN_E_NO_CUDA;
+	default:
+		return TRAIN_E_INTERNAL;
+	}
+	if (o->resume && r->eng.sync_from_host(r->eng.ctx, r->err, r->errlen) < 0)
 		return TRAIN_E_INTERNAL;
 	return 0;
 }
@@ -612,13 +630,13 @@ int train_run(const struct train_opts *o, struct train_result *res, char *err, s
 	res->last_train_loss = r.last_train_loss;
 	train_loaded_free(&ld);
 	ssmf_model_free(ld.m);
-	train_backend_close(&r.be);
+	ssmf_engine_close(&r.eng);
 	train_batcher_free(&r.tb);
 	train_batcher_free(&r.vb);
 	train_split_free(&r.split);
 	train_flowset_free(&r.train_fs);
 	train_flowset_free(&r.val_fs);
-	train_adamw_free(&r.opt);
+	ssmf_adamw_free(&r.opt);
 	ssmf_model_free(r.m);
 	free(r.best);
 	free(r.val_parts);

@@ -7,7 +7,7 @@
 #include "train/state.h"
 
 int train_state_save(const char *path, const struct ssmf_model *m, const struct train_tstate *st,
-                     const struct train_adamw *opt, const ssmf_real *best, const char *meta,
+                     const struct ssmf_adamw *opt, const ssmf_real *best, const char *meta,
                      char *err, size_t errlen)
 {
 	size_t n = opt->n;

@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 #include "ssm/ssm.h"
-#include "train/adamw.h"
+#include "ssm/adamw.h"
 
 #define TRAIN_TSTATE_VERSION 1u
 
@@ -36,7 +36,7 @@ _Static_assert(sizeof(struct train_tstate) == 14 * 8, "no padding in the stored 
 
 /* A resumable checkpoint: model, state, moments, best parameters and metadata. */
 int train_state_save(const char *path, const struct ssmf_model *m, const struct train_tstate *st,
-                     const struct train_adamw *opt, const ssmf_real *best, const char *meta,
+                     const struct ssmf_adamw *opt, const ssmf_real *best, const char *meta,
                      char *err, size_t errlen);
 /* Loads one; fills st, the moments (opt must be initialised for the loaded model by the
  * caller afterwards: see train_state_restore), best (malloc'd) and meta (malloc'd text). */

@@ -108,7 +108,7 @@ struct train_opts {
 	const char *output;     /* the model: best validation parameters + metadata */
 	const char *checkpoint; /* training state, resumable */
 	const char *resume;     /* a checkpoint to continue from, or NULL */
-	const char *device;     /* "cpu", "cuda" or "cuda-emulated" (tests; train/backend.h) */
+	const char *device;     /* "cpu", "cuda" or "cuda-emulated" (tests; cuda/devices.h) */
 	int host_level;         /* train the host level on the datasets' host sequences
 	                           (train/hostset.h) instead of the packet level */
 	int threads;            /* 0: OpenMP default */

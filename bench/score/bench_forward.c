@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/sort_index.h"
 #include "datasets/reader.h"
 #include "score/default_model.h"
 #include "ssm/ssm.h"
@@ -22,14 +23,6 @@ static double clock_s(clockid_t id)
 	struct timespec ts;
 	clock_gettime(id, &ts);
 	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int by_count(const void *a, const void *b, void *ctx)
-{
-	const struct ssmf_flow_summary *flows = ctx;
-	uint32_t x = flows[*(const size_t *)a].packet_count;
-	uint32_t y = flows[*(const size_t *)b].packet_count;
-	return x < y ? -1 : x > y;
 }
 
 int main(int argc, char **argv)
@@ -51,17 +44,23 @@ int main(int argc, char **argv)
 	size_t nf = (size_t)ssmf_dataset_nflows(ds), np = (size_t)ssmf_dataset_npackets(ds);
 	struct ssmf_record *all = malloc((np ? np : 1) * sizeof *all);
 	size_t *order = malloc((nf ? nf : 1) * sizeof *order);
-	if (!all || !order || ssmf_dataset_read_packets(ds, 0, np, all, err, sizeof err) != 0) {
-		fprintf(stderr, "%s\n", all && order ? err : "out of memory");
+	uint64_t *keys = malloc((nf ? nf : 1) * sizeof *keys);
+	if (!all || !order || !keys ||
+	    ssmf_dataset_read_packets(ds, 0, np, all, err, sizeof err) != 0) {
+		fprintf(stderr, "%s\n", all && order && keys ? err : "out of memory");
 		return 1;
 	}
 	int maxT = 1;
 	for (size_t i = 0; i < nf; i++) {
 		order[i] = i;
+		keys[i] = flows[i].packet_count;
 		if ((int)flows[i].packet_count > maxT)
 			maxT = (int)flows[i].packet_count;
 	}
-	qsort_r(order, nf, sizeof *order, by_count, (void *)flows);
+	if (ssmf_sort_index(order, keys, nf) != 0) {
+		fprintf(stderr, "out of memory\n");
+		return 1;
+	}
 	int rowsB = POSITIONS / maxT > 0 ? POSITIONS / maxT : 1;
 	int maxB = ROWS, maxTa = maxT;
 	struct ssmf_acts *shortA = ssmf_acts_new_infer(m, maxB, POSITIONS / maxB, err, sizeof err);
@@ -118,6 +117,6 @@ int main(int argc, char **argv)
 	ssmf_acts_free(longA);
 	ssmf_model_free(m);
 	ssmf_dataset_close(ds);
-	free(rec), free(order), free(all);
+	free(rec), free(order), free(keys), free(all);
 	return 0;
 }

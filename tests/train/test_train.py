@@ -428,7 +428,7 @@ def check_benign_names():
     print(f"benign names: {len(sup[0])} identical supervised steps")
 
 # --device cuda-emulated runs the CUDA kernels' code on the CPU (cuda/cx.h), through the same
-# backend as --device cuda. Its per-step losses equal the CPU backend's up to float rounding
+# engine as --device cuda. Its per-step losses equal the CPU engine's up to float rounding
 # (summation order, the optimizer's division by the bias corrections): measured <= 1e-7
 # relative over 55 steps of the default model, so 1e-5 is a 100x margin. A real GPU adds
 # FMA contraction and CUDA's libm (docs/cuda.md): 1e-3 there.

@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "train/adamw.h"
+#include "ssm/adamw.h"
 
-int train_adamw_init(struct train_adamw *o, const struct ssmf_model *m)
+int ssmf_adamw_init(struct ssmf_adamw *o, const struct ssmf_model *m)
 {
 	memset(o, 0, sizeof *o);
 	o->n = ssmf_model_num_params(m);
@@ -14,7 +14,7 @@ int train_adamw_init(struct train_adamw *o, const struct ssmf_model *m)
 	o->v = calloc(o->n, sizeof *o->v);
 	o->decay = calloc(o->n, 1);
 	if (!o->m || !o->v || !o->decay) {
-		train_adamw_free(o);
+		ssmf_adamw_free(o);
 		return -1;
 	}
 	for (int i = 0; i < ssmf_model_num_tensors(m); i++) {
@@ -24,7 +24,7 @@ int train_adamw_init(struct train_adamw *o, const struct ssmf_model *m)
 	return 0;
 }
 
-void train_adamw_free(struct train_adamw *o)
+void ssmf_adamw_free(struct ssmf_adamw *o)
 {
 	free(o->m);
 	free(o->v);
@@ -32,8 +32,8 @@ void train_adamw_free(struct train_adamw *o)
 	memset(o, 0, sizeof *o);
 }
 
-long train_adamw_update(struct train_adamw *o, ssmf_real *params, const ssmf_real *grads,
-                        const struct train_adamw_step *s)
+long ssmf_adamw_update(struct ssmf_adamw *o, ssmf_real *params, const ssmf_real *grads,
+                       const struct ssmf_adamw_step *s)
 {
 	const float b1 = (float)s->beta1, b2 = (float)s->beta2;
 	const float c1 = (float)(1.0 / (1.0 - pow(s->beta1, (double)s->t)));
@@ -58,7 +58,7 @@ long train_adamw_update(struct train_adamw *o, ssmf_real *params, const ssmf_rea
 	return bad;
 }
 
-double train_grad_norm(const ssmf_real *grads, size_t n)
+double ssmf_grad_norm(const ssmf_real *grads, size_t n)
 {
 	double s = 0;
 	for (size_t i = 0; i < n; i++)
