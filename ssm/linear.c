@@ -93,6 +93,33 @@ static int gemm_tile4x64(float *C, int ldc, const float *A, size_t as_m, size_t 
 			memcpy(c + (size_t)i * ldc, row, (size_t)nn * sizeof(float));
 		}
 	}
+	/* the last rows (fewer than 4: a short flow, step mode's single rows) on a 1 x 64
+	 * tile, the same sums in the same order */
+	for (; m < m1; m++, done++) {
+		float *c = C + (size_t)m * ldc;
+		vf16 acc[4];
+		if (set) {
+			for (int j = 0; j < 4; j++)
+				acc[j] = z[j];
+		} else {
+			float row[64] = {0};
+			memcpy(row, c, (size_t)nn * sizeof(float));
+			for (int j = 0; j < 4; j++)
+				acc[j] = ld16(row + 16 * j);
+		}
+		const float *a = A + (size_t)m * as_m;
+		for (int k = 0; k < K; k++) {
+			const float *bk = b + (size_t)k * ldb;
+			float x = a[(size_t)k * as_k];
+#pragma GCC unroll 4
+			for (int j = 0; j < 4; j++)
+				acc[j] += x * ld16(bk + 16 * j);
+		}
+		float row[64];
+		for (int j = 0; j < 4; j++)
+			st16(row + 16 * j, acc[j]);
+		memcpy(c, row, (size_t)nn * sizeof(float));
+	}
 	return done;
 }
 

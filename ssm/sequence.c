@@ -388,6 +388,9 @@ int ssmf_infer(const struct ssmf_model *m, struct ssmf_acts *a, const struct ssm
 		struct ssmf_acts *fa = a->fb_acts[ssmf_thread_id()];
 		fa->wt = a->wt;
 		struct ssmf_batch fb = flow_batch(batch, b);
+		/* the flow's own rows only: a padding row costs what a packet costs, and no
+		 * row before it depends on it */
+		fb.T = fb.len[0] > 0 ? fb.len[0] : 1;
 		struct ssmf_outputs fo;
 		char e[160];
 		if (batch->state) {
@@ -398,11 +401,13 @@ int ssmf_infer(const struct ssmf_model *m, struct ssmf_acts *a, const struct ssm
 				snprintf(ferr, sizeof ferr, "%s", e);
 			continue;
 		}
-		size_t r0 = (size_t)b * T;
-		memcpy(a->nll + r0 * SSMF_N_COMP, fa->nll,
-		       (size_t)T * SSMF_N_COMP * sizeof(ssmf_real));
+		size_t r0 = (size_t)b * T, rf = (size_t)fb.T, pad = (size_t)T - rf;
+		memcpy(a->nll + r0 * SSMF_N_COMP, fa->nll, rf * SSMF_N_COMP * sizeof(ssmf_real));
+		memset(a->nll + (r0 + rf) * SSMF_N_COMP, 0, pad * SSMF_N_COMP * sizeof(ssmf_real));
 		memcpy(a->logits + r0 * SSMF_N_LOGITS, fa->logits,
-		       (size_t)T * SSMF_N_LOGITS * sizeof(ssmf_real));
+		       rf * SSMF_N_LOGITS * sizeof(ssmf_real));
+		memset(a->logits + (r0 + rf) * SSMF_N_LOGITS, 0,
+		       pad * SSMF_N_LOGITS * sizeof(ssmf_real));
 		memcpy(a->score_comp + (size_t)b * SSMF_N_COMP, fa->score_comp,
 		       SSMF_N_COMP * sizeof(ssmf_real));
 		a->score[b] = fa->score[0];

@@ -208,7 +208,8 @@ void ssmf_add_group_grads(const struct ssmf_model *m, const struct ssmf_acts *a,
                           size_t i0, size_t i1, ssmf_real *dst);
 
 /* ssmf_forward's outputs, bit-identical, without keeping the activations a backward needs:
- * each thread runs whole flows in its own single-flow activations, which stay in cache.
+ * each thread runs whole flows in its own single-flow activations, which stay in cache,
+ * over each flow's own rows only (the logits of padding rows are 0, not computed).
  * For scoring and validation; ssmf_backward cannot follow it. */
 int ssmf_infer(const struct ssmf_model *m, struct ssmf_acts *a, const struct ssmf_batch *batch,
                struct ssmf_outputs *out, char *err, size_t errlen);
