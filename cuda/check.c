@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cuda/bodies.h"
+#include "cuda/bodies_adamw.h" /* adamw_body, the reference update; SSMF_CX_MAX_LAYERS */
 #include "cuda/cx.h"
 #include "ssm/internal.h"
 
