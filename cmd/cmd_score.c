@@ -52,7 +52,7 @@ struct score_opts {
 	size_t top, hosts_top, report_top;
 	const char *report;
 	struct ssmf_report_inputs *inputs; /* the inputs' provenance, for the report */
-	double threshold, fpr, host_weight, activity_weight, evidence_weight;
+	double threshold, fpr, host_weight, activity_weight, evidence_weight, peak_weight;
 	struct ssmf_opt_list calibrate;
 	struct ssmf_flow_params fp;
 	struct ssmf_label_args la;
@@ -215,6 +215,14 @@ static const struct ssmf_opt score_opts_table[] = {
      .hi = INFINITY,
      .help = "weight of a flow's packets' evidence as a whole (their excess surprise over "
              "normal flows', by the square root of their number) in its score",
+     .note = "0: off"},
+    {.name = "peak-weight",
+     .arg = "X",
+     .type = SSMF_OPT_F64,
+     .offset = O(peak_weight),
+     .lo = 0,
+     .hi = INFINITY,
+     .help = "weight of a flow's most surprising packet (max_surprise) in its score",
      .note = "0: off"},
     {.name = "quiet",
      .short_name = 'q',
@@ -548,6 +556,7 @@ int cmd_score(int argc, char **argv)
 	                       .host_weight = SSMF_HOST_WEIGHT_DEFAULT,
 	                       .activity_weight = SSMF_ACTIVITY_WEIGHT_DEFAULT,
 	                       .evidence_weight = SSMF_EVIDENCE_WEIGHT_DEFAULT,
+	                       .peak_weight = SSMF_PEAK_WEIGHT_DEFAULT,
 	                       .device = SSMF_DEVICE_CPU};
 	ssmf_flow_params_default(&o.fp);
 	ssmf_label_args_init(&o.la);
@@ -601,7 +610,8 @@ int cmd_score(int argc, char **argv)
 	                                   .weight = o.host_weight,
 	                                   .activity_weight = o.activity_weight,
 	                                   .evidence = evidence.flows ? &evidence : NULL,
-	                                   .evidence_weight = o.evidence_weight};
+	                                   .evidence_weight = o.evidence_weight,
+	                                   .peak_weight = o.peak_weight};
 	struct ssmf_scorer_opts so = o.so;
 	so.per_packet = so.per_packet || o.report; /* the report draws its top flows' packets */
 	so.labels = labels;

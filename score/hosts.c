@@ -368,7 +368,8 @@ int ssmf_hosts_score(const struct ssmf_host_level *hl, struct ssmf_flow_score *r
 		r[i].activity_part = aw * r[i].activity;
 		r[i].evidence = ssmf_evidence_score(hl->evidence, r[i].packet_score, pred);
 		r[i].evidence_part = hl->evidence_weight * r[i].evidence;
-		r[i].score += r[i].activity_part + r[i].evidence_part;
+		r[i].score +=
+		    r[i].activity_part + r[i].evidence_part + hl->peak_weight * r[i].max_surprise;
 	}
 	if (host_table(&p, r, aw, out) < 0) {
 		snprintf(err, errlen, "out of memory");

@@ -17,6 +17,9 @@
  * of the packets: a long flow of a host that floods is lifted as much as a short one).
  * A long flow is also judged by its packets as a whole (ssm/evidence.h): `evidence_weight`
  * times their evidence is added to its score, outside the mean as the activity is.
+ * And a flow is judged by its most surprising packet: `peak_weight` times its max_surprise
+ * is added, since a mean dilutes the one request of an exploit or the one reply of a
+ * download in a flow that is otherwise a normal session (docs/detection.md).
  * Hosts are ranked by their events' summed surprise, each event's activity included at
  * the same weight, over their number plus one (a host seen once ranks below one as
  * surprising many times).
@@ -63,6 +66,9 @@ struct ssmf_host_results {
 /* Weight of a flow's packets' evidence in its score (score --evidence-weight; 0: off):
  * small, because every long normal flow has some (docs/detection.md). */
 #define SSMF_EVIDENCE_WEIGHT_DEFAULT 0.2
+/* Weight of a flow's most surprising packet (max_surprise) in its score (score
+ * --peak-weight; 0: off): small, because every long flow has a peak (docs/detection.md). */
+#define SSMF_PEAK_WEIGHT_DEFAULT 0.1
 
 /* The host level as score runs it. */
 struct ssmf_host_level {
@@ -72,6 +78,7 @@ struct ssmf_host_level {
 	double activity_weight;                  /* --activity-weight */
 	const struct ssmf_evidence *evidence;    /* NULL: the model file has none */
 	double evidence_weight;                  /* --evidence-weight */
+	double peak_weight;                      /* --peak-weight */
 };
 
 #define SSMF_HOST_WINDOW  1024

@@ -71,11 +71,11 @@ def main():
     ap.add_argument("--data", default=os.path.join(ROOT, "..", "shared", "data"))
     ap.add_argument("--work", default="/tmp/ssmflow-detection")
     ap.add_argument("--retrain", action="store_true")
-    ap.add_argument("--weights", default="0:0:0,0.5:0:0,0.5:1:0,0.5:1:0.2,0.5:1:0.5,0.5:2:0.2,"
-                    "1:1:0.2",
-                    help="host weight:activity weight:evidence weight triples to compare "
-                    "(score --host-weight, --activity-weight, --evidence-weight; evidence "
-                    "0.2 when left out)")
+    ap.add_argument("--weights", default="0:0:0:0,0.5:0:0:0,0.5:1:0:0,0.5:1:0.2:0,"
+                    "0.5:1:0.2:0.05,0.5:1:0.2:0.1,0.5:1:0.2:0.2,0.5:1:0.5:0.1,1:1:0.2:0.1",
+                    help="host:activity:evidence:peak weights to compare (score "
+                    "--host-weight, --activity-weight, --evidence-weight, --peak-weight; "
+                    "evidence 0.2 and peak 0.1 when left out)")
     ap.add_argument("--behaviours", metavar="DIR",
                     help="also score the captures behaviours.py writes into DIR (generated "
                     "brute force, beacon, mining, sweep and DNS-tunnel hosts), reported apart")
@@ -116,7 +116,7 @@ def main():
         fl = f["flows"][:]
         names = [x.decode() for x in f["label_names"][:]]
         pkt, host, act = f["packet_score"][:], f["host_score"][:], f["activity"][:]
-        evidence = f["evidence"][:]
+        evidence, peak = f["evidence"][:], f["max_surprise"][:]
         n, src = f["packets_scored"][:], f["source"][:]
     y = np.array([names[x] == "attack" for x in fl["label"]])
     first_gen = len(sets["normal"]) + len(sets["attack"])
@@ -126,13 +126,14 @@ def main():
     rows = []
     pred = np.maximum(n.astype(float) - 1, 0)
     for triple in a.weights.split(","):
-        w, aw, ew = ([float(x) for x in triple.split(":")] + [0.2])[:3]
+        given = [float(x) for x in triple.split(":")]
+        w, aw, ew, pw = (given + [0, 0, 0.2, 0.1][len(given):])[:4]
         # score's formula (score/hosts.h): the mean surprise per observation, the host
-        # event counted w times, plus aw times the activity surprise and ew times the
-        # packets' evidence
+        # event counted w times, plus aw times the activity surprise, ew times the
+        # packets' evidence and pw times the most surprising packet's surprise
         s = np.where(pred + w > 0, (pkt * pred + w * host) / np.maximum(pred + w, 1e-300), 0)
         if w > 0:
-            s = s + aw * act + ew * evidence
+            s = s + aw * act + ew * evidence + pw * peak
         files = []
         for k in range(len(sets["normal"]), len(inputs)):
             m = (src == k)
@@ -143,14 +144,14 @@ def main():
                           roc_auc_score(y[sel], s[sel]), k >= first_gen))
         rs, rm = y[real], multi & real
         mean = lambda gen: float(np.mean([x[2] for x in files if x[3] == gen] or [np.nan]))
-        rows.append((f"{w:g} / {aw:g} / {ew:g}", roc_auc_score(rs, s[real]),
+        rows.append((f"{w:g} / {aw:g} / {ew:g} / {pw:g}", roc_auc_score(rs, s[real]),
                      tpr_at(rs, s[real], 0.01), roc_auc_score(y[rm], s[rm]), mean(False),
                      files, mean(True)))
     yr, mr = y[real], multi[real]
     print(f"{int(yr.sum())} attack and {int((~yr).sum())} normal flows "
           f"({int((yr & ~mr).sum())} and {int((~yr & ~mr).sum())} of one packet)"
           + (f"; {int((~real).sum())} flows of generated captures" if generated else ""))
-    print("| host / activity / evidence weight | all-flow ROC-AUC | TPR at 1 % FPR | "
+    print("| host / activity / evidence / peak weight | all-flow ROC-AUC | TPR at 1 % FPR | "
           "multi-packet ROC-AUC | mean per-file ROC-AUC |"
           + (" mean per-file, generated |" if generated else ""))
     print("|---|---|---|---|---|" + ("---|" if generated else ""))

@@ -120,9 +120,10 @@ def main(ssmflow, data):
             # the default host weight, 0.5: the host event counts as half a packet; the
             # default activity weight, 1: the activity surprise is added; the default
             # evidence weight, 0.2: a fifth of the packets' evidence (checked against the
-            # consumer in export.consumer_matches_score)
+            # consumer in export.consumer_matches_score); the default peak weight, 0.1: a
+            # tenth of the most surprising packet's surprise
             want = (total + 0.5 * r["host_score"]) / (len(pk) - 0.5) + r["activity"] + \
-                0.2 * r["evidence"]
+                0.2 * r["evidence"] + 0.1 * max((p["surprise"] for p in pk), default=0)
             if abs(want - r["score"]) > 1e-4 * max(1, abs(r["score"])):
                 fail(f"flow {r['flow_id']}: score {r['score']} != {want} (packets and host)")
 
