@@ -46,6 +46,7 @@ struct cuda_api {
 static struct {
 	int tried;
 	int ok;
+	void *handle;
 	struct cuda_api api;
 	char why[512];
 } module;
@@ -135,8 +136,14 @@ static const struct cuda_api *api(void)
 		}
 	}
 	module.ok = 1;
+	module.handle = h;
 	return a;
 #endif
+}
+
+void *ssmf_cuda_module_symbol(const char *name)
+{
+	return api() ? dlsym(module.handle, name) : NULL;
 }
 
 static int unavailable(char *err, size_t errlen)
