@@ -20,9 +20,9 @@
  * among the visible devices) runs a contiguous share of the batch's flows, normalised by
  * the whole batch's counts; the shares' gradients are added in rank order along the ranks
  * on the devices (cuda/grad_ring.h: NCCL, or the emulation's messages), or, where the
- * device has no transport (a build without NCCL) or the reducer offers no host messages,
- * copied to the host, added along the same chain by the reducer and copied back. Both
- * give the same bits. The sum of per-process GEMMs is not the one GEMM of a single
+ * device has no transport (a build without NCCL) or the reducer asks for the host
+ * (ssmf_reducer.chain), copied to the host, added along the same chain by the reducer and copied
+ * back. Both give the same bits. The sum of per-process GEMMs is not the one GEMM of a single
  * process, so N GPUs give one GPU's losses up to float rounding, the same for every run
  * with the same N. */
 #include <stdio.h>
