@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cuda/grad_ring.h" /* ssmf_cuda_module_symbol */
 #include "cuda/ssm_cuda.h"
 
 #define MODULE_NAME "libssmflow-cuda.so"
