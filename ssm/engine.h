@@ -50,7 +50,7 @@ struct ssmf_reducer {
 	/* what the engine returns when its own transport failed between the processes (NCCL):
 	 * like the reducer's failures, the job cannot go on (negative, not -1) */
 	int lost_rc;
-	enum ssmf_chain_place chain;
+	enum ssmf_chain_place chain; /* where the CUDA engine adds (train/dist.h: the user's) */
 };
 
 struct ssmf_engine {
