@@ -44,8 +44,8 @@ int main(int argc, char **argv)
 		return SSMF_EXIT_USAGE;
 	}
 	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
-		printf("ssmflow %s (record version %u)\n", SSMF_VERSION_STRING,
-		       SSMF_RECORD_VERSION);
+		printf("ssmflow %s (record version %u)\nbuild: %s\n", SSMF_VERSION_STRING,
+		       SSMF_RECORD_VERSION, SSMF_BUILD_FEATURES);
 		return SSMF_EXIT_OK;
 	}
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||

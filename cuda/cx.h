@@ -43,6 +43,11 @@ int ssmf_cxh_poison(struct ssmf_cxh *c, char *err, size_t errlen);
 long ssmf_cxh_fetch(struct ssmf_cxh *c, const char *name, int layer, float *dst, size_t cap,
                     char *err, size_t errlen);
 
+/* The context's gradient buffer on its device (n floats), for the chain of grad_ring.h;
+ * the GPU's also gives its stream (a cudaStream_t) and device index. */
+float *ssmf_cxh_grads(struct ssmf_cxh *c, size_t *n);
+float *ssmf_cuda_grads_on_device(struct ssmf_cuda *c, size_t *n, void **stream, int *device);
+
 /* ---- comparison with the CPU reference (check.c) ---- */
 
 enum ssmf_cx_backend {

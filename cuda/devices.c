@@ -131,6 +131,11 @@ static int refuse_states(const struct ssmf_batch *b, char *err, size_t errlen)
 	{                                                                                          \
 		return P##step_reset(ctx, slots, n, err, errlen);                                  \
 	}                                                                                          \
+	static int TABLE##_grad_ring(void *ctx, const struct ssmf_reducer *red,                    \
+	                             struct ssmf_grad_transport *t, char *err, size_t errlen)      \
+	{                                                                                          \
+		return P##grad_ring(ctx, red, t, err, errlen);                                     \
+	}                                                                                          \
 	const struct ssmf_cuda_api TABLE = {                                                       \
 	    NAME,                                                                                  \
 	    TABLE##_create,                                                                        \
@@ -148,6 +153,7 @@ static int refuse_states(const struct ssmf_batch *b, char *err, size_t errlen)
 	    TABLE##_upload_params,                                                                 \
 	    TABLE##_step,                                                                          \
 	    TABLE##_step_reset,                                                                    \
+	    TABLE##_grad_ring,                                                                     \
 	};
 
 CUDA_API(ssmf_cuda_api_gpu, "cuda", ssmf_cuda_, struct ssmf_cuda)

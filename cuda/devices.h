@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cuda/grad_ring.h"
 #include "cuda/ssm_cuda.h"
 #include "ssm/engine.h"
 
@@ -53,6 +54,9 @@ struct ssmf_cuda_api {
 	int (*step)(void *ctx, const struct ssmf_record *rec, const int32_t *slot, int n,
 	            ssmf_real *nll, char *err, size_t errlen);
 	int (*step_reset)(void *ctx, const int32_t *slots, int n, char *err, size_t errlen);
+	/* the gradient chain's transport on this device (cuda/grad_ring.h) */
+	int (*grad_ring)(void *ctx, const struct ssmf_reducer *red, struct ssmf_grad_transport *t,
+	                 char *err, size_t errlen);
 };
 
 extern const struct ssmf_cuda_api ssmf_cuda_api_gpu;

@@ -18,13 +18,17 @@
  *
  * In a job of several processes (ssmf_reducer): each process's GPU (its rank on its host
  * among the visible devices) runs a contiguous share of the batch's flows, normalised by
- * the whole batch's counts; the shares' gradients are copied to the host, added in rank
- * order along the ranks and copied back (the default model's gradient is 249 KB, a copy of
- * microseconds). The sum of per-process GEMMs is not the one GEMM of a single process, so N
- * GPUs give one GPU's losses up to float rounding, the same for every run with the same N. */
+ * the whole batch's counts; the shares' gradients are added in rank order along the ranks
+ * on the devices (cuda/grad_ring.h: NCCL, or the emulation's messages), or, where the
+ * device has no transport (a build without NCCL) or the reducer asks for the host
+ * (ssmf_reducer.chain), copied to the host, added along the same chain by the reducer and copied
+ * back. Both give the same bits. The sum of per-process GEMMs is not the one GEMM of a single
+ * process, so N GPUs give one GPU's losses up to float rounding, the same for every run
+ * with the same N. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cuda/devices.h"
 #include "ssm/engine.h"
@@ -37,6 +41,10 @@ struct cuda_ctx {
 	const struct ssmf_reducer *red; /* NULL: one process */
 	ssmf_real *share;               /* (num_params) this process's gradients, with red */
 	double *losses;                 /* (2 size) each process's loss_next, then loss_sup */
+	/* the chain on the device, opened at the first shared step (ring_state 1), or none
+	 * there (-1: staged through the host); 0: not yet tried */
+	struct ssmf_grad_transport ring;
+	int ring_state;
 };
 
 static int cu_infer(void *ctx, const struct ssmf_batch *b, struct ssmf_outputs *out, char *err,
@@ -71,6 +79,63 @@ static void add_share(void *user, size_t i0, size_t i1, ssmf_real *dst)
 		dst[i] += s->g[i];
 }
 
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* The chain on the device, at the first shared step rather than at open: every process
+ * has set up by then (the trainer agrees on that), so none can be missing from the
+ * transport's collective start. 0 (ring_state says which path), or the reducer's return. */
+static int open_ring(struct cuda_ctx *c, char *err, size_t errlen)
+{
+	const struct ssmf_reducer *red = c->red;
+	c->ring_state = -1;
+	if (red->chain == SSMF_CHAIN_HOST)
+		return 0;
+	int rc = c->ops->grad_ring(c->dev, red, &c->ring, err, errlen);
+	if (rc == SSMF_CUDA_E_NOBUILD && red->chain != SSMF_CHAIN_DEVICE)
+		return 0;
+	if (rc == SSMF_CUDA_E_NOBUILD) { /* alike on every process: none waits */
+		char why[512];
+		snprintf(why, sizeof why, "%s", err);
+		snprintf(err, errlen, "SSMF_CUDA_REDUCE=device: %s", why);
+		return -1;
+	}
+	if (rc < 0)
+		return rc;
+	c->ring_state = 1;
+	return 0;
+}
+
+/* The chain on the device: this process's gradient there becomes the sum. */
+static int ring_reduce(struct cuda_ctx *c, char *err, size_t errlen)
+{
+	const struct ssmf_reducer *red = c->red;
+	double t0 = now_s(), bytes = 0;
+	/* a peer may wait for what failed: the job cannot go on */
+	if (ssmf_grad_ring_reduce(&c->ring, &bytes, err, errlen) < 0)
+		return red->lost_rc;
+	if (red->account)
+		red->account(red->user, now_s() - t0, bytes);
+	return 0;
+}
+
+/* The host's way: the device's gradient (downloaded into share) added along the
+ * reducer's chain into the host copy of the gradients, a staging buffer here, to be
+ * uploaded once the job's calls of the step are done. */
+static int staged_reduce(struct cuda_ctx *c, char *err, size_t errlen)
+{
+	const struct ssmf_reducer *red = c->red;
+	size_t n = ssmf_model_num_params(c->train);
+	ssmf_real *sum = ssmf_model_grads(c->train);
+	memset(sum, 0, n * sizeof *sum);
+	struct grad_share s = {c->share};
+	return red->reduce_grads(red->user, sum, n, add_share, &s, err, errlen);
+}
+
 /* The batch's flows [f0, f1) on this process's device, the gradients summed over the
  * processes in rank order; every process ends with the sum on its device. */
 static int shared_forward_backward(struct cuda_ctx *c, const struct ssmf_batch *b,
@@ -88,7 +153,9 @@ static int shared_forward_backward(struct cuda_ctx *c, const struct ssmf_batch *
 	part.label = b->label ? b->label + f0 : NULL;
 	part.B = f1 - f0;
 	struct ssmf_outputs po = {0};
-	size_t n = ssmf_model_num_params(c->train);
+	int rc = c->ring_state == 0 ? open_ring(c, err, errlen) : 0;
+	if (rc < 0)
+		return rc;
 	if (c->ops->zero_grad(c->dev, err, errlen) < 0)
 		failed = 1;
 	else if (part.B > 0 && /* a batch of fewer flows than processes leaves some idle */
@@ -97,21 +164,19 @@ static int shared_forward_backward(struct cuda_ctx *c, const struct ssmf_batch *
 	          c->ops->forward(c->dev, &part, &po, err, errlen) < 0 ||
 	          c->ops->backward(c->dev, err, errlen) < 0))
 		failed = 1;
-	else if (c->ops->download_grads(c->dev, c->share, err, errlen) < 0)
+	else if (c->ring_state < 0 && c->ops->download_grads(c->dev, c->share, err, errlen) < 0)
 		failed = 1;
-	int rc = red->agree(red->user, failed, err, errlen);
-	if (rc < 0)
+	if ((rc = red->agree(red->user, failed, err, errlen)) < 0)
 		return rc;
-	ssmf_real *sum = ssmf_model_grads(c->train); /* the host copy, a staging buffer here */
-	memset(sum, 0, n * sizeof *sum);
-	struct grad_share s = {c->share};
 	memset(c->losses, 0, 2 * (size_t)red->size * sizeof *c->losses);
 	c->losses[2 * red->rank] = po.loss_next;
 	c->losses[2 * red->rank + 1] = po.loss_sup;
-	if ((rc = red->reduce_grads(red->user, sum, n, add_share, &s, err, errlen)) < 0 ||
+	if ((rc = c->ring_state > 0 ? ring_reduce(c, err, errlen) : staged_reduce(c, err, errlen)) <
+	        0 ||
 	    (rc = red->sum_disjoint(red->user, c->losses, 2 * red->size, err, errlen)) < 0)
 		return rc;
-	if (c->ops->upload_grads(c->dev, sum, err, errlen) < 0)
+	if (c->ring_state < 0 &&
+	    c->ops->upload_grads(c->dev, ssmf_model_grads(c->train), err, errlen) < 0)
 		return -1;
 	memset(out, 0, sizeof *out);
 	for (int r = 0; r < red->size; r++) {
@@ -180,6 +245,8 @@ static int cu_sync_from_host(void *ctx, char *err, size_t errlen)
 static void cu_free(void *ctx)
 {
 	struct cuda_ctx *c = ctx;
+	if (c && c->ring_state > 0)
+		c->ring.close(c->ring.user); /* before its device goes */
 	if (c && c->dev)
 		c->ops->destroy(c->dev);
 	if (c) {

@@ -121,3 +121,9 @@ static int cx_step_graph(struct ssmf_cxh *c, char *err, size_t errlen)
 {
 	return cx_step_body(c, err, errlen);
 }
+
+extern "C" float *ssmf_cxh_grads(struct ssmf_cxh *c, size_t *n)
+{
+	*n = c->n_params;
+	return c->grads;
+}

@@ -280,3 +280,12 @@ static int cx_step_graph(struct ssmf_cuda *c, char *err, size_t errlen)
 		return rc;
 	return cx_sync(c, "step", err, errlen);
 }
+
+extern "C" float *ssmf_cuda_grads_on_device(struct ssmf_cuda *c, size_t *n, void **stream,
+                                            int *device)
+{
+	*n = c->n_params;
+	*stream = c->be.stream;
+	*device = c->be.dev;
+	return c->grads;
+}

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cuda/grad_ring.h" /* ssmf_cuda_module_symbol */
 #include "cuda/ssm_cuda.h"
 
 #define MODULE_NAME "libssmflow-cuda.so"
@@ -46,6 +47,7 @@ struct cuda_api {
 static struct {
 	int tried;
 	int ok;
+	void *handle;
 	struct cuda_api api;
 	char why[512];
 } module;
@@ -135,8 +137,14 @@ static const struct cuda_api *api(void)
 		}
 	}
 	module.ok = 1;
+	module.handle = h;
 	return a;
 #endif
+}
+
+void *ssmf_cuda_module_symbol(const char *name)
+{
+	return api() ? dlsym(module.handle, name) : NULL;
 }
 
 static int unavailable(char *err, size_t errlen)

@@ -18,6 +18,12 @@
  * the communication to these calls; their negative returns (never -1) it passes on
  * unchanged. */
 typedef void (*ssmf_reducer_add_fn)(void *user, size_t i0, size_t i1, ssmf_real *dst);
+/* Where the CUDA engine adds the processes' gradients, in the same order either way. */
+enum ssmf_chain_place {
+	SSMF_CHAIN_AUTO = 0, /* on the device where it has a transport (NCCL), else on the host */
+	SSMF_CHAIN_HOST,     /* copied to the host and added by reduce_grads */
+	SSMF_CHAIN_DEVICE,   /* on the device; an error where it has no transport */
+};
 struct ssmf_reducer {
 	void *user;
 	int rank, size; /* size > 1 */
@@ -33,6 +39,18 @@ struct ssmf_reducer {
 	/* v (n) becomes the element-wise sum over the processes, each element non-zero on one
 	 * process at most (exact in any order) */
 	int (*sum_disjoint)(void *user, double *v, int n, char *err, size_t errlen);
+	/* Bytes between processes, for the CUDA engine's chain on the device (cuda/grad_ring.h):
+	 * the emulation's messages, NCCL's unique id. send and recv pair with the peer's
+	 * (process order, one at a time); broadcast gives every process root's buf. */
+	int (*send)(void *user, const void *buf, size_t bytes, int peer, char *err, size_t errlen);
+	int (*recv)(void *user, void *buf, size_t bytes, int peer, char *err, size_t errlen);
+	int (*broadcast)(void *user, void *buf, size_t bytes, int root, char *err, size_t errlen);
+	/* the seconds and bytes sent of a reduction the engine ran itself, for the job's totals */
+	void (*account)(void *user, double seconds, double bytes_sent);
+	/* what the engine returns when its own transport failed between the processes (NCCL):
+	 * like the reducer's failures, the job cannot go on (negative, not -1) */
+	int lost_rc;
+	enum ssmf_chain_place chain; /* where the CUDA engine adds (train/dist.h: the user's) */
 };
 
 struct ssmf_engine {

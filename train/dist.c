@@ -1,5 +1,6 @@
 /* dist.c - what both builds of dist.h share. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "train/dist.h"
@@ -48,6 +49,28 @@ static int r_sum_disjoint(void *user, double *v, int n, char *err, size_t errlen
 	return train_dist_sum_disjoint(user, v, n, err, errlen);
 }
 
+static int r_send(void *user, const void *buf, size_t bytes, int peer, char *err, size_t errlen)
+{
+	return train_dist_send(user, buf, bytes, peer, err, errlen);
+}
+
+static int r_recv(void *user, void *buf, size_t bytes, int peer, char *err, size_t errlen)
+{
+	return train_dist_recv(user, buf, bytes, peer, err, errlen);
+}
+
+static int r_broadcast(void *user, void *buf, size_t bytes, int root, char *err, size_t errlen)
+{
+	return train_dist_broadcast(user, buf, bytes, root, err, errlen);
+}
+
+static void r_account(void *user, double seconds, double bytes_sent)
+{
+	struct train_dist *d = user;
+	d->comm_s += seconds;
+	d->comm_mib += bytes_sent / 1048576.0;
+}
+
 const struct ssmf_reducer *train_dist_reducer(struct train_dist *d, struct ssmf_reducer *r)
 {
 	if (!d || d->size < 2)
@@ -58,6 +81,16 @@ const struct ssmf_reducer *train_dist_reducer(struct train_dist *d, struct ssmf_
 	                           .share = r_share,
 	                           .agree = r_agree,
 	                           .reduce_grads = r_reduce_grads,
-	                           .sum_disjoint = r_sum_disjoint};
+	                           .sum_disjoint = r_sum_disjoint,
+	                           .send = r_send,
+	                           .recv = r_recv,
+	                           .broadcast = r_broadcast,
+	                           .account = r_account,
+	                           .lost_rc = TRAIN_E_DIST};
+	const char *place = getenv(TRAIN_DIST_CHAIN_VAR);
+	if (place && strcmp(place, "host") == 0)
+		r->chain = SSMF_CHAIN_HOST;
+	else if (place && strcmp(place, "device") == 0)
+		r->chain = SSMF_CHAIN_DEVICE;
 	return r;
 }

@@ -61,6 +61,15 @@ int train_dist_reduce_grads(struct train_dist *d, ssmf_real *grads, size_t n, tr
  * non-zero on one process at most: exact whatever order MPI adds in. */
 int train_dist_sum_disjoint(struct train_dist *d, double *v, int n, char *err, size_t errlen);
 
+/* Bytes to and from another process, in the order both call them, and root's bytes to
+ * every process: the CUDA engine's chain on the device is built on them (ssm/engine.h). */
+int train_dist_send(struct train_dist *d, const void *buf, size_t bytes, int peer, char *err,
+                    size_t errlen);
+int train_dist_recv(struct train_dist *d, void *buf, size_t bytes, int peer, char *err,
+                    size_t errlen);
+int train_dist_broadcast(struct train_dist *d, void *buf, size_t bytes, int root, char *err,
+                         size_t errlen);
+
 /* The outcome every process agrees on after a step some of them could fail alone (a
  * checkpoint only rank 0 writes, a process's own share): the most negative of the
  * processes' rc. An error is printed once, by rank 0, whose err keeps its own message or
@@ -74,7 +83,11 @@ int train_dist_agree(struct train_dist *d, int rc, char *err, size_t errlen);
 int train_dist_any(struct train_dist *d, int flag, char *err, size_t errlen);
 
 /* The job as the engines see it (ssm/engine.h), in *r: NULL for a single process, which
- * the engines run as before. */
+ * the engines run as before. Where the CUDA engine adds the gradients (r->chain) is the
+ * environment's SSMF_CUDA_REDUCE: "host" (the path of a build without NCCL, for comparing
+ * the two, which must give the same bits), "device" (an error where the device has no
+ * transport), anything else or unset: the device where it can. */
+#define TRAIN_DIST_CHAIN_VAR "SSMF_CUDA_REDUCE"
 const struct ssmf_reducer *train_dist_reducer(struct train_dist *d, struct ssmf_reducer *r);
 
 /* For the two builds: the err of train_dist_agree from this process's rc, rank 0's rc0

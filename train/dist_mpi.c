@@ -132,6 +132,51 @@ int train_dist_reduce_grads(struct train_dist *d, ssmf_real *grads, size_t n, tr
 	return rc;
 }
 
+/* Bytes in messages of at most 1 GiB (an MPI count is an int). */
+#define BYTES_PER_MESSAGE ((size_t)1 << 30)
+#define BYTES_TAG         0x560
+
+int train_dist_send(struct train_dist *d, const void *buf, size_t bytes, int peer, char *err,
+                    size_t errlen)
+{
+	(void)d;
+	int rc = 0;
+	for (size_t i = 0; i < bytes && rc == 0; i += BYTES_PER_MESSAGE) {
+		size_t k = bytes - i < BYTES_PER_MESSAGE ? bytes - i : BYTES_PER_MESSAGE;
+		rc = mpi_check(MPI_Send((const char *)buf + i, (int)k, MPI_BYTE, peer, BYTES_TAG,
+		                        MPI_COMM_WORLD),
+		               "MPI_Send", err, errlen);
+	}
+	return rc;
+}
+
+int train_dist_recv(struct train_dist *d, void *buf, size_t bytes, int peer, char *err,
+                    size_t errlen)
+{
+	(void)d;
+	int rc = 0;
+	for (size_t i = 0; i < bytes && rc == 0; i += BYTES_PER_MESSAGE) {
+		size_t k = bytes - i < BYTES_PER_MESSAGE ? bytes - i : BYTES_PER_MESSAGE;
+		rc = mpi_check(MPI_Recv((char *)buf + i, (int)k, MPI_BYTE, peer, BYTES_TAG,
+		                        MPI_COMM_WORLD, MPI_STATUS_IGNORE),
+		               "MPI_Recv", err, errlen);
+	}
+	return rc;
+}
+
+int train_dist_broadcast(struct train_dist *d, void *buf, size_t bytes, int root, char *err,
+                         size_t errlen)
+{
+	(void)d;
+	int rc = 0;
+	for (size_t i = 0; i < bytes && rc == 0; i += BYTES_PER_MESSAGE) {
+		size_t k = bytes - i < BYTES_PER_MESSAGE ? bytes - i : BYTES_PER_MESSAGE;
+		rc = mpi_check(MPI_Bcast((char *)buf + i, (int)k, MPI_BYTE, root, MPI_COMM_WORLD),
+		               "MPI_Bcast", err, errlen);
+	}
+	return rc;
+}
+
 int train_dist_sum_disjoint(struct train_dist *d, double *v, int n, char *err, size_t errlen)
 {
 	if (d->size == 1)

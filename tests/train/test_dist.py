@@ -26,10 +26,10 @@ MPI_ENV = dict(tt.ENV, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIR
 ARGS = tt.SMALL + ["--batch-size", "32", "--warmup", "5", "--threads", "1", "-q"]
 
 
-def mpirun(n, args, expect=0):
+def mpirun(n, args, expect=0, env=None):
     cmd = [MPIEXEC, "-np", str(n), "--oversubscribe", tt.SSMFLOW] + args
-    p = subprocess.run(cmd, cwd=tt.WORK, env=MPI_ENV, capture_output=True, text=True,
-                       timeout=300)
+    p = subprocess.run(cmd, cwd=tt.WORK, env=dict(MPI_ENV, **(env or {})), capture_output=True,
+                       text=True, timeout=300)
     if expect is not None and p.returncode != expect:
         tt.fail(f"{' '.join(cmd)}: exit {p.returncode}, expected {expect}\n{p.stderr}")
     return p
@@ -211,15 +211,25 @@ def check_cuda_emulated():
     """--device cuda through the kernels' host emulation: each process's device runs a share
     of the batch, the gradients are added in rank order. N devices give one device's losses
     up to float rounding (the per-process GEMMs add up in another order than one GEMM), and
-    the same bits every run with the same N."""
+    the same bits every run with the same N.
+
+    The gradients go along the chain on the device (cuda/grad_ring.c, the code NCCL runs
+    between GPUs, here over the emulation's transport; SSMF_CUDA_REDUCE=device makes a run
+    without it fail rather than fall back), which must give the bits of the chain on the
+    host (SSMF_CUDA_REDUCE=host: the path of a build without NCCL). On 3 processes a sum in
+    another order, ((0 + g2) + g1) + g0 say, rounds otherwise: the two would differ."""
     ds = tt.datasets()
     args = ARGS + ["--epochs", "2", "--device", "cuda-emulated"] + ds
+    device, host = {"SSMF_CUDA_REDUCE": "device"}, {"SSMF_CUDA_REDUCE": "host"}
     tt.run(["train", "-o", "one.ssmf", "--log-json", "one.jsonl"] + args)
-    for n, name in ((2, "np2"), (2, "np2b"), (3, "np3")):
-        mpirun(n, ["train", "-o", f"{name}.ssmf", "--log-json", f"{name}.jsonl"] + args)
+    for n, name, env in ((2, "np2", device), (2, "np2b", device), (3, "np3", device),
+                         (3, "np3host", host)):
+        mpirun(n, ["train", "-o", f"{name}.ssmf", "--log-json", f"{name}.jsonl"] + args,
+               env=env)
     close_losses("one", "np2", "1 vs 2 emulated devices")
     close_losses("one", "np3", "1 vs 3 emulated devices")
     same_run("np2", "np2b", "2 emulated devices, twice")
+    same_run("np3host", "np3", "3 emulated devices, the chain on the device vs on the host")
     meta = ckpt.meta(os.path.join(tt.WORK, "np3.ssmf"))
     if meta["device"] != "cuda-emulated" or meta["processes"] != 3:
         tt.fail(f"META records device {meta['device']}, {meta['processes']} processes")
