@@ -140,51 +140,68 @@ done:
 	return rc;
 }
 
-/* Step mode over the longer hosts, all of them advanced one row per call: the same
- * numbers as sequence mode (ssm.h), with state per host instead of activations per row. */
-static int run_steps(const struct ssmf_model *hm, struct pass *p, const size_t *hs, size_t nh,
-                     char *err, size_t errlen)
+/* The longer hosts in windows of SSMF_HOST_WINDOW rows, each window starting from the state
+ * the previous one left (ssmf_batch.state): the numbers of one piece, as step mode gives
+ * them (ssm.h), in a few large batches rather than one tiny step call per row, whose fork
+ * and join cost more than the row on several threads. */
+static int run_long(const struct ssmf_model *hm, struct pass *p, const size_t *hs, size_t nh,
+                    char *err, size_t errlen)
 {
 	if (!nh)
 		return 0;
+	enum { W = SSMF_HOST_WINDOW, GROUP = 32 }; /* GROUP x W rows a batch */
 	size_t sf = ssmf_step_state_size(hm);
-	ssmf_real *state = malloc(nh * sf * sizeof *state);
-	ssmf_real **sp = malloc(nh * sizeof *sp), *nll = malloc(nh * SSMF_N_COMP * sizeof *nll);
-	struct ssmf_record *rec = malloc(nh * sizeof *rec);
-	size_t *who = malloc(nh * sizeof *who);
-	struct ssmf_step_ws *ws = ssmf_step_ws_new(hm, (int)nh, err, errlen);
+	int B = nh < GROUP ? (int)nh : GROUP;
+	ssmf_real *state = malloc((size_t)B * sf * sizeof *state);
+	ssmf_real **sp = malloc((size_t)B * sizeof *sp);
+	struct ssmf_record *rows = malloc((size_t)B * W * sizeof *rows);
+	int *lens = malloc((size_t)B * sizeof *lens);
+	struct ssmf_acts *a = NULL;
 	int rc = -1;
-	if (!state || !sp || !nll || !rec || !who || !ws) {
-		if (ws)
-			snprintf(err, errlen, "out of memory");
+	if (!state || !sp || !rows || !lens) {
+		snprintf(err, errlen, "out of memory");
 		goto done;
 	}
-	for (size_t i = 0; i < nh; i++)
-		ssmf_step_state_reset(hm, state + i * sf);
-	for (size_t t = 0;; t++) {
-		int n = 0;
-		for (size_t i = 0; i < nh; i++) {
-			if (t > p->start[hs[i] + 1] - p->start[hs[i]])
-				continue;
-			lower_row(p, hs[i], t, &rec[n]);
-			sp[n] = state + i * sf;
-			who[n++] = hs[i];
+	if (!(a = ssmf_acts_new_infer(hm, B, W, err, errlen)))
+		goto done;
+	for (size_t g = 0; g < nh; g += (size_t)B) {
+		int nb = nh - g < (size_t)B ? (int)(nh - g) : B;
+		size_t most = 0; /* the group's longest sequence, in rows */
+		for (int b = 0; b < nb; b++) {
+			size_t h = hs[g + (size_t)b], n = p->start[h + 1] - p->start[h] + 1;
+			most = n > most ? n : most;
+			sp[b] = state + (size_t)b * sf;
+			ssmf_step_state_reset(hm, sp[b]);
 		}
-		if (!n)
-			break;
-		if (ssmf_step(hm, ws, sp, rec, n, nll, NULL, err, errlen) != 0)
-			goto done;
-		for (int k = 0; t > 0 && k < n; k++)
-			take(p, who[k], t - 1, nll + (size_t)k * SSMF_N_COMP);
+		for (size_t t0 = 0; t0 < most; t0 += W) {
+			memset(rows, 0, (size_t)nb * W * sizeof *rows);
+			for (int b = 0; b < nb; b++) {
+				size_t h = hs[g + (size_t)b], n = p->start[h + 1] - p->start[h] + 1;
+				lens[b] = n > t0 ? (int)(n - t0 < W ? n - t0 : W) : 0;
+				for (int k = 0; k < lens[b]; k++)
+					lower_row(p, h, t0 + (size_t)k,
+					          &rows[(size_t)b * W + (size_t)k]);
+			}
+			struct ssmf_batch batch = {
+			    .rec = rows, .len = lens, .B = nb, .T = W, .state = sp};
+			struct ssmf_outputs out;
+			if (ssmf_infer(hm, a, &batch, &out, err, errlen) != 0)
+				goto done;
+			for (int b = 0; b < nb; b++)
+				for (int k = 0; k < lens[b]; k++)
+					if (t0 + (size_t)k > 0)
+						take(p, hs[g + (size_t)b], t0 + (size_t)k - 1,
+						     out.nll +
+						         ((size_t)b * W + (size_t)k) * SSMF_N_COMP);
+		}
 	}
 	rc = 0;
 done:
+	ssmf_acts_free(a);
 	free(state);
 	free(sp);
-	free(nll);
-	free(rec);
-	free(who);
-	ssmf_step_ws_free(ws);
+	free(rows);
+	free(lens);
 	return rc;
 }
 
@@ -207,7 +224,7 @@ static int run_model(const struct ssmf_model *hm, struct pass *p, char *err, siz
 	}
 	int rc = run_sequences(hm, p, shorth, ns, err, errlen);
 	if (rc == 0)
-		rc = run_steps(hm, p, longh, nl, err, errlen);
+		rc = run_long(hm, p, longh, nl, err, errlen);
 	free(shorth);
 	free(longh);
 	return rc;

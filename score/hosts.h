@@ -56,8 +56,6 @@ struct ssmf_host_results {
 	uint64_t events;
 };
 
-/* Longest window of a host sequence the model runs at once; longer sequences run in
- * windows that overlap by SSMF_HOST_OVERLAP events of context. */
 /* Weight of a flow's host score in its score, in predicted packets (score --host-weight;
  * 0: the packet level alone, as before the host level). */
 #define SSMF_HOST_WEIGHT_DEFAULT 0.5
@@ -81,8 +79,9 @@ struct ssmf_host_level {
 	double peak_weight;                      /* --peak-weight */
 };
 
-#define SSMF_HOST_WINDOW  1024
-#define SSMF_HOST_OVERLAP 128
+/* Longest window of a host sequence the model runs at once; longer sequences run window
+ * after window, each from the state the previous one left (the numbers of one piece). */
+#define SSMF_HOST_WINDOW 1024
 
 /* Scores the host level of flows r[0..n); fills each flow's host and activity fields and
  * combines them into its score as above. Returns 0, or -1 with err set. */
