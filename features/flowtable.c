@@ -73,11 +73,14 @@ struct flow_link {
 	uint32_t lru_prev, lru_next; /* index + 1 in the active or closing list */
 };
 
-/* Memory charged per flow against the cap, records aside: the size of the flow
- * state before it was split, kept so the cap evicts exactly as it did. */
-#define FLOW_CHARGE_BYTES 632u
-_Static_assert(sizeof(struct flow) + sizeof(struct flow_link) <= FLOW_CHARGE_BYTES,
-               "the charge per flow covers its state");
+/* Memory charged per pool slot against the cap: a flow's state and links, and the
+ * malloc overhead of its record buffer (the size of the flow state before it was split).
+ * The pool never shrinks, so a slot is charged from the moment the pool takes it until the
+ * table is freed, whether a flow holds it or it waits on the free list: otherwise the
+ * slots freed by a burst of short flows would hold memory the cap does not see. */
+#define SLOT_CHARGE_BYTES 632u
+_Static_assert(sizeof(struct flow) + sizeof(struct flow_link) <= SLOT_CHARGE_BYTES,
+               "the charge per slot covers a flow's state");
 
 struct flow_list {
 	uint32_t head, tail; /* index + 1 */
@@ -209,10 +212,16 @@ static int make_key(const struct ssmf_decoded *d, struct flow_key *k)
 	return src_is_lo;
 }
 
+/* A flow's own memory, its slot aside (charged while the pool holds it). */
 static uint64_t flow_memory(const struct ssmf_flowtable *t, const struct flow *f)
 {
-	return FLOW_CHARGE_BYTES + t->p.extra_bytes_per_flow +
-	       (uint64_t)f->rec_cap * sizeof(struct ssmf_record);
+	return t->p.extra_bytes_per_flow + (uint64_t)f->rec_cap * sizeof(struct ssmf_record);
+}
+
+/* What a new flow adds: the caller's state, and a slot when none is free. */
+static uint64_t new_flow_charge(const struct ssmf_flowtable *t)
+{
+	return t->p.extra_bytes_per_flow + (t->free_head ? 0 : SLOT_CHARGE_BYTES);
 }
 
 static void stat_add(struct running_stat *st, uint64_t x)
@@ -372,11 +381,12 @@ static int expire(struct ssmf_flowtable *t, uint64_t now)
 }
 
 /* Keeps the table under its memory cap by ending the least recently active
- * flows, never flow `keep` (the one taking the current packet). */
-static int enforce_cap(struct ssmf_flowtable *t, uint64_t incoming, uint32_t keep)
+ * flows, never flow `keep` (the one taking the current packet). With keep 0 the room is
+ * for a new flow, whose charge drops to its own state once an ended flow frees a slot. */
+static int enforce_cap(struct ssmf_flowtable *t, uint32_t keep)
 {
 	int rc;
-	while (t->memory + incoming > t->p.memory_cap_bytes) {
+	while (t->memory + (keep ? 0 : new_flow_charge(t)) > t->p.memory_cap_bytes) {
 		if (t->closing.head && t->closing.head != keep) { /* finished: nothing lost */
 			struct flow *f = F(t, t->closing.head);
 			rc = end_flow(t, t->closing.head, (enum ssmf_end_reason)f->closing);
@@ -411,6 +421,7 @@ static uint32_t take_slot(struct ssmf_flowtable *t)
 		t->links = nl;
 		t->cap = ncap;
 	}
+	t->memory += SLOT_CHARGE_BYTES;
 	return ++t->used;
 }
 
@@ -612,7 +623,7 @@ int ssmf_flowtable_add(struct ssmf_flowtable *t, const struct ssmf_decoded *din,
 		}
 	}
 	if (!h) {
-		if ((rc = enforce_cap(t, FLOW_CHARGE_BYTES + t->p.extra_bytes_per_flow, 0)))
+		if ((rc = enforce_cap(t, 0)))
 			return rc;
 		/* The initiator sends the first packet, unless that packet is a
 		 * SYN-ACK: then the capture missed the SYN, whose sender is the
@@ -648,7 +659,7 @@ int ssmf_flowtable_add(struct ssmf_flowtable *t, const struct ssmf_decoded *din,
 	if (rec_out)
 		*rec_out = *r;
 	uint8_t rec_tcp_flags = r->tcp_flags;
-	if (f->rec_cap != cap_before && (rc = enforce_cap(t, 0, h)))
+	if (f->rec_cap != cap_before && (rc = enforce_cap(t, h)))
 		return rc;
 	f = F(t, h); /* enforce_cap never ends flow h */
 

@@ -16,7 +16,7 @@ struct ssmf_flow_params {
 	int tcp_close;                 /* end TCP flows on RST / FIN both ways */
 	uint64_t tcp_close_grace_ns;   /* late packets this long after the close join the flow */
 	uint32_t max_packets;          /* records kept per flow (the summary counts all) */
-	uint64_t memory_cap_bytes;     /* flow state + buffered records; LRU eviction above */
+	uint64_t memory_cap_bytes;     /* pool slots + buffered records; LRU eviction above */
 	uint64_t extra_bytes_per_flow; /* a caller's own per-flow state (a scorer's model
 	                                * state), counted against the cap */
 	uint16_t community_id_seed;    /* the seed of each flow's Community ID */
