@@ -6,6 +6,7 @@
 
 #include "cmd/cli.h"
 #include "features/ssmf_record.h"
+#include "ssm/ssm.h"
 #include "ssmf_version.h"
 
 struct command {
@@ -44,8 +45,9 @@ int main(int argc, char **argv)
 		return SSMF_EXIT_USAGE;
 	}
 	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
-		printf("ssmflow %s (record version %u)\nbuild: %s\n", SSMF_VERSION_STRING,
-		       SSMF_RECORD_VERSION, SSMF_BUILD_FEATURES);
+		printf("ssmflow %s (record version %u)\nbuild: %s\ncpu kernels: %s\n",
+		       SSMF_VERSION_STRING, SSMF_RECORD_VERSION, SSMF_BUILD_FEATURES,
+		       ssmf_cpu_kernels());
 		return SSMF_EXIT_OK;
 	}
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||

@@ -53,7 +53,7 @@ void forward_flow_carry(const struct ssmf_model *m, struct ssmf_acts *a,
 	a->len[0] = len;
 	for (int t = 0; t < T; t++) {
 		if (t < len) {
-			ssmf_normalise_record(&fb->rec[t], a->feat + (size_t)t * d->F, a->gdt + t);
+			input_normalise(&m->input, &fb->rec[t], a->feat + (size_t)t * d->F, a->gdt + t);
 		} else {
 			memset(a->feat + (size_t)t * d->F, 0, (size_t)d->F * sizeof(ssmf_real));
 			a->gdt[t] = 0;

@@ -276,5 +276,8 @@ struct ssmf_model *ssmf_checkpoint_load_mem_sections(const char *name, const voi
  * for a given thread count. */
 void ssmf_set_threads(int n);
 int ssmf_get_threads(void);
+/* which clone of the hot loops this CPU runs: "x86-64-v4", "x86-64-v3", "x86-64", or
+ * "compiler target" without clones; results are bit-reproducible within one level */
+const char *ssmf_cpu_kernels(void);
 
 #endif
