@@ -13,115 +13,48 @@
 #define NB 64 /* columns of C per block */
 
 #if !defined(SSMF_REAL_DOUBLE) && !defined(SSMF_NO_TILE)
-/* 4 x 64 register tile for float: 16 vector accumulators, 4 loads and 4 broadcasts per k
- * (the fastest shape measured here: 75-90 % of the FMA peak with the panels in L1).
- * c, b and bias point at the panel's first column; only nn <= 64 columns of C are read and
- * written (b and bias then hold 64, zero-padded). With set, the accumulators start from the
- * bias (or zero) instead of C, so layer outputs need no memset pass. Each element is still
- * c += a*b over k in order, like the generic path. */
-typedef float vf16 __attribute__((vector_size(64)));
-typedef float vf16u __attribute__((vector_size(64), aligned(4), may_alias));
-#define ld16(p)    (*(const vf16u *)(p))
-#define st16(p, v) (*(vf16u *)(p) = (v))
+/* 4-row register tiles over 64-column panels (gemm_tile_body.h): 4 loads and 4 broadcasts
+ * per k on AVX-512 (the fastest shape measured: 75-90 % of the FMA peak with the panels in
+ * L1). With set, the accumulators start from the bias (or zero) instead of C, so layer
+ * outputs need no memset pass. Each element is c += a*b over k in order, like the generic
+ * path. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(SSMF_NO_CLONES)
+#define TILE_FN   gemm_tile_v4
+#define TILE_ATTR __attribute__((target("arch=x86-64-v4")))
+#define TILE_VW   16
+#define TILE_NVG  4
+#include "ssm/gemm_tile_body.h"
+#define TILE_FN   gemm_tile_v3
+#define TILE_ATTR __attribute__((target("arch=x86-64-v3")))
+#define TILE_VW   8
+#define TILE_NVG  2
+#include "ssm/gemm_tile_body.h"
+#define TILE_FN gemm_tile_base
+#define TILE_ATTR
+#define TILE_VW  4
+#define TILE_NVG 2
+#include "ssm/gemm_tile_body.h"
 
-SSMF_HOT
+/* The tile for this CPU, as the SSMF_HOT clones' resolver picks (ssmf_cpu_kernels). */
 static int gemm_tile4x64(float *C, int ldc, const float *A, size_t as_m, size_t as_k,
                          const float *b, int ldb, int m, int m1, int nn, int K, int set,
                          const float *bias)
 {
-	int done = 0;
-	vf16 z[4] = {{0}, {0}, {0}, {0}};
-	if (set && bias) {
-		float bz[64] = {0};
-		memcpy(bz, bias, (size_t)nn * sizeof(float));
-		for (int j = 0; j < 4; j++)
-			z[j] = ld16(bz + 16 * j);
-	}
-	for (; m + 4 <= m1; m += 4, done += 4) {
-		float *c = C + (size_t)m * ldc;
-		vf16 acc[4][4];
-		if (set) {
-#pragma GCC unroll 4
-			for (int i = 0; i < 4; i++)
-#pragma GCC unroll 4
-				for (int j = 0; j < 4; j++)
-					acc[i][j] = z[j];
-		} else if (nn == 64) {
-#pragma GCC unroll 4
-			for (int i = 0; i < 4; i++)
-#pragma GCC unroll 4
-				for (int j = 0; j < 4; j++)
-					acc[i][j] = ld16(c + (size_t)i * ldc + 16 * j);
-		} else {
-#pragma GCC unroll 4
-			for (int i = 0; i < 4; i++) {
-				float row[64] = {0};
-				memcpy(row, c + (size_t)i * ldc, (size_t)nn * sizeof(float));
-#pragma GCC unroll 4
-				for (int j = 0; j < 4; j++)
-					acc[i][j] = ld16(row + 16 * j);
-			}
-		}
-		const float *a = A + (size_t)m * as_m;
-		for (int k = 0; k < K; k++) {
-			const float *bk = b + (size_t)k * ldb;
-			vf16 bv[4];
-#pragma GCC unroll 4
-			for (int j = 0; j < 4; j++)
-				bv[j] = ld16(bk + 16 * j);
-			const float *ak = a + (size_t)k * as_k;
-#pragma GCC unroll 4
-			for (int i = 0; i < 4; i++) {
-				float x = ak[(size_t)i * as_m];
-#pragma GCC unroll 4
-				for (int j = 0; j < 4; j++)
-					acc[i][j] += x * bv[j];
-			}
-		}
-#pragma GCC unroll 4
-		for (int i = 0; i < 4; i++) {
-			if (nn == 64) {
-#pragma GCC unroll 4
-				for (int j = 0; j < 4; j++)
-					st16(c + (size_t)i * ldc + 16 * j, acc[i][j]);
-				continue;
-			}
-			float row[64];
-#pragma GCC unroll 4
-			for (int j = 0; j < 4; j++)
-				st16(row + 16 * j, acc[i][j]);
-			memcpy(c + (size_t)i * ldc, row, (size_t)nn * sizeof(float));
-		}
-	}
-	/* the last rows (fewer than 4: a short flow, step mode's single rows) on a 1 x 64
-	 * tile, the same sums in the same order */
-	for (; m < m1; m++, done++) {
-		float *c = C + (size_t)m * ldc;
-		vf16 acc[4];
-		if (set) {
-			for (int j = 0; j < 4; j++)
-				acc[j] = z[j];
-		} else {
-			float row[64] = {0};
-			memcpy(row, c, (size_t)nn * sizeof(float));
-			for (int j = 0; j < 4; j++)
-				acc[j] = ld16(row + 16 * j);
-		}
-		const float *a = A + (size_t)m * as_m;
-		for (int k = 0; k < K; k++) {
-			const float *bk = b + (size_t)k * ldb;
-			float x = a[(size_t)k * as_k];
-#pragma GCC unroll 4
-			for (int j = 0; j < 4; j++)
-				acc[j] += x * ld16(bk + 16 * j);
-		}
-		float row[64];
-		for (int j = 0; j < 4; j++)
-			st16(row + 16 * j, acc[j]);
-		memcpy(c, row, (size_t)nn * sizeof(float));
-	}
-	return done;
+	if (__builtin_cpu_supports("x86-64-v4"))
+		return gemm_tile_v4(C, ldc, A, as_m, as_k, b, ldb, m, m1, nn, K, set, bias);
+	if (__builtin_cpu_supports("x86-64-v3"))
+		return gemm_tile_v3(C, ldc, A, as_m, as_k, b, ldb, m, m1, nn, K, set, bias);
+	return gemm_tile_base(C, ldc, A, as_m, as_k, b, ldb, m, m1, nn, K, set, bias);
 }
+#else
+/* one build for the compiler's target: generic 64-byte vectors, which clang and a
+ * -march with AVX-512 keep in registers */
+#define TILE_FN gemm_tile4x64
+#define TILE_ATTR
+#define TILE_VW  16
+#define TILE_NVG 4
+#include "ssm/gemm_tile_body.h"
+#endif
 
 /* A partial panel (nn < 64 columns) of unpacked B for the tile, zero-padded. */
 #define PAD_K_MAX 128

@@ -39,7 +39,7 @@ LEVEL_KEY = "cpu kernels"
 
 
 def level_file(level):
-    return os.path.join(HERE, f"golden.{level}.json")
+    return os.path.join(HERE, f"golden.{level.replace(' ', '-')}.json")
 
 
 def cpu_level(ssmflow):
