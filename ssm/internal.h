@@ -23,7 +23,8 @@
 #define SSMF_NORM_EPS 1e-5
 
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(SSMF_NO_CLONES)
-#define SSMF_HOT __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#define SSMF_CLONES 1
+#define SSMF_HOT    __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #define SSMF_HOT
 #endif
@@ -364,6 +365,9 @@ void forward_flow_carry(const struct ssmf_model *m, struct ssmf_acts *a,
 
 /* threads.c */
 int ssmf_threads(void);
+/* The clone level SSMF_HOT's resolver picks on this CPU: 4 (x86-64-v4), 3 (x86-64-v3),
+ * 1 (baseline); 0 without clones. Hand-written per-width kernels dispatch on it. */
+int ssmf_cpu_level(void);
 int ssmf_thread_id(void);
 
 #endif

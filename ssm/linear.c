@@ -18,7 +18,7 @@
  * L1). With set, the accumulators start from the bias (or zero) instead of C, so layer
  * outputs need no memset pass. Each element is c += a*b over k in order, like the generic
  * path. */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(SSMF_NO_CLONES)
+#ifdef SSMF_CLONES
 #define TILE_FN   gemm_tile_v4
 #define TILE_ATTR __attribute__((target("arch=x86-64-v4")))
 #define TILE_VW   16
@@ -35,14 +35,15 @@
 #define TILE_NVG 2
 #include "ssm/gemm_tile_body.h"
 
-/* The tile for this CPU, as the SSMF_HOT clones' resolver picks (ssmf_cpu_kernels). */
+/* The tile for this CPU, as the SSMF_HOT clones' resolver picks. */
 static int gemm_tile4x64(float *C, int ldc, const float *A, size_t as_m, size_t as_k,
                          const float *b, int ldb, int m, int m1, int nn, int K, int set,
                          const float *bias)
 {
-	if (__builtin_cpu_supports("x86-64-v4"))
+	int level = ssmf_cpu_level();
+	if (level == 4)
 		return gemm_tile_v4(C, ldc, A, as_m, as_k, b, ldb, m, m1, nn, K, set, bias);
-	if (__builtin_cpu_supports("x86-64-v3"))
+	if (level == 3)
 		return gemm_tile_v3(C, ldc, A, as_m, as_k, b, ldb, m, m1, nn, K, set, bias);
 	return gemm_tile_base(C, ldc, A, as_m, as_k, b, ldb, m, m1, nn, K, set, bias);
 }

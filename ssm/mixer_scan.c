@@ -45,8 +45,7 @@ static void scan_forward_16(ssmf_real *y, ssmf_real *hist, const struct ssmf_lay
 		memset(yp + t * DI, 0, 16 * sizeof(float));
 }
 
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(SSMF_NO_CLONES)
-#define SSMF_SCAN_AVX2 1
+#ifdef SSMF_CLONES
 /* The same recurrence for AVX2, 8 channels at a time: 16 rows of 16 channels are 32 AVX2
  * registers (twice what there are), and a 64-byte vector lives in memory there. Each
  * channel's arithmetic is scan_body.h's, operation for operation, so the numbers are the
@@ -106,8 +105,8 @@ void scan_forward_bhp(ssmf_real *y, ssmf_real *S, ssmf_real *hist, const struct 
 	int H = d->H, N = d->N, P = d->P, np = p1 - p0;
 #if !defined(SSMF_REAL_DOUBLE)
 	if (y && N == 16 && P == 16 && p0 == 0 && p1 == 16) {
-#ifdef SSMF_SCAN_AVX2
-		if (!__builtin_cpu_supports("x86-64-v4") && __builtin_cpu_supports("x86-64-v3")) {
+#ifdef SSMF_CLONES
+		if (ssmf_cpu_level() == 3) {
 			scan_forward_16_avx2(y, hist, la, Dskip[h], d, b, h, len, T);
 			return;
 		}

@@ -39,19 +39,24 @@ int ssmf_thread_id(void)
 #endif
 }
 
-/* The clone of the SSMF_HOT loops this CPU runs (ssm/internal.h); the clones differ in FMA
- * contraction and vector width, so float results are reproducible bit for bit on one level
- * and differ in rounding across levels. GCC's resolver picks by the same test. */
+int ssmf_cpu_level(void)
+{
+#ifdef SSMF_CLONES
+	if (__builtin_cpu_supports("x86-64-v4"))
+		return 4;
+	if (__builtin_cpu_supports("x86-64-v3"))
+		return 3;
+	return 1;
+#else
+	return 0;
+#endif
+}
+
+/* The clones differ in FMA contraction and vector width, so float results are reproducible
+ * bit for bit on one level and differ in rounding across levels. */
 const char *ssmf_cpu_kernels(void)
 {
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(SSMF_NO_CLONES)
-	__builtin_cpu_init();
-	if (__builtin_cpu_supports("x86-64-v4"))
-		return "x86-64-v4";
-	if (__builtin_cpu_supports("x86-64-v3"))
-		return "x86-64-v3";
-	return "x86-64";
-#else
-	return "compiler target"; /* no clones: one build of each loop, for -march's target */
-#endif
+	static const char *const names[] = {"compiler target", "x86-64", "", "x86-64-v3",
+	                                    "x86-64-v4"};
+	return names[ssmf_cpu_level()];
 }
