@@ -109,6 +109,8 @@ def main():
                        check=True, env=env)
     out = os.path.join(a.work, "scores.h5")
     inputs = sets["normal"] + sets["attack"] + sets["generated"]
+    with open(os.path.join(a.work, "scores.inputs"), "w") as f:  # source k is line k
+        f.write("".join(p + "\n" for p in inputs))
     subprocess.run([a.ssmflow, "score", "-q", "-m", model, "-o", out,
                     "--label-input", "attack=*/attack/*", "--label-input", "attack=*/generated/*",
                     "--label-input", "benign=*/normal/*", *inputs], check=True)
