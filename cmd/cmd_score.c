@@ -611,7 +611,8 @@ int cmd_score(int argc, char **argv)
 	                                   .activity_weight = o.activity_weight,
 	                                   .evidence = evidence.flows ? &evidence : NULL,
 	                                   .evidence_weight = o.evidence_weight,
-	                                   .peak_weight = o.peak_weight};
+	                                   .peak_weight = o.peak_weight,
+	                                   .gpu = ssmf_cuda_api_for((enum ssmf_device)o.device)};
 	struct ssmf_scorer_opts so = o.so;
 	so.per_packet = so.per_packet || o.report; /* the report draws its top flows' packets */
 	so.labels = labels;

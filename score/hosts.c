@@ -86,13 +86,63 @@ static void take(struct pass *p, size_t h, size_t e, const ssmf_real *nll)
 
 static int cmp_u64(const void *a, const void *b);
 
+/* Rows of one sequence-mode batch of hosts (B x T). */
+enum { ROWS = 1 << 15 };
+
+/* On the GPU, batches run on an engine opened for their shape: hosts of up to gpu_T[k] rows,
+ * ROWS / gpu_T[k] of them (the engine's buffers are made once, for its largest batch). */
+static const int gpu_T[] = {16, 128, SSMF_HOST_WINDOW};
+#define GPU_SHAPES (sizeof gpu_T / sizeof gpu_T[0])
+
+struct host_engines {
+	const struct ssmf_model *hm;
+	const struct ssmf_cuda_api *gpu; /* NULL: the CPU */
+	struct ssmf_engine shape[GPU_SHAPES];
+	/* the hosts of each shape or a smaller one, which its batches can hold: its engine
+	 * needs room for no more */
+	size_t hosts[GPU_SHAPES];
+};
+
+static size_t gpu_shape(int T)
+{
+	size_t k = 0;
+	while (k + 1 < GPU_SHAPES && T > gpu_T[k])
+		k++;
+	return k;
+}
+
+/* The rows a host of T rows takes of a batch's ROWS: its own on the CPU, its shape's T on
+ * the GPU. */
+static size_t row_cost(const struct host_engines *en, int T)
+{
+	return en->gpu ? (size_t)gpu_T[gpu_shape(T)] : (size_t)T;
+}
+
+/* The batch's NLL rows into *out: on the CPU into activations a (made for it, freed by the
+ * caller), on the GPU by the engine of its shape. */
+static int infer_batch(struct host_engines *en, const struct ssmf_batch *b, struct ssmf_acts **a,
+                       struct ssmf_outputs *out, char *err, size_t errlen)
+{
+	if (!en->gpu) {
+		*a = ssmf_acts_new_infer(en->hm, b->B, b->T, err, errlen);
+		return *a ? ssmf_infer(en->hm, *a, b, out, err, errlen) : -1;
+	}
+	size_t k = gpu_shape(b->T);
+	struct ssmf_engine *e = &en->shape[k];
+	size_t most = ROWS / (size_t)gpu_T[k];
+	struct ssmf_engine_opts eo = {.max_B = (int)(en->hosts[k] < most ? en->hosts[k] : most),
+	                              .max_T = gpu_T[k]};
+	if (!e->ctx && ssmf_engine_cuda_open(e, en->gpu, en->hm, &eo, err, errlen) != 0)
+		return -1;
+	return e->infer(e->ctx, b, out, err, errlen);
+}
+
 /* Sequence mode over hosts whose rows fit SSMF_HOST_WINDOW: hosts of similar length share a
  * batch of at most ROWS rows (B x T, T the longest in it), each batch with activations of
- * its own size. */
-static int run_sequences(const struct ssmf_model *hm, struct pass *p, const size_t *hs, size_t nh,
+ * its own size (CPU) or on its shape's engine (GPU). */
+static int run_sequences(struct host_engines *en, struct pass *p, const size_t *hs, size_t nh,
                          char *err, size_t errlen)
 {
-	enum { ROWS = 1 << 15 };
 	struct ssmf_record *rows = malloc(ROWS * sizeof *rows);
 	int *lens = malloc(ROWS * sizeof *lens);
 	uint64_t *key = malloc((nh ? nh : 1) * sizeof *key); /* rows << 32 | host */
@@ -104,10 +154,13 @@ static int run_sequences(const struct ssmf_model *hm, struct pass *p, const size
 	for (size_t i = 0; i < nh; i++)
 		key[i] = (uint64_t)(p->start[hs[i] + 1] - p->start[hs[i]] + 1) << 32 | hs[i];
 	qsort(key, nh, sizeof *key, cmp_u64);
+	for (size_t i = 0; i < nh; i++)
+		for (size_t k = gpu_shape((int)(key[i] >> 32)); k < GPU_SHAPES; k++)
+			en->hosts[k]++;
 	for (size_t i = 0; i < nh;) {
 		int T = (int)(key[i] >> 32), B = 0;
 		while (i + (size_t)B < nh &&
-		       (size_t)(B + 1) * (size_t)(key[i + (size_t)B] >> 32) <= ROWS)
+		       (size_t)(B + 1) * row_cost(en, (int)(key[i + (size_t)B] >> 32)) <= ROWS)
 			B++;
 		T = (int)(key[i + (size_t)B - 1] >> 32); /* the longest: keys are sorted */
 		memset(rows, 0, (size_t)B * (size_t)T * sizeof *rows);
@@ -120,8 +173,8 @@ static int run_sequences(const struct ssmf_model *hm, struct pass *p, const size
 		}
 		struct ssmf_batch batch = {.rec = rows, .len = lens, .B = B, .T = T};
 		struct ssmf_outputs out;
-		struct ssmf_acts *a = ssmf_acts_new_infer(hm, B, T, err, errlen);
-		if (!a || ssmf_infer(hm, a, &batch, &out, err, errlen) != 0) {
+		struct ssmf_acts *a = NULL;
+		if (infer_batch(en, &batch, &a, &out, err, errlen) != 0) {
 			ssmf_acts_free(a);
 			goto done;
 		}
@@ -205,7 +258,8 @@ done:
 	return rc;
 }
 
-static int run_model(const struct ssmf_model *hm, struct pass *p, char *err, size_t errlen)
+static int run_model(const struct ssmf_model *hm, const struct ssmf_cuda_api *gpu, struct pass *p,
+                     char *err, size_t errlen)
 {
 	size_t *shorth = malloc((p->nh ? p->nh : 1) * sizeof *shorth);
 	size_t *longh = malloc((p->nh ? p->nh : 1) * sizeof *longh);
@@ -222,7 +276,10 @@ static int run_model(const struct ssmf_model *hm, struct pass *p, char *err, siz
 		else
 			longh[nl++] = h;
 	}
-	int rc = run_sequences(hm, p, shorth, ns, err, errlen);
+	struct host_engines en = {.hm = hm, .gpu = gpu};
+	int rc = run_sequences(&en, p, shorth, ns, err, errlen);
+	for (size_t k = 0; k < GPU_SHAPES; k++)
+		ssmf_engine_close(&en.shape[k]);
 	if (rc == 0)
 		rc = run_long(hm, p, longh, nl, err, errlen);
 	free(shorth);
@@ -347,7 +404,7 @@ int ssmf_hosts_score(const struct ssmf_host_level *hl, struct ssmf_flow_score *r
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
-	if (run_model(hm, &p, err, errlen) < 0)
+	if (run_model(hm, hl->gpu, &p, err, errlen) < 0)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
 		r[i].packet_score = r[i].score;

@@ -30,6 +30,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cuda/devices.h"
 #include "features/host_profile.h"
 #include "score/scorer.h"
 #include "ssm/evidence.h"
@@ -77,6 +78,10 @@ struct ssmf_host_level {
 	const struct ssmf_evidence *evidence;    /* NULL: the model file has none */
 	double evidence_weight;                  /* --evidence-weight */
 	double peak_weight;                      /* --peak-weight */
+	/* where the host model runs (score --device): NULL the CPU, else the CUDA API. Hosts
+	 * of up to SSMF_HOST_WINDOW events run there; longer ones go on window after window
+	 * from a carried state, which the GPU's sequence path does not take: on the CPU. */
+	const struct ssmf_cuda_api *gpu;
 };
 
 /* Longest window of a host sequence the model runs at once; longer sequences run window

@@ -91,6 +91,26 @@ def main(ssmflow, data):
             if err > 1e-5:
                 fail(f"GPU path ({'capture' if inputs is small else 'dataset'}): scores differ "
                      f"by {err:.2e} relative")
+        # The host level on the GPU path: each host sequence of up to SSMF_HOST_WINDOW events
+        # runs on the engine of its length's shape (score/hosts.c: up to 16, 128 and 1024
+        # rows), so the inputs must hold hosts of more than one shape.
+        cpu, gpu = os.path.join(td, "hcpu.h5"), os.path.join(td, "hgpu.h5")
+        run(ssmflow, "score", "-q", "-o", cpu, *sample)
+        run(ssmflow, "score", "-q", "--device", "cuda-emulated", "-o", gpu, *sample)
+        cols = ("host_score", "event_surprise_initiator", "event_surprise_responder")
+        with h5py.File(cpu) as fc, h5py.File(gpu) as fg:
+            ic, ig = np.argsort(fc["flows"]["flow_id"]), np.argsort(fg["flows"]["flow_id"])
+            events = fc["hosts_flows_initiator"][:] + fc["hosts_flows_responder"][:]
+            shapes = set(np.digitize(events + 1, [17, 129]))
+            if len(shapes) < 2:
+                fail(f"host level on the GPU path: hosts of one shape only ({shapes})")
+            for c in cols:
+                a, b = fc[c][:][ic], fg[c][:][ig]
+                err = np.abs(a - b).max() / max(np.abs(a).max(), 1e-3)
+                if not np.abs(a).max() or err > 1e-5:
+                    fail(f"host level on the GPU path: {c} differs by {err:.2e} relative")
+        print(f"host level: CPU = GPU path on {len(ic)} flows, {len(events)} hosts "
+              f"(up to {events.max()} events)")
         p = run(ssmflow, "score", "--device", "cuda", small[0], check=False)
         if p.returncode not in (0, 6) or (p.returncode == 6 and "CUDA" not in p.stderr):
             fail(f"--device cuda without a GPU: exit {p.returncode}, {p.stderr.strip()}")
