@@ -629,6 +629,7 @@ int cmd_score(int argc, char **argv)
 			goto cleanup;
 		}
 		code = score_inputs(cal, o.calibrate.v, o.calibrate.n, &o, labels, &cal_counts, 1);
+		ssmf_scorer_release(cal);
 		if (ssmf_stop_signal()) {
 			ssmf_error("interrupted by signal %d; no output written",
 			           ssmf_stop_signal());
@@ -662,6 +663,7 @@ int cmd_score(int argc, char **argv)
 	}
 	int rc = score_inputs(sc, (const char *const *)argv + first, (size_t)(argc - first), &o,
 	                      labels, &counts, 0);
+	ssmf_scorer_release(sc);
 	if (ssmf_stop_signal()) {
 		ssmf_error("interrupted by signal %d; no output written", ssmf_stop_signal());
 		code = 128 + ssmf_stop_signal();

@@ -494,3 +494,9 @@ int ssmf_scorer_finish(struct ssmf_scorer *sc)
 {
 	return sc->o.mode == SSMF_SCORE_SEQUENCE ? scorer_seq_flush(sc) : flush_pending(sc);
 }
+
+void ssmf_scorer_release(struct ssmf_scorer *sc)
+{
+	if (sc)
+		scorer_seq_free(sc);
+}

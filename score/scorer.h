@@ -94,6 +94,10 @@ int ssmf_scorer_record(struct ssmf_scorer *sc, const struct ssmf_record *r);
 int ssmf_scorer_flow_end(struct ssmf_scorer *sc, const struct ssmf_flow_summary *s);
 /* Capture mode: scores what is still buffered; call after the flow table's flush. */
 int ssmf_scorer_finish(struct ssmf_scorer *sc);
+/* After the last input: frees sequence mode's working memory (its engines, activations and
+ * queue: tens of MB), so that what comes next, the host level and the outputs, does not
+ * add to it. The results stay; scoring more inputs makes it again. */
+void ssmf_scorer_release(struct ssmf_scorer *sc);
 /* The input now being read, whose flows have ids from first_flow_id on (label globs match
  * flows by the input they start in). */
 void ssmf_scorer_set_input(struct ssmf_scorer *sc, const char *path, uint32_t first_flow_id);

@@ -97,6 +97,7 @@ void scorer_add_rows(double comp[SSMF_N_COMP], double *max_surprise, uint32_t *m
 
 /* scorer_seq.c */
 int scorer_seq_flush(struct ssmf_scorer *sc);
+/* Frees the queue, the batches' buffers and engines; the next flush makes them again. */
 void scorer_seq_free(struct ssmf_scorer *sc);
 
 #endif

@@ -44,6 +44,10 @@ void scorer_seq_free(struct ssmf_scorer *sc)
 	struct seq_batcher *q = sc->seq;
 	free(sc->q);
 	free(sc->q_rec);
+	sc->q = NULL;
+	sc->q_rec = NULL;
+	sc->nq = sc->q_cap = sc->q_nrec = sc->q_rec_cap = 0;
+	sc->seq = NULL;
 	if (!q)
 		return;
 	for (int i = 0; i < 2; i++) {
