@@ -2,6 +2,7 @@
  * One entry point per command, as git's builtin/ does. */
 #include <hdf5.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cmd/cli.h"
@@ -40,6 +41,15 @@ int main(int argc, char **argv)
 	H5dont_atexit();
 	/* HDF5 prints an error stack for every failed call; ours say what failed. */
 	H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+	/* a test hook: the hand-written kernels at a lower width (ssmf_cap_kernels) */
+	const char *cap = getenv("SSMF_CAP_KERNELS");
+	if (cap && *cap && ssmf_cap_kernels(cap) != 0) {
+		fprintf(stderr,
+		        "ssmflow: error: SSMF_CAP_KERNELS: '%s' is not x86-64, x86-64-v3 or "
+		        "x86-64-v4\n",
+		        cap);
+		return SSMF_EXIT_USAGE;
+	}
 	if (argc < 2) {
 		usage(stderr);
 		return SSMF_EXIT_USAGE;

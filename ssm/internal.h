@@ -366,7 +366,8 @@ void forward_flow_carry(const struct ssmf_model *m, struct ssmf_acts *a,
 /* threads.c */
 int ssmf_threads(void);
 /* The clone level SSMF_HOT's resolver picks on this CPU: 4 (x86-64-v4), 3 (x86-64-v3),
- * 1 (baseline); 0 without clones. Hand-written per-width kernels dispatch on it. */
+ * 1 (baseline); 0 without clones; at most the cap of ssmf_cap_kernels. Hand-written
+ * per-width kernels dispatch on it. */
 int ssmf_cpu_level(void);
 int ssmf_thread_id(void);
 

@@ -279,5 +279,10 @@ int ssmf_get_threads(void);
 /* which clone of the hot loops this CPU runs: "x86-64-v4", "x86-64-v3", "x86-64", or
  * "compiler target" without clones; results are bit-reproducible within one level */
 const char *ssmf_cpu_kernels(void);
+/* Caps the hand-written per-width kernels (the GEMM tile, the forward scan) at a level named
+ * as above, below what this CPU runs: tests run each width the CPU has and compare them
+ * (they give the same numbers). The compiler's clones keep this CPU's level. 0, or -1 for
+ * a name that is not a level. */
+int ssmf_cap_kernels(const char *name);
 
 #endif

@@ -3,6 +3,8 @@
 #include <omp.h>
 #endif
 
+#include <string.h>
+
 #include "ssm/internal.h"
 
 static int g_threads;
@@ -39,7 +41,8 @@ int ssmf_thread_id(void)
 #endif
 }
 
-int ssmf_cpu_level(void)
+/* The level the clones' resolver picks on this CPU. */
+static int detected_level(void)
 {
 #ifdef SSMF_CLONES
 	if (__builtin_cpu_supports("x86-64-v4"))
@@ -52,11 +55,30 @@ int ssmf_cpu_level(void)
 #endif
 }
 
+static int g_level_cap = 4;
+
+static const char *const level_names[] = {"compiler target", "x86-64", "", "x86-64-v3",
+                                          "x86-64-v4"};
+
+int ssmf_cap_kernels(const char *name)
+{
+	for (int l = 1; l <= 4; l++)
+		if (level_names[l][0] && strcmp(name, level_names[l]) == 0) {
+			g_level_cap = l;
+			return 0;
+		}
+	return -1;
+}
+
+int ssmf_cpu_level(void)
+{
+	int l = detected_level();
+	return l < g_level_cap ? l : g_level_cap;
+}
+
 /* The clones differ in FMA contraction and vector width, so float results are reproducible
  * bit for bit on one level and differ in rounding across levels. */
 const char *ssmf_cpu_kernels(void)
 {
-	static const char *const names[] = {"compiler target", "x86-64", "", "x86-64-v3",
-	                                    "x86-64-v4"};
-	return names[ssmf_cpu_level()];
+	return level_names[detected_level()];
 }
