@@ -1,9 +1,14 @@
 /* bench_forward.c - the model's forward alone (ssmf_infer, the bundled model) over every flow
  * of a dataset, batched as score batches them (sorted by length, up to 256 flows and 32k
  * positions a batch), records read into memory first: the floor under `ssmflow score` on the
- * same flows; each batch stops before an eighth of its rows is padding, as score's do.
+ * same flows; each batch stops before an eighth of its rows is padding, as score's do. Then
+ * the host level as score runs it (ssmf_hosts_score: each endpoint's sequence of flow events
+ * under the host model, the activity and the host table) over the same flows, from their
+ * first records.
  * Prints: forward threads=<n> flows=<f> packets=<p> seconds=<wall> cpu_seconds=<all threads>
- * pkts_per_s=<x> (wall and CPU time of the ssmf_infer calls alone)
+ * pkts_per_s=<x> host_seconds=<wall> host_cpu_seconds=<all threads> (wall and CPU time of
+ * the ssmf_infer calls alone, and of ssmf_hosts_score; the host figures 0 without a host
+ * level)
  * Usage: bench_score_forward DATASET.h5 [THREADS] */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,7 +17,8 @@
 
 #include "common/sort_index.h"
 #include "datasets/reader.h"
-#include "score/default_model.h"
+#include "score/hosts.h"
+#include "score/model_levels.h"
 #include "ssm/ssm.h"
 
 #define ROWS      256
@@ -35,8 +41,11 @@ int main(int argc, char **argv)
 	int threads = argc > 2 ? atoi(argv[2]) : 1;
 	ssmf_set_threads(threads);
 	struct ssmf_dataset *ds = ssmf_dataset_open(argv[1], err, sizeof err);
-	struct ssmf_model *m = ds ? ssmf_default_model_load(err, sizeof err) : NULL;
-	if (!m) {
+	struct ssmf_model *m = NULL, *hm = NULL;
+	struct ssmf_host_profile profile;
+	struct ssmf_evidence evidence;
+	if (!ds ||
+	    ssmf_model_levels_load(NULL, &m, &hm, &profile, &evidence, err, sizeof err) != 0) {
 		fprintf(stderr, "%s\n", err);
 		return 1;
 	}
@@ -110,12 +119,46 @@ int main(int argc, char **argv)
 		t_cpu += clock_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
 		i += (size_t)B;
 	}
+	/* the host level, with score's default weights, over flows as the scorer leaves them */
+	double t_host = 0, c_host = 0;
+	if (hm) {
+		struct ssmf_flow_score *r = calloc(nf ? nf : 1, sizeof *r);
+		struct ssmf_host_results hosts;
+		if (!r) {
+			fprintf(stderr, "out of memory\n");
+			return 1;
+		}
+		for (size_t i = 0; i < nf; i++) {
+			r[i].s = flows[i];
+			r[i].packets_scored = flows[i].packet_count;
+			if (flows[i].packet_count)
+				r[i].first = all[flows[i].packet_offset];
+		}
+		const struct ssmf_host_level hl = {.model = hm,
+		                                   .profile = profile.events ? &profile : NULL,
+		                                   .weight = SSMF_HOST_WEIGHT_DEFAULT,
+		                                   .activity_weight = SSMF_ACTIVITY_WEIGHT_DEFAULT,
+		                                   .evidence = evidence.flows ? &evidence : NULL,
+		                                   .evidence_weight = SSMF_EVIDENCE_WEIGHT_DEFAULT,
+		                                   .peak_weight = SSMF_PEAK_WEIGHT_DEFAULT};
+		double t0 = clock_s(CLOCK_MONOTONIC), c0 = clock_s(CLOCK_PROCESS_CPUTIME_ID);
+		if (ssmf_hosts_score(&hl, r, nf, &hosts, err, sizeof err) != 0) {
+			fprintf(stderr, "%s\n", err);
+			return 1;
+		}
+		t_host = clock_s(CLOCK_MONOTONIC) - t0;
+		c_host = clock_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
+		ssmf_host_results_free(&hosts);
+		free(r);
+	}
 	printf("forward threads=%d flows=%zu packets=%llu seconds=%.3f cpu_seconds=%.3f "
-	       "pkts_per_s=%.0f\n",
-	       threads, nf, (unsigned long long)packets, t_model, t_cpu, (double)packets / t_model);
+	       "pkts_per_s=%.0f host_seconds=%.3f host_cpu_seconds=%.3f\n",
+	       threads, nf, (unsigned long long)packets, t_model, t_cpu, (double)packets / t_model,
+	       t_host, c_host);
 	ssmf_acts_free(shortA);
 	ssmf_acts_free(longA);
 	ssmf_model_free(m);
+	ssmf_model_free(hm);
 	ssmf_dataset_close(ds);
 	free(rec), free(order), free(keys), free(all);
 	return 0;

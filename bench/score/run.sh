@@ -1,8 +1,10 @@
 #!/bin/sh
 # bench/score: ssmflow score end to end on a capture (sequence mode, the default, with and
-# without the host level, and step mode) and on the dataset extracted from it, beside ssmflow extract alone and the model's
-# forward alone on the same flows (bench_score_forward: ssmf_infer, batched as score does), in
-# the same run. Each program RUNS times (step mode STEP_RUNS times, from the environment):
+# without the host level, and step mode) and on the dataset extracted from it (with and
+# without the host level), beside ssmflow extract alone and the model alone on the same flows
+# (bench_score_forward: the packet level's ssmf_infer, batched as score does, and the host
+# level's ssmf_hosts_score), in the same run. A row with the host level is compared with
+# both levels' model time, a row without it with the packet level's. Each program RUNS times (step mode STEP_RUNS times, from the environment):
 # wall seconds, CPU seconds (user + system, all threads) and peak RSS as min/median/max.
 # usage: [STEP_RUNS=K] bench/score/run.sh [BUILD_DIR] [REPEAT] [RUNS]
 set -eu
@@ -37,14 +39,16 @@ def measure(cmd, k=runs):
 
 
 def forward(th):
-    """bench_score_forward on the full dataset: the ssmf_infer calls' wall and CPU time."""
-    out = []
+    """bench_score_forward on the full dataset: the wall and CPU time of the packet level's
+    ssmf_infer calls, and of the host level (ssmf_hosts_score) over the same flows."""
+    packet, host = [], []
     for _ in range(runs):
         r = subprocess.run([f"{build}/bench/score/bench_score_forward", full, str(th)],
                            capture_output=True, text=True, check=True)
         kv = dict(x.split("=") for x in r.stdout.split()[1:])
-        out.append((float(kv["seconds"]), float(kv["cpu_seconds"]), float("nan")))
-    return out
+        packet.append((float(kv["seconds"]), float(kv["cpu_seconds"]), float("nan")))
+        host.append((float(kv["host_seconds"]), float(kv["host_cpu_seconds"]), float("nan")))
+    return packet, host
 
 
 def med(xs):
@@ -61,19 +65,25 @@ subprocess.run([exe, "extract", "-q", "--max-packets", "65536", "-o", full, inp]
 rows = [("ssmflow extract", None, measure([exe, "extract", "-q", "-o", f"{tmp}/o.h5", inp]))]
 ext = rows[0][2]
 for th in sorted({1, ncpu}):
-    fwd = forward(th)
+    fwd, host = forward(th)
+    both = [(a[0] + b[0], a[1] + b[1], a[2]) for a, b in zip(fwd, host)]
     rows.append((f"forward alone (ssmf_infer), {th} thread(s)", None, fwd))
-    rows.append((f"score capture, sequence mode, {th} thread(s)", (ext, fwd),
+    rows.append((f"host level alone (ssmf_hosts_score), {th} thread(s)", None, host))
+    # with the host level, the reference is both levels' model time
+    rows.append((f"score capture, sequence mode, {th} thread(s)", (ext, both),
                  measure([exe, "score", "-q", "--threads", str(th), "-o", f"{tmp}/s.h5", inp])))
     # the host level off: what it costs is the difference to the row above
     rows.append((f"score capture, sequence mode, host level off, {th} thread(s)", (ext, fwd),
                  measure([exe, "score", "-q", "--threads", str(th), "--host-weight", "0", "-o",
                           f"{tmp}/s0.h5", inp])))
-rows.append((f"score capture, --mode step, {ncpu} thread(s)", (ext, fwd),
+rows.append((f"score capture, --mode step, {ncpu} thread(s)", (ext, both),
              measure([exe, "score", "-q", "--mode", "step", "--threads", str(ncpu), "-o",
                       f"{tmp}/p.h5", inp], int(os.environ.get("STEP_RUNS", runs)))))
-rows.append((f"score dataset (all packets), {ncpu} thread(s)", (None, fwd),
+rows.append((f"score dataset (all packets), {ncpu} thread(s)", (None, both),
              measure([exe, "score", "-q", "--threads", str(ncpu), "-o", f"{tmp}/d.h5", full])))
+rows.append((f"score dataset (all packets), host level off, {ncpu} thread(s)", (None, fwd),
+             measure([exe, "score", "-q", "--threads", str(ncpu), "--host-weight", "0", "-o",
+                      f"{tmp}/d0.h5", full])))
 print(f"input: {n} packets, {os.path.getsize(inp) / 2**20:.0f} MiB (bench/extract/make_input.py "
       f"repeat); {ncpu} cores; min/median/max of {runs} runs")
 print("| program | kpkt/s (median wall) | wall s | CPU s | peak RSS MiB "
@@ -88,6 +98,7 @@ for name, ref, ms in rows:
         rc = med([m[1] for m in f]) + (med([m[1] for m in e]) if e else 0)
         rel = f"{med(wall) / rw:.2f}x, {med(cpu) / rc:.2f}x"
     r = spread(rss, "%.0f") if rss[0] == rss[0] else "-"
-    print(f"| {name} | {n / med(wall) / 1e3:.1f} | {spread(wall, '%.2f')} | "
+    rate = "-" if name.startswith("host level") else f"{n / med(wall) / 1e3:.1f}"  # events
+    print(f"| {name} | {rate} | {spread(wall, '%.2f')} | "
           f"{spread(cpu, '%.2f')} | {r} | {rel} |")
 PY
