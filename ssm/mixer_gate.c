@@ -1,19 +1,19 @@
 /* mixer_gate.c - yg = y * silu(z). */
 #include "ssm/internal.h"
 #include "ssm/mathfn.h"
+#include "ssm/mixer_gate_body.h"
 
 SSMF_HOT
 void gate_rows(ssmf_real *restrict yg, const ssmf_real *restrict y, const ssmf_real *restrict proj,
                const struct ssmf_dims *d, int R)
 {
-	int DI = d->DI, DP = d->DP, OZ = d->O_Z;
-	for (int r = 0; r < R; r++) {
-		const ssmf_real *z = proj + (size_t)r * DP + OZ;
-		const ssmf_real *yr = y + (size_t)r * DI;
-		ssmf_real *o = yg + (size_t)r * DI;
-		for (int c = 0; c < DI; c++)
-			o[c] = yr[c] * z[c] * ssmf_sigmoid(z[c]);
+#if defined(SSMF_CLONES) && !defined(SSMF_REAL_DOUBLE)
+	if (ssmf_cpu_level() == 3) { /* vectorised there only without trapping math */
+		gate_rows_v3(yg, y, proj, d, R);
+		return;
 	}
+#endif
+	gate_rows_body(yg, y, proj, d, R);
 }
 
 void gate_forward(ssmf_real *yg, const ssmf_real *y, const ssmf_real *proj,
