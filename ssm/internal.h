@@ -340,13 +340,17 @@ void gate_forward(ssmf_real *yg, const ssmf_real *y, const ssmf_real *proj,
                   const struct ssmf_dims *d, int BT);
 void gate_rows(ssmf_real *yg, const ssmf_real *y, const ssmf_real *proj, const struct ssmf_dims *d,
                int R);
-/* kernels_notrap.c: its AVX2 copy, where it vectorises (gate_rows calls it on such a CPU) */
+/* kernels_notrap.c: the AVX2 copies, where they vectorise (the SSMF_HOT functions call them on
+ * such a CPU) */
 void gate_rows_v3(ssmf_real *restrict yg, const ssmf_real *restrict y,
                   const ssmf_real *restrict proj, const struct ssmf_dims *d,
                   int R); /* calling thread only */
 /* writes dy and d_proj's z columns (not added to); calling thread only */
 void gate_backward_rows(ssmf_real *dy, ssmf_real *dproj, const ssmf_real *dyg, const ssmf_real *y,
                         const ssmf_real *proj, const struct ssmf_dims *d, int R);
+void gate_backward_rows_v3(ssmf_real *dy, ssmf_real *dproj, const ssmf_real *dyg,
+                           const ssmf_real *y, const ssmf_real *proj, const struct ssmf_dims *d,
+                           int R);
 
 /* heads.c */
 void heads_loss_forward(struct ssmf_acts *a);

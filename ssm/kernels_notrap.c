@@ -21,4 +21,12 @@ __attribute__((target("arch=x86-64-v3"))) void gate_rows_v3(ssmf_real *restrict 
 {
 	gate_rows_body(yg, y, proj, d, R);
 }
+
+__attribute__((target("arch=x86-64-v3"))) void
+gate_backward_rows_v3(ssmf_real *restrict dy, ssmf_real *restrict dproj,
+                      const ssmf_real *restrict dyg, const ssmf_real *restrict y,
+                      const ssmf_real *restrict proj, const struct ssmf_dims *d, int R)
+{
+	gate_backward_rows_body(dy, dproj, dyg, y, proj, d, R);
+}
 #endif

@@ -30,17 +30,11 @@ void gate_backward_rows(ssmf_real *restrict dy, ssmf_real *restrict dproj,
                         const ssmf_real *restrict dyg, const ssmf_real *restrict y,
                         const ssmf_real *restrict proj, const struct ssmf_dims *d, int R)
 {
-	int DI = d->DI, DP = d->DP, OZ = d->O_Z;
-	for (int r = 0; r < R; r++) {
-		const ssmf_real *z = proj + (size_t)r * DP + OZ;
-		ssmf_real *dz = dproj + (size_t)r * DP + OZ;
-		const ssmf_real *yr = y + (size_t)r * DI;
-		const ssmf_real *g = dyg + (size_t)r * DI;
-		ssmf_real *dyr = dy + (size_t)r * DI;
-		for (int c = 0; c < DI; c++) {
-			ssmf_real s = ssmf_sigmoid(z[c]);
-			dyr[c] = g[c] * z[c] * s;
-			dz[c] = g[c] * yr[c] * s * (R(1) + z[c] * (R(1) - s));
-		}
+#if defined(SSMF_CLONES) && !defined(SSMF_REAL_DOUBLE)
+	if (ssmf_cpu_level() == 3) {
+		gate_backward_rows_v3(dy, dproj, dyg, y, proj, d, R);
+		return;
 	}
+#endif
+	gate_backward_rows_body(dy, dproj, dyg, y, proj, d, R);
 }
