@@ -262,21 +262,20 @@ static void on_progress(void *user, uint64_t packets, uint64_t bytes_read, uint6
 	ssmf_progress_update(&x->line, bytes_read, extra);
 }
 
-/* The provenance of one input for the report (when there is one). 0, or -1 out of memory. */
+/* The provenance of one input, for the HDF5 output's /inputs and the report. 0, or -1 out of
+ * memory. */
 static int keep_input(const struct score_opts *o, const struct ssmf_input_info *in, const char *via,
                       int calibration)
 {
-	if (!o->report || ssmf_report_add_input(o->inputs, in, via, calibration) == 0)
+	if (ssmf_report_add_input(o->inputs, in, via, calibration) == 0)
 		return 0;
 	ssmf_error("out of memory");
 	return -1;
 }
 
-/* A dataset's inputs for the report (the dataset is read again, for its provenance). */
+/* A dataset's inputs (the dataset is read again, for its provenance). */
 static int keep_dataset_inputs(const struct score_opts *o, const char *path, int calibration)
 {
-	if (!o->report)
-		return SSMF_EXIT_OK;
 	char err[1024];
 	struct ssmf_dataset *ds = ssmf_dataset_open(path, err, sizeof err);
 	if (!ds) {
@@ -460,8 +459,8 @@ static int write_outputs(const struct score_opts *o, struct ssmf_flow_score *r, 
 	if (fmt == SSMF_FMT_HDF5) {
 		if (strcmp(o->output, "-") == 0)
 			return ssmf_usage_error("score", "HDF5 output cannot go to stdout");
-		if (ssmf_write_scores_h5(o->output, r, n, hosts, labels, o->so.per_packet,
-		                         o->threshold, m, err, sizeof err) != 0) {
+		if (ssmf_write_scores_h5(o->output, r, n, hosts, o->inputs, labels,
+		                         o->so.per_packet, o->threshold, m, err, sizeof err) != 0) {
 			ssmf_error("%s", err);
 			return SSMF_EXIT_OUTPUT;
 		}

@@ -341,7 +341,8 @@ struct packet_row {
 };
 
 int ssmf_write_scores_h5(const char *path, const struct ssmf_flow_score *r, size_t n,
-                         const struct ssmf_host_results *hosts, const struct ssmf_labels *labels,
+                         const struct ssmf_host_results *hosts,
+                         const struct ssmf_report_inputs *inputs, const struct ssmf_labels *labels,
                          int per_packet, double threshold, const struct ssmf_evaluation *ev,
                          char *err, size_t errlen)
 {
@@ -353,6 +354,9 @@ int ssmf_write_scores_h5(const char *path, const struct ssmf_flow_score *r, size
 	if (!w)
 		return -1;
 	int rc = 0;
+	for (size_t i = 0; inputs && i < inputs->n && rc == 0; i++)
+		if (!inputs->v[i].calibration)
+			rc = ssmf_writer_add_input(w, &inputs->v[i].info);
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		struct ssmf_flow_summary s = r[i].s;
 		s.packet_count = 0;

@@ -9,6 +9,7 @@
 #include "score/evaluate.h"
 #include "score/hosts.h"
 #include "score/metrics.h"
+#include "score/report.h"
 #include "score/scorer.h"
 
 enum ssmf_score_format { SSMF_FMT_TABLE, SSMF_FMT_CSV, SSMF_FMT_JSONL, SSMF_FMT_HDF5 };
@@ -24,9 +25,11 @@ int ssmf_write_csv(FILE *out, FILE *packets_out, const struct ssmf_flow_score *r
                    const struct ssmf_labels *labels);
 int ssmf_write_jsonl(FILE *out, const struct ssmf_flow_score *r, size_t n,
                      const struct ssmf_labels *labels, int per_packet);
-/* hosts (NULL-able): the host table, as host_* columns. */
+/* hosts (NULL-able): the host table, as host_* columns; inputs (NULL-able): the scored
+ * inputs' provenance, as /inputs (the --calibrate inputs left out). */
 int ssmf_write_scores_h5(const char *path, const struct ssmf_flow_score *r, size_t n,
-                         const struct ssmf_host_results *hosts, const struct ssmf_labels *labels,
+                         const struct ssmf_host_results *hosts,
+                         const struct ssmf_report_inputs *inputs, const struct ssmf_labels *labels,
                          int per_packet, double threshold, const struct ssmf_evaluation *ev,
                          char *err, size_t errlen);
 void ssmf_write_metrics(FILE *out, const struct ssmf_metrics *m);

@@ -53,15 +53,12 @@ int ssmf_report_add_input(struct ssmf_report_inputs *l, const struct ssmf_input_
 		return -1;
 	l->v = v;
 	struct ssmf_report_input *x = &v[l->n];
-	*x = (struct ssmf_report_input){.path = dup_or_null(in->path),
-	                                .via = dup_or_null(via),
-	                                .format = dup_or_null(in->format),
-	                                .sha256 = dup_or_null(in->sha256),
-	                                .status = dup_or_null(in->status),
-	                                .linktype = dup_or_null(in->linktype_name),
-	                                .size_bytes = in->size_bytes,
-	                                .packets = in->packets,
-	                                .calibration = calibration};
+	*x = (struct ssmf_report_input){
+	    .info = *in, .via = dup_or_null(via), .calibration = calibration};
+	char **str[] = {&x->info.path,   &x->info.format,  &x->info.sha256,
+	                &x->info.status, &x->info.message, &x->info.linktype_name};
+	for (size_t k = 0; k < sizeof str / sizeof *str; k++)
+		*str[k] = dup_or_null(*str[k]);
 	l->n++;
 	return 0;
 }
@@ -70,12 +67,13 @@ void ssmf_report_inputs_free(struct ssmf_report_inputs *l)
 {
 	for (size_t i = 0; i < l->n; i++) {
 		struct ssmf_report_input *x = &l->v[i];
-		free(x->path);
+		free(x->info.path);
+		free(x->info.format);
+		free(x->info.sha256);
+		free(x->info.status);
+		free(x->info.message);
+		free(x->info.linktype_name);
 		free(x->via);
-		free(x->format);
-		free(x->sha256);
-		free(x->status);
-		free(x->linktype);
 	}
 	free(l->v);
 	*l = (struct ssmf_report_inputs){0};
@@ -147,16 +145,16 @@ static void section_run(FILE *f, const struct ssmf_report_run *run,
 	for (size_t i = 0; i < in->n; i++) {
 		const struct ssmf_report_input *x = &in->v[i];
 		fputs("<tr>", f);
-		text_cell(f, x->path);
+		text_cell(f, x->info.path);
 		text_cell(f, x->via ? x->via : "");
 		text_cell(f, x->calibration ? "calibration" : "scored");
-		text_cell(f, x->format);
-		text_cell(f, x->linktype);
-		fprintf(f, "<td class=\"n\">%llu</td><td class=\"n\">%llu</td>", x->size_bytes,
-		        x->packets);
-		text_cell(f, x->status);
+		text_cell(f, x->info.format);
+		text_cell(f, x->info.linktype_name);
+		fprintf(f, "<td class=\"n\">%llu</td><td class=\"n\">%llu</td>", x->info.size_bytes,
+		        x->info.packets);
+		text_cell(f, x->info.status);
 		fputs("<td class=\"hash\">", f);
-		rpt_text(f, x->sha256);
+		rpt_text(f, x->info.sha256);
 		fputs("</td></tr>\n", f);
 	}
 	fputs("</tbody></table></section>\n", f);

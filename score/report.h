@@ -18,11 +18,10 @@
 #include "score/hosts.h"
 #include "score/scorer.h"
 
-/* One input of the run, copied from its provenance (pcapio/provenance.h). */
+/* One input of the run: a copy of its provenance (pcapio/provenance.h). */
 struct ssmf_report_input {
-	char *path, *via; /* via: the dataset it was read through, or NULL (a capture) */
-	char *format, *sha256, *status, *linktype;
-	unsigned long long size_bytes, packets;
+	struct ssmf_input_info info;
+	char *via;       /* the dataset it was read through, or NULL (a capture) */
 	int calibration; /* a --calibrate input */
 };
 

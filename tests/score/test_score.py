@@ -8,6 +8,7 @@
 - outputs are deterministic and --calibrate holds its false-positive rate.
 """
 import csv
+import hashlib
 import json
 import os
 import subprocess
@@ -60,6 +61,22 @@ def main(ssmflow, data):
         if rel.max() > 1e-5:
             fail(f"capture vs dataset scores differ by {rel.max():.2e} relative")
         print(f"capture = dataset on {len(sa)} flows (max relative difference {rel.max():.1e})")
+
+        # The output's /inputs: each capture's provenance (its SHA-256 as hashlib has it),
+        # and through a dataset the dataset's own /inputs.
+        want = [(p, hashlib.sha256(open(p, "rb").read()).hexdigest()) for p in sample]
+        with h5py.File(ds) as f:
+            dsin = [(x["path"].decode(), x["sha256"].decode(), int(x["packets"]))
+                    for x in f["inputs"][:]]
+        for out, expect in ((a, [w + (c[2],) for w, c in zip(want, dsin)]), (b, dsin)):
+            with h5py.File(out) as f:
+                got = [(x["path"].decode(), x["sha256"].decode(), int(x["packets"]))
+                       for x in f["inputs"][:]]
+            if got != expect:
+                fail(f"{os.path.basename(out)}: /inputs {got} != {expect}")
+        if [w[:2] for w in dsin] != want:
+            fail(f"the dataset's /inputs {dsin} != {want}")
+        print(f"/inputs: {len(want)} inputs' provenance in the capture's and the dataset's scores")
 
         # A dataset cut at --max-packets: the summary says how many flows (h5py counts them).
         cut = os.path.join(td, "cut.h5")
