@@ -168,10 +168,12 @@ static int cookie_close(void *cookie)
 
 /* libpcap reads each packet with two freads. The stream is only ever used by
  * the thread that reads the capture, so stdio's per-call lock (an atomic
- * read-modify-write, twice per fread once the process has threads) is left out. */
+ * read-modify-write, twice per fread once the process has threads) is left out.
+ * The buffer stays in L2 (32 KiB), so the kernel's copy into it and libpcap's out of
+ * it hit the cache (256 KiB cost more CPU, bench/README.md). */
 static void stream_setup(FILE *f)
 {
-	setvbuf(f, NULL, _IOFBF, 1u << 18);
+	setvbuf(f, NULL, _IOFBF, 1u << 15);
 	__fsetlocking(f, FSETLOCKING_BYCALLER);
 }
 
