@@ -290,6 +290,12 @@ void prep_row(ssmf_real *DT, ssmf_real *A, ssmf_real *alpha, ssmf_real *lam, ssm
 /* rows [r0, r0 + R) on the calling thread (sequence mode, per flow) */
 void prep_rows(struct ssmf_layer_acts *la, const ssmf_real *gdt, const struct ssmf_layer_params *p,
                const struct ssmf_dims *d, size_t r0, int R);
+/* kernels_notrap.c: their AVX2 copies (prep_row and prep_rows call them on such a CPU) */
+void prep_row_v3(ssmf_real *DT, ssmf_real *A, ssmf_real *alpha, ssmf_real *lam, ssmf_real *bn,
+                 ssmf_real *cn, ssmf_real *rstd_b, ssmf_real *rstd_c, const ssmf_real *proj,
+                 ssmf_real gdt, const struct ssmf_layer_params *p, const struct ssmf_dims *d);
+void prep_rows_v3(struct ssmf_layer_acts *la, const ssmf_real *gdt,
+                  const struct ssmf_layer_params *p, const struct ssmf_dims *d, size_t r0, int R);
 /* Flow b, from its rows of d_dt, d_alpha, d_lam (T,H), d_bn_h, d_cn_h (T,H,N), d_th_h
  * (T,H,NA): writes (not adds to) the dt/a/lam/B/C/theta columns of d_proj for t < len and
  * part[b]'s first 3H + 4N entries; then the sum of the parameter grads over flows */
