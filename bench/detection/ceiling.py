@@ -13,7 +13,11 @@ attack unlike the others can be found by a detector of novelty and missed by it.
 how much of what sets one capture's flows apart from normal ones the other captures'
 labels can teach from these inputs.
 
-    ceiling.py --work DIR   (the DIR eval.py scored into; run eval.py first)
+    ceiling.py --work DIR [--splits K]   (the DIR eval.py scored into; run eval.py first)
+
+With --splits K the held-back normal captures are halved K ways (split 0 by a hash of the
+name, split k by a hash of k and the name) and the figures are the mean over the splits,
+their range beside them.
 """
 import argparse
 import os
@@ -38,6 +42,7 @@ LABELED = ("evilfingers-nmap-scans", "stopddos-attacks")
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--work", default="/tmp/ssmflow-detection")
+    ap.add_argument("--splits", type=int, default=1)
     ap.add_argument("--data", default=os.path.join(os.path.dirname(os.path.abspath(
         __file__)), "..", "..", "..", "shared", "data"))
     a = ap.parse_args()
@@ -59,35 +64,45 @@ def main():
     stats = np.stack(stats, 1)
     kind = [os.path.basename(os.path.dirname(p)) for p in inputs]
     attack = np.array([k == "attack" for k in kind])
-    # the held-back normal captures in two halves, by a hash of the name
-    half = np.array([zlib.crc32(os.path.basename(p).encode()) & 1 if k == "normal" else -1
-                     for p, k in zip(inputs, kind)])[src]
     from_attack = attack[src]
     sets = {"flow statistics": stats, "ssmflow's score parts": parts,
             "both": np.concatenate([stats, parts], 1)}
-    per_file = {}
-    for label, x in sets.items():
-        for k in np.flatnonzero(attack):
-            aucs = []
-            for j in (0, 1):
-                train = (half == 1 - j) | (from_attack & (src != k))
-                test = (half == j) | (src == k)
-                clf = HistGradientBoostingClassifier(max_iter=200, class_weight="balanced",
-                                                     random_state=0).fit(x[train], y[train])
-                aucs.append(roc_auc_score(y[test], clf.predict_proba(x[test])[:, 1]))
-            per_file.setdefault(os.path.basename(inputs[k])[:-3], {})[label] = np.mean(aucs)
-    print("Supervised ceiling: each attack capture left out, the labels of the others taught")
+    per_file = {}  # capture -> input set -> [AUC per split]
+    for split in range(a.splits):
+        # the held-back normal captures in two halves, by a hash of the name
+        salt = f"{split}:" if split else ""
+        half = np.array([zlib.crc32((salt + os.path.basename(p)).encode()) & 1
+                         if k == "normal" else -1 for p, k in zip(inputs, kind)])[src]
+        for label, x in sets.items():
+            for k in np.flatnonzero(attack):
+                aucs = []
+                for j in (0, 1):
+                    train = (half == 1 - j) | (from_attack & (src != k))
+                    test = (half == j) | (src == k)
+                    clf = HistGradientBoostingClassifier(
+                        max_iter=200, class_weight="balanced", random_state=0).fit(
+                        x[train], y[train])
+                    aucs.append(roc_auc_score(y[test], clf.predict_proba(x[test])[:, 1]))
+                per_file.setdefault(os.path.basename(inputs[k])[:-3], {}).setdefault(
+                    label, []).append(np.mean(aucs))
+    print("Supervised ceiling: each attack capture left out, the labels of the others taught"
+          + (f"; the mean over {a.splits} splits of the normal halves (range)"
+             if a.splits > 1 else ""))
     print("| attack captures | files | " + " | ".join(sets) + " |")
     print("|---|---|" + "---|" * len(sets))
     groups = {"labeled/ (scans, floods)": [n for n in per_file if n + ".h5" in labeled],
               "nDPI attack captures": [n for n in per_file if n + ".h5" not in labeled],
               "all real attack captures": list(per_file)}
+
+    def cell(members, s):
+        by_split = [np.mean([per_file[n][s][i] for n in members]) for i in range(a.splits)]
+        return f"{np.mean(by_split):.3f}" + (
+            f" ({min(by_split):.3f}-{max(by_split):.3f})" if a.splits > 1 else "")
     for g, members in groups.items():
-        print(f"| {g} | {len(members)} | " + " | ".join(
-            f"{np.mean([per_file[n][s] for n in members]):.3f}" for s in sets) + " |")
+        print(f"| {g} | {len(members)} | " + " | ".join(cell(members, s) for s in sets) + " |")
     print("\nper file:\n| capture | " + " | ".join(sets) + " |\n|---|" + "---|" * len(sets))
     for n in sorted(per_file):
-        print(f"| {n} | " + " | ".join(f"{per_file[n][s]:.3f}" for s in sets) + " |")
+        print(f"| {n} | " + " | ".join(f"{np.mean(per_file[n][s]):.3f}" for s in sets) + " |")
 
 
 if __name__ == "__main__":
