@@ -273,23 +273,6 @@ static int keep_input(const struct score_opts *o, const struct ssmf_input_info *
 	return -1;
 }
 
-/* A dataset's inputs (the dataset is read again, for its provenance). */
-static int keep_dataset_inputs(const struct score_opts *o, const char *path, int calibration)
-{
-	char err[1024];
-	struct ssmf_dataset *ds = ssmf_dataset_open(path, err, sizeof err);
-	if (!ds) {
-		ssmf_error("%s", err);
-		return SSMF_EXIT_INPUT;
-	}
-	int rc = SSMF_EXIT_OK;
-	for (size_t k = 0; rc == SSMF_EXIT_OK && k < ssmf_dataset_ninputs(ds); k++)
-		if (keep_input(o, ssmf_dataset_input(ds, k), path, calibration))
-			rc = SSMF_EXIT_INTERNAL;
-	ssmf_dataset_close(ds);
-	return rc;
-}
-
 /* What the summary reports about the inputs: the datasets' flows that extract cut at
  * --max-packets, or how the captures' packets were read. */
 struct input_counts {
@@ -317,14 +300,13 @@ static int score_inputs(struct ssmf_scorer *sc, const char *const *paths, size_t
 		uint64_t done = 0; /* datasets: progress input by input */
 		for (size_t i = 0; i < n; i++) {
 			int rc = ssmf_scorer_dataset_file(sc, paths[i], (uint32_t)i, labels,
-			                                  &counts->flows_cut, err, sizeof err);
-			if (rc == SSMF_SCORE_E_OPEN) {
+			                                  &counts->flows_cut, o->inputs,
+			                                  calibration, err, sizeof err);
+			if (rc == SSMF_SCORE_E_OPEN || rc == SSMF_SCORE_E_MEMORY) {
 				ssmf_error("%s", err);
-				return SSMF_EXIT_INPUT;
+				return rc == SSMF_SCORE_E_OPEN ? SSMF_EXIT_INPUT
+				                               : SSMF_EXIT_INTERNAL;
 			}
-			int krc = rc == 0 ? keep_dataset_inputs(o, paths[i], calibration) : 0;
-			if (krc)
-				return krc;
 			if (rc != 0 && ssmf_stop_signal())
 				return 128 + ssmf_stop_signal();
 			done += ssmf_progress_input_bytes(&paths[i], 1);

@@ -104,7 +104,8 @@ int ssmf_scorer_captures(struct ssmf_scorer *sc, const char *const *paths, size_
 }
 
 int ssmf_scorer_dataset_file(struct ssmf_scorer *sc, const char *path, uint32_t index,
-                             struct ssmf_labels *labels, uint64_t *flows_cut, char *err,
+                             struct ssmf_labels *labels, uint64_t *flows_cut,
+                             struct ssmf_report_inputs *keep, int calibration, char *err,
                              size_t errlen)
 {
 	struct ssmf_dataset *ds = ssmf_dataset_open(path, err, errlen);
@@ -121,6 +122,12 @@ int ssmf_scorer_dataset_file(struct ssmf_scorer *sc, const char *path, uint32_t 
 		const char *name = ssmf_dataset_label_name(ds, r[k].s.label);
 		r[k].s.label = name ? ssmf_labels_intern(labels, name) : SSMF_LABEL_NONE;
 	}
+	for (size_t k = 0; rc == 0 && keep && k < ssmf_dataset_ninputs(ds); k++)
+		if (ssmf_report_add_input(keep, ssmf_dataset_input(ds, k), path, calibration) !=
+		    0) {
+			snprintf(err, errlen, "%s: out of memory", path);
+			rc = SSMF_SCORE_E_MEMORY;
+		}
 	ssmf_dataset_close(ds);
-	return rc ? SSMF_SCORE_E_SCORE : 0;
+	return rc == SSMF_SCORE_E_MEMORY ? rc : rc ? SSMF_SCORE_E_SCORE : 0;
 }

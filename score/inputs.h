@@ -8,6 +8,7 @@
 
 #include "datasets/labels.h"
 #include "features/capture.h"
+#include "score/report.h"
 #include "score/scorer.h"
 
 /* Whether path is an HDF5 file (a dataset) rather than a capture; "-" is a capture. */
@@ -29,16 +30,19 @@ int ssmf_scorer_captures(struct ssmf_scorer *sc, const char *const *paths, size_
                          const struct ssmf_score_observer *obs, struct ssmf_capture_result *res);
 
 enum {
-	SSMF_SCORE_E_OPEN = -1,  /* the dataset could not be opened: err says why */
-	SSMF_SCORE_E_SCORE = -2, /* scoring failed or was stopped: ssmf_scorer_error */
+	SSMF_SCORE_E_OPEN = -1,   /* the dataset could not be opened: err says why */
+	SSMF_SCORE_E_SCORE = -2,  /* scoring failed or was stopped: ssmf_scorer_error */
+	SSMF_SCORE_E_MEMORY = -3, /* out of memory for the inputs' provenance: err says so */
 };
 
 /* Dataset number `index` of the run into sc: its flows' source and input are index and,
  * unless labels has sources of its own, the labels the dataset carries (extract --labels)
  * become ids of labels' name table. Adds to *flows_cut the flows extract cut at
- * --max-packets. Returns 0 or a code above. */
+ * --max-packets, and to *keep (NULL-able) the dataset's own inputs' provenance, read
+ * through path, marked calibration. Returns 0 or a code above. */
 int ssmf_scorer_dataset_file(struct ssmf_scorer *sc, const char *path, uint32_t index,
-                             struct ssmf_labels *labels, uint64_t *flows_cut, char *err,
+                             struct ssmf_labels *labels, uint64_t *flows_cut,
+                             struct ssmf_report_inputs *keep, int calibration, char *err,
                              size_t errlen);
 
 #endif
