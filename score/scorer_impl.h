@@ -15,10 +15,10 @@ struct live_flow {
 	double max_surprise;
 	uint32_t max_index;
 	uint64_t seen;
-	uint32_t npend; /* packets waiting in the scorer's buffer */
-	uint32_t wave;  /* while flushing: the next wave index of this flow */
-	int ended;      /* the flow table has ended it; finished after the flush */
-	int queued;     /* sequence mode: a chunk of it waits in the queue */
+	uint32_t npend;  /* packets waiting in the scorer's buffer */
+	uint32_t wave;   /* while flushing: the next wave index of this flow */
+	int ended;       /* the flow table has ended it; finished after the flush */
+	uint32_t queued; /* sequence mode: its items waiting in the queue */
 	struct ssmf_flow_summary summary;
 	struct ssmf_record first; /* its first packet, for the host level */
 	struct ssmf_packet_score *packets;
@@ -76,6 +76,7 @@ struct seq_item {
 	uint32_t n;
 	struct live_flow *carry; /* a chunked flow: its state and sums; NULL for a whole flow */
 	size_t result;           /* its result's index, or SEQ_OPEN for a chunk of an open flow */
+	uint32_t wave;           /* a chunked flow's: how many of its items are ahead of it */
 };
 #define SEQ_OPEN ((size_t)-1)
 

@@ -3,7 +3,9 @@
  * by an engine's infer (ssm/engine.h: the CPU's, or the GPU's), flows of similar length in one
  * batch. A flow longer than the table's max_packets comes in chunks: each is scored from the state
  * the previous one left (ssmf_batch.state, on the CPU), so every packet is scored and only that
- * flow's state is kept between chunks.
+ * flow's state is kept between chunks. Several chunks of a flow may wait in the queue: a flush
+ * runs the chunks in waves, wave k holding every chunked flow's k-th, so each batch sees many
+ * flows and a flow's chunks run in order.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -144,8 +146,8 @@ static int take_item(struct ssmf_scorer *sc, const struct seq_item *it, const ss
 	}
 	scorer_add_rows(f->comp, &f->max_surprise, &f->max_index, f->seen, nll, rec, n, pk);
 	f->seen += it->n;
-	f->queued = 0;
-	if (it->result == SEQ_OPEN)
+	f->queued--;
+	if (it->result == SEQ_OPEN) /* not its last: an ended flow's is its last in the queue */
 		return 0;
 	struct ssmf_flow_score *r = &sc->res[it->result];
 	scorer_finish_score(r, f->comp, f->seen);
@@ -236,17 +238,26 @@ int scorer_seq_flush(struct ssmf_scorer *sc)
 		q->keys = k;
 		q->order_cap = sc->nq;
 	}
-	/* whole flows first, then the chunks (a flow has at most one item in the queue) */
+	/* whole flows first (in one run), then the chunks a wave at a time */
 	size_t nwhole = 0, nchunk = 0;
 	for (size_t i = 0; i < sc->nq; i++)
 		if (!sc->q[i].carry)
 			q->order[nwhole++] = i;
+	size_t *chunks = q->order + nwhole;
+	uint64_t *keys = q->keys + nwhole;
 	for (size_t i = 0; i < sc->nq; i++)
-		if (sc->q[i].carry)
-			q->order[nwhole + nchunk++] = i;
+		if (sc->q[i].carry) {
+			keys[nchunk] = sc->q[i].wave;
+			chunks[nchunk++] = i;
+		}
 	int rc = run_items(sc, q->order, q->keys, nwhole, 0);
-	if (rc == 0)
-		rc = run_items(sc, q->order + nwhole, q->keys + nwhole, nchunk, 1);
+	if (rc == 0 && ssmf_sort_index(chunks, keys, nchunk) != 0)
+		rc = oom(sc);
+	for (size_t i = 0, j; i < nchunk && rc == 0; i = j) {
+		for (j = i + 1; j < nchunk && sc->q[chunks[j]].wave == sc->q[chunks[i]].wave;)
+			j++;
+		rc = run_items(sc, chunks + i, keys + i, j - i, 1);
+	}
 	sc->nq = 0;
 	sc->q_nrec = 0;
 	return rc;
@@ -275,11 +286,12 @@ static int enqueue(struct ssmf_scorer *sc, const struct ssmf_record *rec, uint32
 		sc->q_rec_cap = nc;
 	}
 	memcpy(&sc->q_rec[sc->q_nrec], rec, (size_t)n * sizeof *rec);
-	sc->q[sc->nq++] =
-	    (struct seq_item){.off = sc->q_nrec, .n = n, .carry = carry, .result = result};
+	sc->q[sc->nq++] = (struct seq_item){.off = sc->q_nrec,
+	                                    .n = n,
+	                                    .carry = carry,
+	                                    .result = result,
+	                                    .wave = carry ? carry->queued++ : 0};
 	sc->q_nrec += n;
-	if (carry)
-		carry->queued = 1;
 	return sc->q_nrec >= (size_t)budget(sc) * QUEUE_BATCHES ? scorer_seq_flush(sc) : 0;
 }
 
@@ -295,9 +307,7 @@ static uint32_t input_of(const struct ssmf_scorer *sc, uint32_t flow_id)
 int ssmf_scorer_flow_chunk(struct ssmf_scorer *sc, uint32_t flow_id, const struct ssmf_record *rec,
                            uint32_t n)
 {
-	struct live_flow **slot = scorer_find(sc, flow_id), *f = *slot;
-	if (f && f->queued && scorer_seq_flush(sc) != 0) /* its previous chunk first */
-		return -1;
+	struct live_flow *f = *scorer_find(sc, flow_id);
 	if (!f) {
 		if (scorer_reserve(sc) != 0)
 			return -1;
@@ -325,8 +335,6 @@ static int flow_ended(struct ssmf_scorer *sc, const struct ssmf_flow_summary *s,
                       const struct ssmf_record *rec, uint32_t n, struct ssmf_dataset *ds)
 {
 	struct live_flow *f = *scorer_find(sc, s->flow_id);
-	if (f && f->queued && scorer_seq_flush(sc) != 0)
-		return -1;
 	struct ssmf_flow_score *r = scorer_new_result(sc);
 	if (!r)
 		return oom(sc);
